@@ -1,0 +1,136 @@
+//! Command-line surface (clap derive only). Values are parsed by the types
+//! they become; cross-field rules live in `config.rs`.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::crowd::QtyRange;
+use crate::gate::ExpectOverride;
+use crate::strategy::StrategyKind;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "blackfriday",
+    version,
+    about = "Recreate a flash-sale stampede against a real Redis and prove, from the server, \
+             whether a purchase strategy oversells, undersells or loses orders, and how fast it is.",
+    after_help = "Exit codes: 0 every expectation held, 1 an expectation failed, \
+                  2 bad usage or configuration, 3 Redis unreachable / refused / redis-server missing or died."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Seed stock, release the crowd against each strategy in turn, audit the server, report.
+    Run(RunArgs),
+}
+
+const FIGURES: &str = "\
+Figures:
+  purchased        buyers the server acknowledged a purchase to
+  sold out         buyers told there was not enough stock (a definitive answer)
+  gave up          buyers who lost the race --max-retries times in a row (contention, not stock)
+  errors           buyers whose outcome is unknown (timeout, connection lost): may or may not have bought
+  final stock      the stock key read back from Redis after the run
+  oversold         units sold beyond the initial stock, from the server's sold counter and stock
+  duration         release of the crowd until the last buyer had an outcome
+  purchases/s      purchased / duration;  attempts/s: every try, first or retry, / duration
+  retries/purchase conflicts (aborted EXECs) / purchased
+  latency          release of the crowd until a buyer's final outcome, retries, backoff and
+                   pool waits included, in an HDR histogram (3 significant digits)
+Validation: every check is read back from Redis after the strategy ran. See the README.";
+
+#[derive(Debug, Args)]
+#[command(after_long_help = FIGURES)]
+pub struct RunArgs {
+    /// Buyers in the crowd, all released at once.
+    #[arg(long, default_value = "500", value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub buyers: u64,
+
+    /// Units of stock seeded before each strategy.
+    #[arg(long, default_value = "100", value_name = "UNITS", allow_negative_numbers = true, value_parser = whole)]
+    pub stock: u64,
+
+    /// Strategies to compare, in order: repeat the flag or give a comma list.
+    /// Known: broken, decr, watch.
+    #[arg(
+        short,
+        long = "strategy",
+        value_name = "NAME",
+        value_delimiter = ',',
+        default_value = "broken,watch"
+    )]
+    pub strategies: Vec<StrategyKind>,
+
+    /// Redis to use, redis://[user:password@]host[:port][/db]. Without it,
+    /// a throwaway redis-server is started on 127.0.0.1 and a free port.
+    #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
+    pub redis: Option<String>,
+
+    /// Seed of the crowd and of the backoff jitter; the same seed gives the same crowd.
+    /// Printed with every run so it can be repeated.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Units each buyer wants: a number or an inclusive range like 1..3, drawn from the seed.
+    #[arg(long, default_value = "1", value_name = "N|MIN..MAX")]
+    pub qty: QtyRange,
+
+    /// Buyers in flight at once [default: all buyers, up to 10000].
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub concurrency: Option<u64>,
+
+    /// Exclusive connections for strategies that need one per attempt (watch).
+    #[arg(long, default_value = "8", value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub connections: u64,
+
+    /// Retries after a lost race (aborted EXEC) before a buyer gives up.
+    #[arg(long, default_value = "1000", value_name = "N", allow_negative_numbers = true, value_parser = whole)]
+    pub max_retries: u64,
+
+    /// Backoff before the first retry; it doubles with every retry, with full jitter.
+    #[arg(long, default_value = "200us", value_name = "DURATION", value_parser = duration)]
+    pub backoff_base: Duration,
+
+    /// Upper bound of the backoff.
+    #[arg(long, default_value = "20ms", value_name = "DURATION", value_parser = duration)]
+    pub backoff_max: Duration,
+
+    /// Timeout of every Redis command; a timed-out purchase counts as an error (unknown outcome).
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = duration)]
+    pub timeout: Duration,
+
+    /// Override what a strategy must do, e.g. --expect watch=clean or broken=oversell.
+    /// By default broken and decr must oversell whenever demand exceeds stock; the rest must be clean.
+    #[arg(long = "expect", value_name = "STRATEGY=clean|oversell")]
+    pub expect: Vec<ExpectOverride>,
+
+    /// Leave each strategy's keys in Redis for inspection instead of deleting them.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// No progress bars; tables only.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn whole(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("must be a whole number of 0 or more, got '{s}'"))
+}
+
+fn positive(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("must be a whole number of at least 1, got '{s}'")),
+    }
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim()).map_err(|e| format!("{e} (examples: 500us, 2ms, 1s)"))
+}

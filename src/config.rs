@@ -1,0 +1,175 @@
+//! Raw flags resolved into one checked configuration before any work starts.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use crate::cli::RunArgs;
+use crate::crowd::QtyRange;
+use crate::error::{Error, Result};
+use crate::gate::Expect;
+use crate::load::RetryPolicy;
+use crate::redis::{default_binary, RedisUrl};
+use crate::strategy::StrategyKind;
+
+/// Most buyers one run accepts; the crowd is held in memory.
+pub const MAX_BUYERS: u64 = 100_000_000;
+const DEFAULT_MAX_CONCURRENCY: u64 = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedisTarget {
+    /// Start a throwaway redis-server from this binary.
+    Managed(OsString),
+    External(RedisUrl),
+}
+
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub buyers: u32,
+    pub stock: u64,
+    pub qty: QtyRange,
+    pub strategies: Vec<StrategyKind>,
+    pub expectations: BTreeMap<StrategyKind, Expect>,
+    pub redis: RedisTarget,
+    pub seed: u64,
+    pub concurrency: usize,
+    pub connections: usize,
+    pub retry: RetryPolicy,
+    pub command_timeout: Duration,
+    pub keep: bool,
+    pub progress: bool,
+    pub color: bool,
+}
+
+impl RunConfig {
+    pub fn from_args(a: RunArgs) -> Result<RunConfig> {
+        if a.buyers > MAX_BUYERS {
+            return Err(Error::usage(format!(
+                "--buyers {} is more than this tool holds in memory (at most {MAX_BUYERS})",
+                a.buyers
+            )));
+        }
+        let demand = a.buyers * u64::from(a.qty.max);
+        if a.stock > i64::MAX as u64 || demand > i64::MAX as u64 {
+            return Err(Error::usage(
+                "--stock or --buyers x --qty exceeds what a Redis integer holds",
+            ));
+        }
+        if a.backoff_base > a.backoff_max {
+            return Err(Error::usage(format!(
+                "--backoff-base ({:?}) must not exceed --backoff-max ({:?})",
+                a.backoff_base, a.backoff_max
+            )));
+        }
+        if a.timeout.is_zero() {
+            return Err(Error::usage(
+                "--timeout must be more than 0: a command without one can hang forever",
+            ));
+        }
+        if a.connections > 1024 {
+            return Err(Error::usage("--connections must be at most 1024"));
+        }
+        let mut strategies = Vec::new();
+        for s in a.strategies {
+            if !strategies.contains(&s) {
+                strategies.push(s);
+            }
+        }
+        let mut expectations = BTreeMap::new();
+        for o in a.expect {
+            if !strategies.contains(&o.strategy) {
+                return Err(Error::usage(format!(
+                    "--expect {}={}: {} is not among this run's strategies ({})",
+                    o.strategy,
+                    o.expect,
+                    o.strategy,
+                    names(&strategies)
+                )));
+            }
+            expectations.insert(o.strategy, o.expect);
+        }
+        let redis = match a.redis.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(url) => RedisTarget::External(
+                RedisUrl::parse(url)
+                    .map_err(|e| Error::usage(format!("--redis / REDIS_URL: {e}")))?,
+            ),
+            None => RedisTarget::Managed(default_binary()),
+        };
+        Ok(RunConfig {
+            buyers: a.buyers as u32,
+            stock: a.stock,
+            qty: a.qty,
+            strategies,
+            expectations,
+            redis,
+            seed: a.seed.unwrap_or_else(rand::random),
+            concurrency: a
+                .concurrency
+                .unwrap_or(a.buyers.min(DEFAULT_MAX_CONCURRENCY)) as usize,
+            connections: a.connections as usize,
+            retry: RetryPolicy {
+                max_retries: u32::try_from(a.max_retries).unwrap_or(u32::MAX),
+                base: a.backoff_base,
+                cap: a.backoff_max,
+            },
+            command_timeout: a.timeout,
+            keep: a.keep,
+            progress: !a.quiet && std::io::stderr().is_terminal(),
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal(),
+        })
+    }
+
+    /// What `strategy` must do: the `--expect` override or the default.
+    pub fn expectation(&self, strategy: StrategyKind, demand: u64) -> Expect {
+        self.expectations
+            .get(&strategy)
+            .copied()
+            .unwrap_or_else(|| Expect::default_for(strategy, demand, self.stock))
+    }
+}
+
+fn names(s: &[StrategyKind]) -> String {
+    s.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn resolve(args: &[&str]) -> Result<RunConfig> {
+        let cli =
+            Cli::try_parse_from(["blackfriday", "run"].iter().chain(args)).expect("clap accepts");
+        let Command::Run(a) = cli.command;
+        RunConfig::from_args(a)
+    }
+
+    #[test]
+    fn defaults_compare_broken_and_watch_with_a_printed_seed() {
+        let c = resolve(&[]).unwrap();
+        assert_eq!(
+            c.strategies,
+            vec![StrategyKind::Broken, StrategyKind::Watch]
+        );
+        assert_eq!((c.buyers, c.stock, c.concurrency), (500, 100, 500));
+        assert_eq!(c.expectation(StrategyKind::Broken, 500), Expect::Oversell);
+        assert_eq!(c.expectation(StrategyKind::Broken, 100), Expect::Clean);
+        assert_eq!(c.expectation(StrategyKind::Watch, 500), Expect::Clean);
+    }
+
+    #[test]
+    fn cross_field_rules_name_the_flag() {
+        let e = resolve(&["--expect", "decr=clean"]).unwrap_err();
+        assert!(e.to_string().contains("--expect decr=clean"), "{e}");
+        let e = resolve(&["--backoff-base", "1s", "--backoff-max", "1ms"]).unwrap_err();
+        assert!(e.to_string().contains("--backoff-base"), "{e}");
+        let e = resolve(&["--redis", "rediss://x:1"]).unwrap_err();
+        assert!(
+            matches!(e, Error::Usage(_)) && e.to_string().contains("TLS"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! The only place pass or fail is decided.
+//!
+//! An expectation says what a strategy *should* do under this load. `clean`
+//! means every audit check must hold. `oversell` means the no-oversell check
+//! must fail while every other check holds: an unsound strategy that stops
+//! overselling means the test has lost its teeth, and that fails too.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::audit::{Check, CheckId};
+use crate::strategy::StrategyKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    Clean,
+    Oversell,
+}
+
+impl Expect {
+    /// Unsafe strategies are expected to oversell whenever the crowd asks for
+    /// more than the stock; with enough stock for everyone nothing can
+    /// oversell, so every strategy must then be clean.
+    pub fn default_for(kind: StrategyKind, demand: u64, stock: u64) -> Expect {
+        if kind.is_unsafe() && demand > stock {
+            Expect::Oversell
+        } else {
+            Expect::Clean
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Expect::Clean => "clean",
+            Expect::Oversell => "oversell",
+        }
+    }
+
+    /// Whether a check's result is the one this expectation asks for.
+    pub fn wants(self, id: CheckId) -> bool {
+        !(self == Expect::Oversell && id == CheckId::NoOversell)
+    }
+}
+
+impl fmt::Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Expect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "clean" => Ok(Expect::Clean),
+            "oversell" => Ok(Expect::Oversell),
+            other => Err(format!(
+                "unknown expectation '{other}' (known: clean, oversell)"
+            )),
+        }
+    }
+}
+
+/// `--expect STRATEGY=clean|oversell`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpectOverride {
+    pub strategy: StrategyKind,
+    pub expect: Expect,
+}
+
+impl FromStr for ExpectOverride {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, expect) = s
+            .split_once('=')
+            .ok_or_else(|| format!("expected STRATEGY=clean|oversell, got '{s}'"))?;
+        Ok(ExpectOverride {
+            strategy: name.parse()?,
+            expect: expect.parse()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub expect: Expect,
+    pub held: bool,
+    /// Checks whose result differs from what the expectation wants.
+    pub failed: Vec<CheckId>,
+}
+
+pub fn judge(expect: Expect, checks: &[Check]) -> Verdict {
+    let failed: Vec<CheckId> = checks
+        .iter()
+        .filter(|c| c.passed != expect.wants(c.id))
+        .map(|c| c.id)
+        .collect();
+    Verdict {
+        expect,
+        held: failed.is_empty(),
+        failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(passed: bool) -> Vec<Check> {
+        [
+            CheckId::NoOversell,
+            CheckId::Conservation,
+            CheckId::OrdersMatch,
+        ]
+        .into_iter()
+        .map(|id| Check {
+            id,
+            passed,
+            detail: String::new(),
+        })
+        .collect()
+    }
+
+    #[test]
+    fn clean_needs_every_check() {
+        assert!(judge(Expect::Clean, &all(true)).held);
+        assert!(!judge(Expect::Clean, &all(false)).held);
+    }
+
+    #[test]
+    fn expected_oversell_that_did_not_happen_fails() {
+        let v = judge(Expect::Oversell, &all(true));
+        assert!(!v.held);
+        assert_eq!(v.failed, vec![CheckId::NoOversell]);
+        let mut oversold = all(true);
+        oversold[0].passed = false;
+        assert!(judge(Expect::Oversell, &oversold).held);
+    }
+
+    #[test]
+    fn overrides_parse() {
+        let o: ExpectOverride = "watch=oversell".parse().unwrap();
+        assert_eq!(
+            (o.strategy, o.expect),
+            (StrategyKind::Watch, Expect::Oversell)
+        );
+        assert!("watch".parse::<ExpectOverride>().is_err());
+        assert!("nope=clean".parse::<ExpectOverride>().is_err());
+    }
+}

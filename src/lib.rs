@@ -1,0 +1,54 @@
+//! blackfriday: recreate a flash-sale stampede against a real Redis and prove,
+//! with numbers read back from the server, whether a purchase strategy
+//! oversells, undersells or loses orders, and how fast it is.
+//!
+//! Layout: `cli` (flags) is resolved into `config` before any work starts.
+//! `session` gets a Redis (`redis`: URL or a managed redis-server) and runs each
+//! strategy (`strategy`) through the one driver (`load`) on the same seeded
+//! `crowd`, recording `metrics`. The `audit` reads the truth back from Redis,
+//! the `gate` decides pass or fail, and `report` formats the finished result.
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod crowd;
+pub mod error;
+pub mod gate;
+pub mod load;
+pub mod metrics;
+pub mod redis;
+pub mod report;
+pub mod session;
+pub mod strategy;
+
+use std::io::Write;
+
+pub use config::RunConfig;
+pub use error::{Error, ExitStatus, Result};
+pub use report::Report;
+
+use cli::{Cli, Command};
+use report::{table, Progress};
+
+/// Run a parsed command line to its exit status, printing as it goes.
+pub async fn execute(cli: Cli) -> Result<ExitStatus> {
+    match cli.command {
+        Command::Run(args) => {
+            let config = RunConfig::from_args(args)?;
+            let session = session::Session::open(&config).await?;
+            let report = session.run(&config, Progress::new(config.progress)).await?;
+            let mut out = std::io::stdout().lock();
+            // A closed stdout (piped into `head`) is not worth a panic.
+            let _ = out.write_all(table::render(&report, config.color).as_bytes());
+            Ok(report.status())
+        }
+    }
+}
+
+/// Run a resolved configuration without printing: the entry point for tests.
+pub async fn run(config: &RunConfig) -> Result<Report> {
+    session::Session::open(config)
+        .await?
+        .run(config, Progress::hidden())
+        .await
+}

@@ -1,0 +1,130 @@
+//! The finished run as data. Presentation modules only format a [`Report`];
+//! they compute nothing.
+
+mod progress;
+pub mod table;
+
+pub use progress::Progress;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::audit::{Check, ServerFacts};
+use crate::crowd::QtyRange;
+use crate::error::ExitStatus;
+use crate::gate::{Expect, Verdict};
+use crate::metrics::{Percentiles, Tally};
+use crate::strategy::{ErrorClass, StrategyKind};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub meta: RunMeta,
+    pub strategies: Vec<StrategyReport>,
+    /// Ctrl-C stopped the run early; the figures cover what ran.
+    pub interrupted: bool,
+}
+
+/// What the run was: enough to repeat it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunMeta {
+    pub run_id: String,
+    pub seed: u64,
+    pub buyers: u32,
+    pub stock: u64,
+    pub qty: QtyRange,
+    /// Units the whole crowd asks for.
+    pub demand: u64,
+    pub concurrency: usize,
+    pub connections: usize,
+    pub max_retries: u32,
+    /// The URL with its password masked.
+    pub redis_url: String,
+    /// Whether blackfriday started this redis-server itself, and its pid.
+    pub managed_pid: Option<u32>,
+    pub server_version: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyReport {
+    pub strategy: StrategyKind,
+    pub figures: Figures,
+    /// Release-to-outcome latency of every buyer, µs.
+    pub latency: Percentiles,
+    pub server: ServerFacts,
+    pub checks: Vec<Check>,
+    pub verdict: Verdict,
+}
+
+/// The client-side figures of one strategy. Correctness numbers are in
+/// [`ServerFacts`]; these say what buyers were told and how fast.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    pub purchased: u64,
+    pub sold_out: u64,
+    pub gave_up: u64,
+    pub errors: u64,
+    pub errors_by_class: BTreeMap<ErrorClass, u64>,
+    /// First message seen per error class.
+    pub error_samples: BTreeMap<ErrorClass, String>,
+    pub units_purchased: u64,
+    pub attempts: u64,
+    pub conflicts: u64,
+    pub round_trips: u64,
+    pub duration_s: f64,
+    pub purchases_per_s: f64,
+    pub attempts_per_s: f64,
+    pub retries_per_purchase: f64,
+}
+
+impl Figures {
+    pub fn new(t: &Tally, elapsed: Duration) -> Figures {
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        let per_purchase = |n: u64| {
+            if t.purchased == 0 {
+                0.0
+            } else {
+                n as f64 / t.purchased as f64
+            }
+        };
+        Figures {
+            purchased: t.purchased,
+            sold_out: t.sold_out,
+            gave_up: t.gave_up,
+            errors: t.errors,
+            errors_by_class: t.errors_by_class.clone(),
+            error_samples: t.error_samples.clone(),
+            units_purchased: t.units_purchased,
+            attempts: t.attempts,
+            conflicts: t.conflicts,
+            round_trips: t.round_trips,
+            duration_s: elapsed.as_secs_f64(),
+            purchases_per_s: t.purchased as f64 / secs,
+            attempts_per_s: t.attempts as f64 / secs,
+            retries_per_purchase: per_purchase(t.conflicts),
+        }
+    }
+}
+
+impl StrategyReport {
+    pub fn expect(&self) -> Expect {
+        self.verdict.expect
+    }
+}
+
+impl Report {
+    pub fn status(&self) -> ExitStatus {
+        if self.strategies.iter().any(|s| !s.verdict.held) {
+            ExitStatus::ExpectationFailed
+        } else if self.interrupted {
+            ExitStatus::Interrupted
+        } else {
+            ExitStatus::Held
+        }
+    }
+
+    pub fn strategy(&self, kind: StrategyKind) -> Option<&StrategyReport> {
+        self.strategies.iter().find(|s| s.strategy == kind)
+    }
+}

@@ -1,0 +1,242 @@
+//! Terminal tables (comfy-table). Formats a finished report, nothing more.
+
+use std::fmt::Write;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
+
+use super::{Report, StrategyReport};
+use crate::gate::Expect;
+
+pub fn render(report: &Report, color: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", header(report));
+    let _ = writeln!(out, "Results\n{}", results(report, color));
+    for line in error_lines(report) {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(
+        out,
+        "Latency, release to final outcome (all buyers)\n{}",
+        latency(report)
+    );
+    let _ = writeln!(
+        out,
+        "Validation, read back from Redis\n{}",
+        validation(report, color)
+    );
+    let _ = writeln!(out, "{}", verdict_line(report));
+    out
+}
+
+pub fn header(r: &Report) -> String {
+    let m = &r.meta;
+    let server = match m.managed_pid {
+        Some(pid) => format!(
+            "managed redis-server {} at {} (pid {pid})",
+            m.server_version, m.redis_url
+        ),
+        None => format!("redis {} at {}", m.server_version, m.redis_url),
+    };
+    format!(
+        "blackfriday run {} · seed {} (repeat with --seed {})\n\
+         crowd: {} buyers wanting {} unit(s) each, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
+         redis: {server}\n",
+        m.run_id, m.seed, m.seed, m.buyers, m.qty, m.demand, m.stock, m.concurrency, m.connections
+    )
+}
+
+fn table(color: bool) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if !color {
+        t.force_no_tty();
+    }
+    t
+}
+
+fn right(text: impl ToString) -> Cell {
+    Cell::new(text).set_alignment(CellAlignment::Right)
+}
+
+fn good_bad(text: impl ToString, good: bool, color: bool) -> Cell {
+    let cell = Cell::new(text);
+    if !color {
+        return cell;
+    }
+    cell.fg(if good { Color::Green } else { Color::Red })
+        .add_attribute(Attribute::Bold)
+}
+
+fn results(r: &Report, color: bool) -> Table {
+    let mut t = table(color);
+    t.set_header([
+        "strategy",
+        "purchased",
+        "sold out",
+        "gave up",
+        "errors",
+        "final stock",
+        "oversold",
+        "duration",
+        "purchases/s",
+        "attempts/s",
+        "retries/purchase",
+    ]);
+    for s in &r.strategies {
+        let f = &s.figures;
+        let oversold = s.server.oversold();
+        t.add_row(vec![
+            Cell::new(s.strategy.name()),
+            right(f.purchased),
+            right(f.sold_out),
+            right(f.gave_up),
+            right(f.errors),
+            right(s.server.stock),
+            good_bad(oversold, oversold == 0, color).set_alignment(CellAlignment::Right),
+            right(format!("{:.3}s", f.duration_s)),
+            right(format!("{:.0}", f.purchases_per_s)),
+            right(format!("{:.0}", f.attempts_per_s)),
+            right(format!("{:.2}", f.retries_per_purchase)),
+        ]);
+    }
+    t
+}
+
+/// One line per strategy and error class, with the first message seen.
+fn error_lines(r: &Report) -> Vec<String> {
+    let mut lines = Vec::new();
+    for s in &r.strategies {
+        for (class, n) in &s.figures.errors_by_class {
+            let sample = s
+                .figures
+                .error_samples
+                .get(class)
+                .map_or("", String::as_str);
+            lines.push(format!(
+                "errors: {} {n} × {} (first: {sample})",
+                s.strategy,
+                class.name()
+            ));
+        }
+    }
+    lines
+}
+
+/// Microseconds as the shortest readable unit.
+pub fn micros(us: u64) -> String {
+    match us {
+        0..=999 => format!("{us}µs"),
+        1_000..=999_999 => format!("{:.2}ms", us as f64 / 1e3),
+        _ => format!("{:.2}s", us as f64 / 1e6),
+    }
+}
+
+fn latency(r: &Report) -> Table {
+    let mut t = table(false);
+    t.set_header(["strategy", "buyers", "p50", "p90", "p99", "p99.9", "max"]);
+    for s in &r.strategies {
+        let l = &s.latency;
+        t.add_row(vec![
+            Cell::new(s.strategy.name()),
+            right(l.count),
+            right(micros(l.p50)),
+            right(micros(l.p90)),
+            right(micros(l.p99)),
+            right(micros(l.p999)),
+            right(micros(l.max)),
+        ]);
+    }
+    t
+}
+
+fn validation(r: &Report, color: bool) -> Table {
+    let mut t = table(color);
+    t.set_header([
+        "strategy",
+        "expected",
+        "check",
+        "result",
+        "evidence (from Redis)",
+    ]);
+    for s in &r.strategies {
+        for (i, c) in s.checks.iter().enumerate() {
+            let wanted = s.expect().wants(c.id);
+            let mark = match (c.passed, wanted) {
+                (true, true) => "✅ pass",
+                (false, false) => "❌ fail, as expected",
+                (true, false) => "✅ pass, expected to fail",
+                (false, true) => "❌ fail",
+            };
+            t.add_row(vec![
+                Cell::new(if i == 0 { s.strategy.name() } else { "" }),
+                Cell::new(if i == 0 {
+                    expectation(s)
+                } else {
+                    String::new()
+                }),
+                Cell::new(c.id.title()),
+                good_bad(mark, c.passed == wanted, color),
+                Cell::new(&c.detail),
+            ]);
+        }
+        t.add_row(vec![
+            Cell::new(""),
+            Cell::new(""),
+            Cell::new("verdict").add_attribute(Attribute::Bold),
+            good_bad(
+                if s.verdict.held { "held" } else { "FAILED" },
+                s.verdict.held,
+                color,
+            ),
+            Cell::new(verdict_reason(s)),
+        ]);
+    }
+    t
+}
+
+fn expectation(s: &StrategyReport) -> String {
+    match s.expect() {
+        Expect::Clean => "clean: every check passes".into(),
+        Expect::Oversell => "oversell: must oversell, all else passes".into(),
+    }
+}
+
+fn verdict_reason(s: &StrategyReport) -> String {
+    let v = &s.verdict;
+    if v.held {
+        return format!("behaved as expected ({})", v.expect);
+    }
+    let failed: Vec<&str> = v.failed.iter().map(|c| c.title()).collect();
+    match v.expect {
+        Expect::Oversell if v.failed.contains(&crate::audit::CheckId::NoOversell) => format!(
+            "expected to oversell and did not: the test has lost its teeth ({})",
+            failed.join(", ")
+        ),
+        _ => format!("unexpected result on: {}", failed.join(", ")),
+    }
+}
+
+fn verdict_line(r: &Report) -> String {
+    let failed: Vec<&str> = r
+        .strategies
+        .iter()
+        .filter(|s| !s.verdict.held)
+        .map(|s| s.strategy.name())
+        .collect();
+    let mut line = if failed.is_empty() {
+        "verdict: every expectation held (exit 0)".to_string()
+    } else {
+        format!(
+            "verdict: expectation failed for {} (exit 1)",
+            failed.join(", ")
+        )
+    };
+    if r.interrupted {
+        line.push_str(
+            "\nnote: interrupted with Ctrl-C; only the buyers released before it are counted",
+        );
+    }
+    line
+}

@@ -1,0 +1,193 @@
+//! One run: a Redis to talk to, and each strategy in turn against the same
+//! crowd: seed, drive, audit, clean up, judge.
+
+use std::sync::Arc;
+
+use fred::prelude::*;
+use tokio_util::sync::CancellationToken;
+
+use crate::audit;
+use crate::config::{RedisTarget, RunConfig};
+use crate::crowd::Crowd;
+use crate::error::{Error, Result};
+use crate::gate;
+use crate::load::{self, DriveOptions, Live};
+use crate::metrics::Percentiles;
+use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
+use crate::report::{Figures, Progress, Report, RunMeta, StrategyReport};
+use crate::strategy::{self, Setup, StrategyKind};
+
+pub struct Session {
+    // Declared first so the server outlives nothing that talks to it... and
+    // is killed last, after the clients below have been dropped.
+    admin: Client,
+    connector: Connector,
+    meta: RunMeta,
+    crowd: Arc<Crowd>,
+    cancel: CancellationToken,
+    managed: Option<ManagedRedis>,
+}
+
+impl Session {
+    /// Get a Redis (the given URL or a managed redis-server), connect, and
+    /// build the crowd. Everything that can fail for infrastructure reasons
+    /// before the first buyer is released fails here.
+    pub async fn open(config: &RunConfig) -> Result<Session> {
+        let (managed, url) = match &config.redis {
+            RedisTarget::Managed(binary) => {
+                let server = ManagedRedis::start(binary).await?;
+                let url = RedisUrl::parse(&server.url()).map_err(Error::infra)?;
+                (Some(server), url)
+            }
+            RedisTarget::External(url) => (None, url.clone()),
+        };
+        let connector = Connector::new(url, config.command_timeout)?;
+        let admin = connector.admin().await?;
+        let server_version = redis::server_version(&admin)
+            .await
+            .map_err(|e| connector.fail("reading INFO server", e))?;
+        let crowd = Arc::new(Crowd::generate(config.seed, config.buyers, config.qty));
+        let meta = RunMeta {
+            run_id: format!("{:08x}", rand::random::<u32>()),
+            seed: config.seed,
+            buyers: config.buyers,
+            stock: config.stock,
+            qty: config.qty,
+            demand: crowd.demand(),
+            concurrency: config.concurrency.min(crowd.len()),
+            connections: config.connections,
+            max_retries: config.retry.max_retries,
+            redis_url: connector.url().masked().to_string(),
+            managed_pid: managed.as_ref().map(ManagedRedis::pid),
+            server_version,
+        };
+        Ok(Session {
+            admin,
+            connector,
+            meta,
+            crowd,
+            cancel: CancellationToken::new(),
+            managed,
+        })
+    }
+
+    pub fn meta(&self) -> &RunMeta {
+        &self.meta
+    }
+
+    /// Run every strategy in turn. Ctrl-C stops releasing buyers; what ran
+    /// is still audited, cleaned up and reported.
+    pub async fn run(mut self, config: &RunConfig, progress: Progress) -> Result<Report> {
+        let cancel = self.cancel.clone();
+        let on_ctrl_c = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+                // A second Ctrl-C means now. The managed server dies with us
+                // (PR_SET_PDEATHSIG), so nothing is left running.
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
+        let mut strategies = Vec::new();
+        for &kind in &config.strategies {
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            strategies.push(self.run_strategy(kind, config, progress).await?);
+        }
+        on_ctrl_c.abort();
+        let _ = self.admin.quit().await;
+        Ok(Report {
+            meta: self.meta,
+            strategies,
+            interrupted: self.cancel.is_cancelled(),
+        })
+    }
+
+    async fn run_strategy(
+        &mut self,
+        kind: StrategyKind,
+        config: &RunConfig,
+        progress: Progress,
+    ) -> Result<StrategyReport> {
+        let keys = Keys::new(&self.meta.run_id, kind.name());
+        let meta = [
+            ("strategy", kind.name().to_string()),
+            ("run_id", self.meta.run_id.clone()),
+            ("seed", self.meta.seed.to_string()),
+            ("buyers", self.meta.buyers.to_string()),
+            ("qty", self.meta.qty.to_string()),
+        ];
+        redis::seed(&self.admin, &keys, config.stock, &meta)
+            .await
+            .map_err(|e| self.connector.fail("seeding stock", e))?;
+        let outcome = self.drive_and_audit(kind, &keys, config, progress).await;
+        if !config.keep {
+            // Clean up even when the run failed half-way.
+            let cleaned = redis::cleanup(&self.admin, &keys).await;
+            if outcome.is_ok() {
+                cleaned.map_err(|e| self.connector.fail("deleting the run's keys", e))?;
+            }
+        }
+        let (result, server) = outcome?;
+        let checks = audit::checks(&server, &result.tally);
+        let expect = config.expectation(kind, self.meta.demand);
+        Ok(StrategyReport {
+            strategy: kind,
+            figures: Figures::new(&result.tally, result.elapsed),
+            latency: Percentiles::of(&result.tally.latency),
+            verdict: gate::judge(expect, &checks),
+            checks,
+            server,
+        })
+    }
+
+    async fn drive_and_audit(
+        &mut self,
+        kind: StrategyKind,
+        keys: &Keys,
+        config: &RunConfig,
+        progress: Progress,
+    ) -> Result<(load::DriveResult, audit::ServerFacts)> {
+        let setup = Setup {
+            connector: &self.connector,
+            keys: keys.clone(),
+            connections: config.connections,
+            command_timeout: config.command_timeout,
+        };
+        let strategy = strategy::prepare(kind, setup).await?;
+        let live = Arc::new(Live::default());
+        let bar = progress.start(kind.name(), u64::from(self.meta.buyers), live.clone());
+        let opts = DriveOptions {
+            concurrency: config.concurrency,
+            retry: config.retry,
+            seed: config.seed,
+        };
+        let result = load::drive(
+            strategy.clone(),
+            self.crowd.clone(),
+            &opts,
+            live,
+            self.cancel.clone(),
+        )
+        .await;
+        strategy.close().await;
+        bar.finish(
+            result.tally.buyers(),
+            format!("· {} purchased · auditing", result.tally.purchased),
+        );
+        if let Some(server) = &mut self.managed {
+            if !server.is_alive() {
+                return Err(Error::infra(format!(
+                    "the managed redis-server (pid {}) died while {kind} ran",
+                    server.pid()
+                )));
+            }
+        }
+        let facts = audit::read_facts(&self.admin, keys)
+            .await
+            .map_err(|e| self.connector.fail("auditing the server state", e))?;
+        Ok((result, facts))
+    }
+}

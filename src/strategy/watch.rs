@@ -1,0 +1,99 @@
+//! `watch`: optimistic locking with WATCH/MULTI/EXEC.
+//!
+//! A WATCH only holds on the connection that sent it, so every attempt
+//! borrows a connection of its own from an exclusive pool and keeps it from
+//! WATCH to EXEC. An aborted EXEC is `Ok(None)`: someone changed the stock
+//! after our read, and the driver backs off and retries.
+
+use async_trait::async_trait;
+use fred::clients::ExclusivePool;
+use fred::prelude::*;
+use fred::types::{ClusterHash, CustomCommand};
+
+use super::{queue_order, Attempt, Setup, Step, Strategy};
+use crate::crowd::Buyer;
+use crate::error::Result;
+use crate::redis::Keys;
+
+pub struct Watch {
+    pool: ExclusivePool,
+    keys: Keys,
+}
+
+impl Watch {
+    pub async fn new(setup: Setup<'_>) -> Result<Self> {
+        Ok(Watch {
+            pool: setup.connector.exclusive(setup.connections).await?,
+            keys: setup.keys,
+        })
+    }
+
+    /// One WATCH..EXEC round on a connection nobody else is using.
+    async fn checkout(&self, c: &Client, buyer: Buyer) -> Result<Attempt, fred::error::Error> {
+        let stock_key = self.keys.stock();
+        // WATCH and GET leave in one write: one round trip, same connection,
+        // in order, so the read happens under the watch. (fred's typed
+        // `watch` insists on an immediate OK, which a pipeline cannot give;
+        // the raw command can.)
+        let p = c.pipeline();
+        let _: () = p.custom(watch_cmd(), vec![stock_key]).await?;
+        let _: () = p.get(stock_key).await?;
+        let (watched, stock): (String, Option<i64>) = p.all().await?;
+        if watched != "OK" {
+            return Err(fred::error::Error::new(
+                ErrorKind::Protocol,
+                format!("WATCH answered {watched}"),
+            ));
+        }
+        if stock.unwrap_or(0) < i64::from(buyer.qty) {
+            // Never hand back a connection with a WATCH still armed: the next
+            // borrower's EXEC would abort for no reason.
+            c.unwatch().await?;
+            return Ok(Attempt::SoldOut);
+        }
+        let trx = c.multi();
+        let _: () = trx.decr_by(stock_key, i64::from(buyer.qty)).await?;
+        queue_order(&trx, &self.keys, buyer).await?;
+        // None = EXEC aborted because the watched stock changed.
+        let committed: Option<Vec<i64>> = trx.exec(true).await?;
+        Ok(match committed {
+            Some(_) => Attempt::Purchased,
+            None => Attempt::Conflict,
+        })
+    }
+}
+
+fn watch_cmd() -> CustomCommand {
+    CustomCommand::new_static("WATCH", ClusterHash::FirstKey, false)
+}
+
+#[async_trait]
+impl Strategy for Watch {
+    async fn attempt(&self, buyer: Buyer) -> Step {
+        let mut guard = self.pool.acquire().await;
+        let attempt = match self.checkout(&guard, buyer).await {
+            Ok(a) => a,
+            Err(e) => {
+                // The connection's WATCH state is unknown now. Replace it
+                // rather than reuse it; if the server is down the fresh one
+                // fails to connect and the old one stays for the next try.
+                let fresh = guard.clone_new();
+                if fresh.init().await.is_ok() {
+                    let old = std::mem::replace(&mut *guard, fresh);
+                    tokio::spawn(async move {
+                        let _ = old.quit().await;
+                    });
+                }
+                Attempt::from(e)
+            }
+        };
+        Step {
+            attempt,
+            round_trips: 2,
+        }
+    }
+
+    async fn close(&self) {
+        let _ = self.pool.quit().await;
+    }
+}
