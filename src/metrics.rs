@@ -46,6 +46,8 @@ pub struct Tally {
     pub turned_away: BTreeMap<u32, TurnedAway>,
     /// Release-to-outcome latency of every buyer, in µs.
     pub latency: Histogram<u64>,
+    /// Latest acknowledged purchase, µs after the release.
+    pub last_purchase_us: u64,
 }
 
 impl Default for Tally {
@@ -63,6 +65,7 @@ impl Default for Tally {
             round_trips: 0,
             turned_away: BTreeMap::new(),
             latency: new_histogram(),
+            last_purchase_us: 0,
         }
     }
 }
@@ -116,6 +119,9 @@ impl Tally {
             }
         }
         let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        if outcome == Outcome::Purchased {
+            self.last_purchase_us = self.last_purchase_us.max(micros);
+        }
         self.latency.saturating_record(micros.clamp(1, MAX_MICROS));
     }
 
@@ -154,6 +160,7 @@ impl AddAssign<&Tally> for Tally {
         for (k, v) in &o.error_samples {
             self.error_samples.entry(*k).or_insert_with(|| v.clone());
         }
+        self.last_purchase_us = self.last_purchase_us.max(o.last_purchase_us);
         // Same bounds everywhere, so adding cannot fail.
         self.latency
             .add(&o.latency)

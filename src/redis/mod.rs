@@ -171,13 +171,23 @@ impl Connector {
             ))
         } else {
             Error::infra(format!(
-                "Redis at {url} failed while {doing}: {:?}: {details}\n\
+                "Redis at {url} failed while {doing}: {}\n\
                  fix: check that the server is running and reachable at that address, \
                  or leave out --redis and REDIS_URL to let blackfriday start a throwaway redis-server",
-                e.kind()
+                readable(&e)
             ))
         }
     }
+}
+
+/// fred renders I/O errors with their Debug form; keep only the message.
+fn readable(e: &fred::error::Error) -> String {
+    let details = e.details();
+    let message = details
+        .split_once("message: \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or(details, |(msg, _)| msg);
+    format!("{:?} error: {message}", e.kind())
 }
 
 /// The server's `redis_version`, read from INFO.

@@ -73,6 +73,8 @@ pub struct Figures {
     pub conflicts: u64,
     pub round_trips: u64,
     pub duration_s: f64,
+    /// When the last purchase was acknowledged, seconds after the release.
+    pub last_sale_s: f64,
     pub purchases_per_s: f64,
     pub attempts_per_s: f64,
     pub retries_per_purchase: f64,
@@ -100,6 +102,7 @@ impl Figures {
             conflicts: t.conflicts,
             round_trips: t.round_trips,
             duration_s: elapsed.as_secs_f64(),
+            last_sale_s: t.last_purchase_us as f64 / 1e6,
             purchases_per_s: t.purchased as f64 / secs,
             attempts_per_s: t.attempts as f64 / secs,
             retries_per_purchase: per_purchase(t.conflicts),
