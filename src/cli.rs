@@ -33,6 +33,7 @@ const FIGURES: &str = "\
 Figures:
   purchased        buyers the server acknowledged a purchase to
   sold out         buyers told there was not enough stock (a definitive answer)
+  false sold-outs  sold-out answers to buyers whose quantity is still in stock at the end
   gave up          buyers who lost the race --max-retries times in a row (contention, not stock)
   errors           buyers whose outcome is unknown (timeout, connection lost): may or may not have bought
   final stock      the stock key read back from Redis after the run
@@ -40,7 +41,9 @@ Figures:
   duration         release of the crowd until the last buyer had an outcome
   last sale        release of the crowd until the last purchase was acknowledged
   purchases/s      purchased / duration;  attempts/s: every try, first or retry, / duration
-  retries/purchase conflicts (aborted EXECs) / purchased
+  retries/purchase retries (aborted EXECs, busy locks, stale fences) of the buyers who
+                   purchased / purchased
+  rtt/purchase     network round trips of the buyers who purchased, retries included / purchased
   latency          release of the crowd until a buyer's final outcome, retries, backoff and
                    pool waits included, in an HDR histogram (3 significant digits)
 Validation: every check is read back from Redis after the strategy ran. See the README.";
@@ -57,7 +60,7 @@ pub struct RunArgs {
     pub stock: u64,
 
     /// Strategies to compare, in order: repeat the flag or give a comma list.
-    /// Known: broken, decr, watch.
+    /// Known: broken, decr, watch, lua, function, compensate, lock, lock-fenced, app-lock.
     #[arg(
         short,
         long = "strategy",
@@ -106,6 +109,26 @@ pub struct RunArgs {
     /// Timeout of every Redis command; a timed-out purchase counts as an error (unknown outcome).
     #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = duration)]
     pub timeout: Duration,
+
+    /// lock, lock-fenced: how long the lock lives unless released.
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = duration)]
+    pub lock_ttl: Duration,
+
+    /// lock, lock-fenced: an artificial pause inside the critical section, between
+    /// reading the stock and writing the purchase. Longer than --lock-ttl, two
+    /// holders overlap: `lock` oversells, `lock-fenced` rejects the stale write.
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = duration)]
+    pub hold_pause: Duration,
+
+    /// app-lock: time an app server spends inside its lock between reading the
+    /// stock and writing the purchase (validation, pricing: the request's own work).
+    #[arg(long, default_value = "1ms", value_name = "DURATION", value_parser = duration)]
+    pub app_work: Duration,
+
+    /// app-lock: simulated app servers, each with its own in-memory lock.
+    /// 1 is correct; more oversell, which is the point.
+    #[arg(long, default_value = "3", value_name = "K", allow_negative_numbers = true, value_parser = positive)]
+    pub app_servers: u64,
 
     /// Override what a strategy must do, e.g. --expect watch=clean or broken=oversell.
     /// By default broken and decr must oversell whenever demand exceeds stock; the rest must be clean.

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::gate::Expect;
 use crate::load::RetryPolicy;
 use crate::redis::{default_binary, RedisUrl};
-use crate::strategy::StrategyKind;
+use crate::strategy::{Params, StrategyKind};
 
 /// Most buyers one run accepts; the crowd is held in memory.
 pub const MAX_BUYERS: u64 = 100_000_000;
@@ -37,6 +37,7 @@ pub struct RunConfig {
     pub connections: usize,
     pub retry: RetryPolicy,
     pub command_timeout: Duration,
+    pub params: Params,
     pub keep: bool,
     pub progress: bool,
     pub color: bool,
@@ -66,6 +67,14 @@ impl RunConfig {
             return Err(Error::usage(
                 "--timeout must be more than 0: a command without one can hang forever",
             ));
+        }
+        if a.lock_ttl.as_millis() < 1 {
+            return Err(Error::usage(
+                "--lock-ttl must be at least 1ms (Redis expires keys in ms)",
+            ));
+        }
+        if a.app_servers > 1024 {
+            return Err(Error::usage("--app-servers must be at most 1024"));
         }
         if a.connections > 1024 {
             return Err(Error::usage("--connections must be at most 1024"));
@@ -114,6 +123,12 @@ impl RunConfig {
                 cap: a.backoff_max,
             },
             command_timeout: a.timeout,
+            params: Params {
+                lock_ttl: a.lock_ttl,
+                hold_pause: a.hold_pause,
+                app_servers: a.app_servers as u32,
+                app_work: a.app_work,
+            },
             keep: a.keep,
             progress: !a.quiet && std::io::stderr().is_terminal(),
             color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
@@ -126,7 +141,7 @@ impl RunConfig {
         self.expectations
             .get(&strategy)
             .copied()
-            .unwrap_or_else(|| Expect::default_for(strategy, demand, self.stock))
+            .unwrap_or_else(|| Expect::default_for(strategy, &self.params, demand, self.stock))
     }
 }
 
@@ -158,6 +173,24 @@ mod tests {
         assert_eq!(c.expectation(StrategyKind::Broken, 500), Expect::Oversell);
         assert_eq!(c.expectation(StrategyKind::Broken, 100), Expect::Clean);
         assert_eq!(c.expectation(StrategyKind::Watch, 500), Expect::Clean);
+        assert_eq!(c.expectation(StrategyKind::AppLock, 500), Expect::Oversell);
+        assert_eq!(c.expectation(StrategyKind::Lock, 500), Expect::Clean);
+    }
+
+    #[test]
+    fn the_pause_and_the_servers_decide_what_locks_must_do() {
+        let c = resolve(&[
+            "--app-servers",
+            "1",
+            "--hold-pause",
+            "50ms",
+            "--lock-ttl",
+            "20ms",
+        ])
+        .unwrap();
+        assert_eq!(c.expectation(StrategyKind::AppLock, 500), Expect::Clean);
+        assert_eq!(c.expectation(StrategyKind::Lock, 500), Expect::Oversell);
+        assert_eq!(c.expectation(StrategyKind::LockFenced, 500), Expect::Clean);
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub enum Error {
     /// Redis or redis-server failed. The message names the (masked) URL and a fix.
     #[error("{0}")]
     Infra(String),
+    /// The server lacks a feature a strategy needs (e.g. functions before
+    /// Redis 7). The run goes on without that strategy, then exits 3.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl Error {
@@ -43,7 +47,7 @@ impl Error {
     pub fn status(&self) -> ExitStatus {
         match self {
             Error::Usage(_) => ExitStatus::Usage,
-            Error::Infra(_) => ExitStatus::Infra,
+            Error::Infra(_) | Error::Unavailable(_) => ExitStatus::Infra,
         }
     }
 }

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::audit::{Check, CheckId};
-use crate::strategy::StrategyKind;
+use crate::strategy::{Params, StrategyKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -21,11 +21,11 @@ pub enum Expect {
 }
 
 impl Expect {
-    /// Unsafe strategies are expected to oversell whenever the crowd asks for
-    /// more than the stock; with enough stock for everyone nothing can
-    /// oversell, so every strategy must then be clean.
-    pub fn default_for(kind: StrategyKind, demand: u64, stock: u64) -> Expect {
-        if kind.is_unsafe() && demand > stock {
+    /// Strategies unsound by design are expected to oversell whenever the
+    /// crowd asks for more than the stock; with enough stock for everyone
+    /// nothing can oversell, so every strategy must then be clean.
+    pub fn default_for(kind: StrategyKind, params: &Params, demand: u64, stock: u64) -> Expect {
+        if kind.oversells_by_design(params) && demand > stock {
             Expect::Oversell
         } else {
             Expect::Clean
@@ -90,18 +90,22 @@ pub struct Verdict {
     pub held: bool,
     /// Checks whose result differs from what the expectation wants.
     pub failed: Vec<CheckId>,
+    /// Checks whose failure this strategy is known for and that are shown
+    /// without failing the verdict (compensate's false sold-outs).
+    pub tolerated: Vec<CheckId>,
 }
 
-pub fn judge(expect: Expect, checks: &[Check]) -> Verdict {
-    let failed: Vec<CheckId> = checks
+pub fn judge(expect: Expect, tolerated: &[CheckId], checks: &[Check]) -> Verdict {
+    let (tolerated, failed): (Vec<CheckId>, Vec<CheckId>) = checks
         .iter()
         .filter(|c| c.passed != expect.wants(c.id))
         .map(|c| c.id)
-        .collect();
+        .partition(|id| tolerated.contains(id));
     Verdict {
         expect,
         held: failed.is_empty(),
         failed,
+        tolerated,
     }
 }
 
@@ -126,18 +130,27 @@ mod tests {
 
     #[test]
     fn clean_needs_every_check() {
-        assert!(judge(Expect::Clean, &all(true)).held);
-        assert!(!judge(Expect::Clean, &all(false)).held);
+        assert!(judge(Expect::Clean, &[], &all(true)).held);
+        assert!(!judge(Expect::Clean, &[], &all(false)).held);
     }
 
     #[test]
     fn expected_oversell_that_did_not_happen_fails() {
-        let v = judge(Expect::Oversell, &all(true));
+        let v = judge(Expect::Oversell, &[], &all(true));
         assert!(!v.held);
         assert_eq!(v.failed, vec![CheckId::NoOversell]);
         let mut oversold = all(true);
         oversold[0].passed = false;
-        assert!(judge(Expect::Oversell, &oversold).held);
+        assert!(judge(Expect::Oversell, &[], &oversold).held);
+    }
+
+    #[test]
+    fn tolerated_failures_are_kept_apart() {
+        let mut checks = all(true);
+        checks[1].passed = false;
+        let v = judge(Expect::Clean, &[CheckId::Conservation], &checks);
+        assert!(v.held);
+        assert_eq!(v.tolerated, vec![CheckId::Conservation]);
     }
 
     #[test]

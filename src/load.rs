@@ -158,6 +158,10 @@ impl Worker {
             tally.attempts += b.attempts;
             tally.conflicts += b.conflicts;
             tally.round_trips += b.round_trips;
+            if b.outcome == Outcome::Purchased {
+                tally.purchase_retries += b.conflicts;
+                tally.purchase_round_trips += b.round_trips;
+            }
             if let Some(f) = b.failure {
                 tally.sample_error(f);
             }

@@ -41,6 +41,10 @@ pub struct Tally {
     /// Attempts that lost a race and were retried or given up.
     pub conflicts: u64,
     pub round_trips: u64,
+    /// Retries and round trips of the buyers who ended up purchasing: what a
+    /// sale costs, without the sold-out answers.
+    pub purchase_retries: u64,
+    pub purchase_round_trips: u64,
     /// Buyers turned away, by the quantity they wanted. The audit compares
     /// these with the stock left at the end.
     pub turned_away: BTreeMap<u32, TurnedAway>,
@@ -63,6 +67,8 @@ impl Default for Tally {
             attempts: 0,
             conflicts: 0,
             round_trips: 0,
+            purchase_retries: 0,
+            purchase_round_trips: 0,
             turned_away: BTreeMap::new(),
             latency: new_histogram(),
             last_purchase_us: 0,
@@ -154,6 +160,8 @@ impl AddAssign<&Tally> for Tally {
         self.attempts += o.attempts;
         self.conflicts += o.conflicts;
         self.round_trips += o.round_trips;
+        self.purchase_retries += o.purchase_retries;
+        self.purchase_round_trips += o.purchase_round_trips;
         for (q, t) in &o.turned_away {
             *self.turned_away.entry(*q).or_default() += t;
         }

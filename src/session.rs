@@ -14,7 +14,7 @@ use crate::gate;
 use crate::load::{self, DriveOptions, Live};
 use crate::metrics::Percentiles;
 use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
-use crate::report::{Figures, Progress, Report, RunMeta, StrategyReport};
+use crate::report::{Figures, Progress, Report, RunMeta, StrategyReport, Unavailable};
 use crate::strategy::{self, Setup, StrategyKind};
 
 pub struct Session {
@@ -90,17 +90,28 @@ impl Session {
             }
         });
         let mut strategies = Vec::new();
+        let mut unavailable = Vec::new();
         for &kind in &config.strategies {
             if self.cancel.is_cancelled() {
                 break;
             }
-            strategies.push(self.run_strategy(kind, config, progress).await?);
+            match self.run_strategy(kind, config, progress).await {
+                Ok(report) => strategies.push(report),
+                // The server lacks something this strategy needs: say so and
+                // let the others run; the exit status still reports it.
+                Err(Error::Unavailable(reason)) => unavailable.push(Unavailable {
+                    strategy: kind,
+                    reason,
+                }),
+                Err(e) => return Err(e),
+            }
         }
         on_ctrl_c.abort();
         let _ = self.admin.quit().await;
         Ok(Report {
             meta: self.meta,
             strategies,
+            unavailable,
             interrupted: self.cancel.is_cancelled(),
         })
     }
@@ -135,9 +146,9 @@ impl Session {
         let expect = config.expectation(kind, self.meta.demand);
         Ok(StrategyReport {
             strategy: kind,
-            figures: Figures::new(&result.tally, result.elapsed),
+            figures: Figures::new(&result.tally, result.elapsed, &server),
             latency: Percentiles::of(&result.tally.latency),
-            verdict: gate::judge(expect, &checks),
+            verdict: gate::judge(expect, kind.tolerated(), &checks),
             checks,
             server,
         })
@@ -153,8 +164,10 @@ impl Session {
         let setup = Setup {
             connector: &self.connector,
             keys: keys.clone(),
+            run_id: &self.meta.run_id,
+            server_version: &self.meta.server_version,
             connections: config.connections,
-            command_timeout: config.command_timeout,
+            params: config.params,
         };
         let strategy = strategy::prepare(kind, setup).await?;
         let live = Arc::new(Live::default());

@@ -19,9 +19,9 @@ fn strategy(
     let checks = audit::checks(&server, tally);
     StrategyReport {
         strategy: kind,
-        figures: Figures::new(tally, Duration::from_millis(250)),
+        figures: Figures::new(tally, Duration::from_millis(250), &server),
         latency: Percentiles::of(&tally.latency),
-        verdict: gate::judge(expect, &checks),
+        verdict: gate::judge(expect, kind.tolerated(), &checks),
         checks,
         server,
     }
@@ -99,6 +99,7 @@ fn report() -> Report {
                 facts(10, 90),
             ),
         ],
+        unavailable: Vec::new(),
         interrupted: false,
     }
 }

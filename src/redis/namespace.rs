@@ -22,6 +22,8 @@ struct KeyNames {
     sold: String,
     orders: String,
     meta: String,
+    lock: String,
+    fence: String,
 }
 
 impl Keys {
@@ -34,6 +36,8 @@ impl Keys {
                 sold: key("sold"),
                 orders: key("orders"),
                 meta: key("meta"),
+                lock: key("lock"),
+                fence: key("fence"),
                 prefix,
             }),
         }
@@ -57,6 +61,14 @@ impl Keys {
     /// Hash describing the run: initial stock, strategy, seed.
     pub fn meta(&self) -> &str {
         &self.inner.meta
+    }
+    /// The lock of the lock strategies.
+    pub fn lock(&self) -> &str {
+        &self.inner.lock
+    }
+    /// Counter of fencing tokens issued with the lock.
+    pub fn fence(&self) -> &str {
+        &self.inner.fence
     }
     /// Hash of one order: buyer, qty, time.
     pub fn order(&self, id: u32) -> String {
@@ -122,7 +134,15 @@ mod tests {
     #[test]
     fn every_key_shares_the_prefix_and_the_hash_tag() {
         let k = Keys::new("ab12", "watch");
-        for key in [k.stock(), k.sold(), k.orders(), k.meta(), &k.order(7)] {
+        for key in [
+            k.stock(),
+            k.sold(),
+            k.orders(),
+            k.meta(),
+            k.lock(),
+            k.fence(),
+            &k.order(7),
+        ] {
             assert!(key.starts_with("bf:ab12:{watch}:"), "{key}");
         }
         assert_eq!(glob_escape("bf:a*[x]"), "bf:a\\*\\[x\\]");

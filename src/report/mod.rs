@@ -22,8 +22,16 @@ use crate::strategy::{ErrorClass, StrategyKind};
 pub struct Report {
     pub meta: RunMeta,
     pub strategies: Vec<StrategyReport>,
+    /// Strategies the server could not run (e.g. functions before Redis 7).
+    pub unavailable: Vec<Unavailable>,
     /// Ctrl-C stopped the run early; the figures cover what ran.
     pub interrupted: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unavailable {
+    pub strategy: StrategyKind,
+    pub reason: String,
 }
 
 /// What the run was: enough to repeat it.
@@ -63,6 +71,9 @@ pub struct StrategyReport {
 pub struct Figures {
     pub purchased: u64,
     pub sold_out: u64,
+    /// Sold-out answers to buyers whose quantity is still in stock at the
+    /// end (from the stock the audit read back).
+    pub false_sold_outs: u64,
     pub gave_up: u64,
     pub errors: u64,
     pub errors_by_class: BTreeMap<ErrorClass, u64>,
@@ -78,10 +89,11 @@ pub struct Figures {
     pub purchases_per_s: f64,
     pub attempts_per_s: f64,
     pub retries_per_purchase: f64,
+    pub round_trips_per_purchase: f64,
 }
 
 impl Figures {
-    pub fn new(t: &Tally, elapsed: Duration) -> Figures {
+    pub fn new(t: &Tally, elapsed: Duration, server: &ServerFacts) -> Figures {
         let secs = elapsed.as_secs_f64().max(1e-9);
         let per_purchase = |n: u64| {
             if t.purchased == 0 {
@@ -93,6 +105,7 @@ impl Figures {
         Figures {
             purchased: t.purchased,
             sold_out: t.sold_out,
+            false_sold_outs: t.turned_away_with_stock(server.stock).sold_out,
             gave_up: t.gave_up,
             errors: t.errors,
             errors_by_class: t.errors_by_class.clone(),
@@ -105,7 +118,8 @@ impl Figures {
             last_sale_s: t.last_purchase_us as f64 / 1e6,
             purchases_per_s: t.purchased as f64 / secs,
             attempts_per_s: t.attempts as f64 / secs,
-            retries_per_purchase: per_purchase(t.conflicts),
+            retries_per_purchase: per_purchase(t.purchase_retries),
+            round_trips_per_purchase: per_purchase(t.purchase_round_trips),
         }
     }
 }
@@ -118,7 +132,10 @@ impl StrategyReport {
 
 impl Report {
     pub fn status(&self) -> ExitStatus {
-        if self.strategies.iter().any(|s| !s.verdict.held) {
+        if !self.unavailable.is_empty() {
+            // The run is incomplete: no verdict can claim it held.
+            ExitStatus::Infra
+        } else if self.strategies.iter().any(|s| !s.verdict.held) {
             ExitStatus::ExpectationFailed
         } else if self.interrupted {
             ExitStatus::Interrupted

@@ -5,8 +5,13 @@
 //! strategy is measured the same way. Adding a strategy is one new file plus
 //! one line in [`prepare`].
 
+mod app_lock;
 mod broken;
+mod compensate;
 mod decr;
+mod function;
+mod lock;
+mod lua;
 mod watch;
 
 use std::fmt;
@@ -106,9 +111,37 @@ pub trait Strategy: Send + Sync {
 pub struct Setup<'a> {
     pub connector: &'a Connector,
     pub keys: Keys,
+    pub run_id: &'a str,
+    /// `redis_version` from INFO, for features that need a recent server.
+    pub server_version: &'a str,
     /// Exclusive connections for strategies that need one per attempt (WATCH).
     pub connections: usize,
-    pub command_timeout: Duration,
+    pub params: Params,
+}
+
+/// Knobs of individual strategies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params {
+    /// `lock`, `lock-fenced`: how long a lock lives unless released.
+    pub lock_ttl: Duration,
+    /// `lock`, `lock-fenced`: an artificial pause between reading the stock
+    /// and writing the purchase, as a GC pause or a slow disk would cause.
+    pub hold_pause: Duration,
+    /// `app-lock`: simulated app servers, each with its own in-memory lock.
+    pub app_servers: u32,
+    /// `app-lock`: the request's own work inside the app server's lock.
+    pub app_work: Duration,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            lock_ttl: Duration::from_secs(1),
+            hold_pause: Duration::ZERO,
+            app_servers: 3,
+            app_work: Duration::from_millis(1),
+        }
+    }
 }
 
 /// The strategies a user can name on the command line.
@@ -118,6 +151,12 @@ pub enum StrategyKind {
     Broken,
     Decr,
     Watch,
+    Lua,
+    Function,
+    Compensate,
+    Lock,
+    LockFenced,
+    AppLock,
 }
 
 impl StrategyKind {
@@ -125,6 +164,12 @@ impl StrategyKind {
         StrategyKind::Broken,
         StrategyKind::Decr,
         StrategyKind::Watch,
+        StrategyKind::Lua,
+        StrategyKind::Function,
+        StrategyKind::Compensate,
+        StrategyKind::Lock,
+        StrategyKind::LockFenced,
+        StrategyKind::AppLock,
     ];
 
     pub fn name(self) -> &'static str {
@@ -132,22 +177,36 @@ impl StrategyKind {
             StrategyKind::Broken => "broken",
             StrategyKind::Decr => "decr",
             StrategyKind::Watch => "watch",
+            StrategyKind::Lua => "lua",
+            StrategyKind::Function => "function",
+            StrategyKind::Compensate => "compensate",
+            StrategyKind::Lock => "lock",
+            StrategyKind::LockFenced => "lock-fenced",
+            StrategyKind::AppLock => "app-lock",
         }
     }
 
-    /// True for strategies that are unsound by design: they exist to show the
-    /// audit can see an oversell.
-    pub fn is_unsafe(self) -> bool {
-        matches!(self, StrategyKind::Broken | StrategyKind::Decr)
+    /// True when, with these parameters, the strategy is unsound by design:
+    /// the control groups that show the audit can see an oversell.
+    pub fn oversells_by_design(self, p: &Params) -> bool {
+        match self {
+            StrategyKind::Broken | StrategyKind::Decr => true,
+            // K processes with K private mutexes exclude nobody across them.
+            StrategyKind::AppLock => p.app_servers > 1,
+            // A holder paused past its TTL writes after the next one read.
+            StrategyKind::Lock => !p.hold_pause.is_zero() && p.hold_pause >= p.lock_ttl,
+            _ => false,
+        }
     }
 
-    pub fn describe(self) -> &'static str {
+    /// Audit checks a strategy is known to fail by design without being
+    /// unsound: they are shown, but do not fail its verdict.
+    pub fn tolerated(self) -> &'static [crate::audit::CheckId] {
         match self {
-            StrategyKind::Broken => "GET, compare, DECRBY, record: check-then-act race",
-            StrategyKind::Decr => "DECRBY with no check",
-            StrategyKind::Watch => {
-                "WATCH/GET/MULTI/EXEC on an exclusive connection, retry on abort"
-            }
+            // A transient negative makes concurrent buyers see "sold out"
+            // although the units come back: false sold-outs, by design.
+            StrategyKind::Compensate => &[crate::audit::CheckId::NoLostSales],
+            _ => &[],
         }
     }
 }
@@ -180,7 +239,53 @@ pub async fn prepare(kind: StrategyKind, setup: Setup<'_>) -> Result<Arc<dyn Str
         StrategyKind::Broken => Arc::new(broken::Broken::new(setup).await?),
         StrategyKind::Decr => Arc::new(decr::Decr::new(setup).await?),
         StrategyKind::Watch => Arc::new(watch::Watch::new(setup).await?),
+        StrategyKind::Lua => Arc::new(lua::Lua::new(setup).await?),
+        StrategyKind::Function => Arc::new(function::Function::new(setup).await?),
+        StrategyKind::Compensate => Arc::new(compensate::Compensate::new(setup).await?),
+        StrategyKind::Lock => Arc::new(lock::Lock::new(setup, false).await?),
+        StrategyKind::LockFenced => Arc::new(lock::Lock::new(setup, true).await?),
+        StrategyKind::AppLock => Arc::new(app_lock::AppLock::new(setup).await?),
     })
+}
+
+/// Microseconds since the epoch, the time stamp of an order.
+pub(crate) fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// KEYS and ARGV of `lua/buy.lua` for one buyer. The order id is the buyer id:
+/// a buyer buys at most once, so a duplicate id on the list means a purchase
+/// was applied twice.
+pub(crate) fn buy_script_args(keys: &Keys, buyer: Buyer) -> (Vec<String>, Vec<String>) {
+    (
+        vec![
+            keys.stock().to_string(),
+            keys.sold().to_string(),
+            keys.orders().to_string(),
+            keys.order(buyer.id),
+        ],
+        vec![
+            buyer.qty.to_string(),
+            buyer.id.to_string(),
+            buyer.id.to_string(),
+            now_us().to_string(),
+        ],
+    )
+}
+
+/// A script reply of 1 or 0 as a purchase or a sold-out answer.
+pub(crate) fn bought_or_sold_out(reply: Result<i64, fred::error::Error>) -> Attempt {
+    match reply {
+        Ok(1) => Attempt::Purchased,
+        Ok(0) => Attempt::SoldOut,
+        Ok(other) => Attempt::Error(Failure {
+            class: ErrorClass::Other,
+            message: format!("the purchase script answered {other}, expected 1 or 0"),
+        }),
+        Err(e) => Attempt::from(e),
+    }
 }
 
 /// Queue the writes that record an order: the order hash, its id on the
@@ -197,9 +302,7 @@ where
         + fred::interfaces::KeysInterface
         + Sync,
 {
-    let at_us = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64);
+    let at_us = now_us();
     let fields: [(&str, i64); 3] = [
         ("buyer", i64::from(buyer.id)),
         ("qty", i64::from(buyer.qty)),

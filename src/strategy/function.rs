@@ -1,0 +1,91 @@
+//! `function`: the same logic as `lua`, loaded as a Redis 7 library with
+//! FUNCTION LOAD REPLACE and called with FCALL. Unlike a cached script it is
+//! part of the server's state and survives a restart (with persistence).
+//!
+//! The library is named after the run, so two runs never replace each
+//! other's code on a shared server, and it is deleted when the strategy ends.
+
+use async_trait::async_trait;
+use fred::clients::Pool;
+use fred::prelude::*;
+
+use super::{bought_or_sold_out, buy_script_args, lua::BUY, Setup, Step, Strategy};
+use crate::crowd::Buyer;
+use crate::error::{Error, Result};
+use crate::redis::Keys;
+
+pub struct Function {
+    pool: Pool,
+    library: String,
+    function: String,
+    keys: Keys,
+}
+
+impl Function {
+    pub async fn new(setup: Setup<'_>) -> Result<Self> {
+        let major = setup
+            .server_version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok())
+            .unwrap_or(0);
+        if major < 7 {
+            return Err(Error::Unavailable(format!(
+                "Redis functions need Redis 7.0 or newer; the server is {}",
+                setup.server_version
+            )));
+        }
+        let library = format!("bf_{}", setup.run_id);
+        let function = format!("bf_{}_buy", setup.run_id);
+        let pool = setup.connector.shared(2).await?;
+        let _: String = pool
+            .next()
+            .function_load(true, library_code(&library, &function))
+            .await
+            .map_err(|e| setup.connector.fail("loading the purchase function", e))?;
+        Ok(Function {
+            pool,
+            library,
+            function,
+            keys: setup.keys,
+        })
+    }
+}
+
+/// The library: `lua/buy.lua` as the body of one registered function. Its
+/// parameters are named KEYS and ARGV so the body reads the same as a script.
+fn library_code(library: &str, function: &str) -> String {
+    format!("#!lua name={library}\nredis.register_function('{function}', function(KEYS, ARGV)\n{BUY}\nend)\n")
+}
+
+#[async_trait]
+impl Strategy for Function {
+    async fn attempt(&self, buyer: Buyer) -> Step {
+        let (keys, args) = buy_script_args(&self.keys, buyer);
+        let reply = self.pool.fcall(self.function.as_str(), keys, args).await;
+        Step {
+            attempt: bought_or_sold_out(reply),
+            round_trips: 1,
+        }
+    }
+
+    async fn close(&self) {
+        let _: Result<(), _> = self
+            .pool
+            .next()
+            .function_delete(self.library.as_str())
+            .await;
+        let _ = self.pool.quit().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_library_wraps_the_script_body() {
+        let code = super::library_code("bf_x", "bf_x_buy");
+        assert!(code.starts_with("#!lua name=bf_x\n"));
+        assert!(code.contains("register_function('bf_x_buy', function(KEYS, ARGV)"));
+        assert!(code.contains("redis.call('DECRBY', KEYS[1], qty)"));
+    }
+}

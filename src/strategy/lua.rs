@@ -1,0 +1,58 @@
+//! `lua`: one EVALSHA per attempt of a script that checks, decrements and
+//! records atomically. Redis runs scripts one at a time, so there is no
+//! window between the check and the write: one round trip, no retries.
+
+use async_trait::async_trait;
+use fred::clients::Pool;
+use fred::prelude::*;
+use fred::types::scripts::Script;
+
+use super::{bought_or_sold_out, buy_script_args, Setup, Step, Strategy};
+use crate::crowd::Buyer;
+use crate::error::Result;
+use crate::redis::Keys;
+
+pub(crate) const BUY: &str = include_str!("lua/buy.lua");
+
+pub struct Lua {
+    pool: Pool,
+    script: Script,
+    keys: Keys,
+}
+
+impl Lua {
+    pub async fn new(setup: Setup<'_>) -> Result<Self> {
+        let pool = setup.connector.shared(2).await?;
+        let script = Script::from_lua(BUY);
+        script
+            .load(pool.next())
+            .await
+            .map_err(|e| setup.connector.fail("loading the purchase script", e))?;
+        Ok(Lua {
+            pool,
+            script,
+            keys: setup.keys,
+        })
+    }
+}
+
+#[async_trait]
+impl Strategy for Lua {
+    async fn attempt(&self, buyer: Buyer) -> Step {
+        let (keys, args) = buy_script_args(&self.keys, buyer);
+        // After SCRIPT FLUSH, a restart or a failover the server forgets the
+        // script: NOSCRIPT makes fred load it again and retry once.
+        let reply = self
+            .script
+            .evalsha_with_reload(self.pool.next(), keys, args)
+            .await;
+        Step {
+            attempt: bought_or_sold_out(reply),
+            round_trips: 1,
+        }
+    }
+
+    async fn close(&self) {
+        let _ = self.pool.quit().await;
+    }
+}
