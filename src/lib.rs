@@ -36,7 +36,9 @@ pub async fn execute(cli: Cli) -> Result<ExitStatus> {
         Command::Run(args) => {
             let config = RunConfig::from_args(args)?;
             let session = session::Session::open(&config).await?;
-            let report = session.run(&config, Progress::new(config.progress)).await?;
+            let report = session
+                .run(&config, Progress::new(config.progress), &mut |_| Ok(()))
+                .await?;
             let mut out = std::io::stdout().lock();
             // A closed stdout (piped into `head`) is not worth a panic.
             let _ = out.write_all(table::render(&report, config.color).as_bytes());
@@ -45,10 +47,11 @@ pub async fn execute(cli: Cli) -> Result<ExitStatus> {
     }
 }
 
-/// Run a resolved configuration without printing: the entry point for tests.
+/// Run a resolved configuration without printing or writing files: the
+/// entry point for tests.
 pub async fn run(config: &RunConfig) -> Result<Report> {
     session::Session::open(config)
         .await?
-        .run(config, Progress::hidden())
+        .run(config, Progress::hidden(), &mut |_| Ok(()))
         .await
 }

@@ -24,6 +24,9 @@ pub struct Report {
     pub strategies: Vec<StrategyReport>,
     /// Ctrl-C stopped the run early; the figures cover what ran.
     pub interrupted: bool,
+    /// False on the snapshots handed out while strategies are still to run,
+    /// so a file left behind by a crash says it is partial.
+    pub finished: bool,
 }
 
 /// What the run was: enough to repeat it.
@@ -31,6 +34,9 @@ pub struct Report {
 pub struct RunMeta {
     pub run_id: String,
     pub seed: u64,
+    /// Every strategy the run was asked for, in order; `Report::strategies`
+    /// holds those that have run so far.
+    pub strategies: Vec<StrategyKind>,
     pub buyers: u32,
     pub stock: u64,
     pub qty: QtyRange,
@@ -117,8 +123,13 @@ impl StrategyReport {
 }
 
 impl Report {
+    /// Strategies whose expectation failed, as the gate judged them.
+    pub fn failed(&self) -> impl Iterator<Item = &StrategyReport> {
+        self.strategies.iter().filter(|s| !s.verdict.held)
+    }
+
     pub fn status(&self) -> ExitStatus {
-        if self.strategies.iter().any(|s| !s.verdict.held) {
+        if self.failed().next().is_some() {
             ExitStatus::ExpectationFailed
         } else if self.interrupted {
             ExitStatus::Interrupted
