@@ -1,9 +1,14 @@
 //! The finished run as data. Presentation modules only format a [`Report`];
 //! they compute nothing.
 
+pub mod export;
+pub mod json;
+pub mod junit;
+pub mod markdown;
 mod progress;
 pub mod table;
 
+pub use export::{Exporter, Format, Output, Outputs, Target};
 pub use progress::Progress;
 
 use std::collections::BTreeMap;
