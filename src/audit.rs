@@ -93,6 +93,18 @@ pub enum CheckId {
 }
 
 impl CheckId {
+    /// The stable identifier, as serialized.
+    pub fn key(self) -> &'static str {
+        match self {
+            CheckId::NoOversell => "no_oversell",
+            CheckId::Conservation => "conservation",
+            CheckId::OrdersMatch => "orders_match",
+            CheckId::ClientAgrees => "client_agrees",
+            CheckId::NoLostSales => "no_lost_sales",
+            CheckId::NoUndersell => "no_undersell",
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             CheckId::NoOversell => "no oversell",

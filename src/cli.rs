@@ -1,6 +1,7 @@
 //! Command-line surface (clap derive only). Values are parsed by the types
 //! they become; cross-field rules live in `config.rs`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -46,7 +47,9 @@ Figures:
   rtt/purchase     network round trips of the buyers who purchased, retries included / purchased
   latency          release of the crowd until a buyer's final outcome, retries, backoff and
                    pool waits included, in an HDR histogram (3 significant digits)
-Validation: every check is read back from Redis after the strategy ran. See the README.";
+Validation: every check is read back from Redis after the strategy ran. See the README.
+Report files (--json, --junit, --markdown) are rewritten after every strategy, each
+replaced atomically, so a run that dies half-way still leaves the strategies it finished.";
 
 #[derive(Debug, Args)]
 #[command(after_long_help = FIGURES)]
@@ -142,6 +145,20 @@ pub struct RunArgs {
     /// No progress bars; tables only.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Write the report as versioned JSON (schemas/report-v1.schema.json).
+    /// `-` writes it to stdout at the end and moves the tables to stderr.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write a JUnit XML report: one testcase per strategy and audit check.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Write the tables and verdict as GitHub-flavoured Markdown; also appended
+    /// to $GITHUB_STEP_SUMMARY when that is set.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
 }
 
 fn whole(s: &str) -> Result<u64, String> {

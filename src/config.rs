@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::cli::RunArgs;
@@ -11,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::gate::Expect;
 use crate::load::RetryPolicy;
 use crate::redis::{default_binary, RedisUrl};
+use crate::report::export::{self, Format, Output, Outputs, Target};
 use crate::strategy::{Params, StrategyKind};
 
 /// Most buyers one run accepts; the crowd is held in memory.
@@ -40,7 +42,10 @@ pub struct RunConfig {
     pub params: Params,
     pub keep: bool,
     pub progress: bool,
+    /// Colour the tables: only on a terminal, never with NO_COLOR.
     pub color: bool,
+    /// Report files to write, checked writable here.
+    pub outputs: Outputs,
 }
 
 impl RunConfig {
@@ -98,6 +103,7 @@ impl RunConfig {
             }
             expectations.insert(o.strategy, o.expect);
         }
+        let outputs = outputs(a.json, a.junit, a.markdown)?;
         let redis = match a.redis.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(url) => RedisTarget::External(
                 RedisUrl::parse(url)
@@ -131,8 +137,14 @@ impl RunConfig {
             },
             keep: a.keep,
             progress: !a.quiet && std::io::stderr().is_terminal(),
+            // The tables go to stderr when a report takes stdout.
             color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal(),
+                && if outputs.uses_stdout() {
+                    std::io::stderr().is_terminal()
+                } else {
+                    std::io::stdout().is_terminal()
+                },
+            outputs,
         })
     }
 
@@ -143,6 +155,49 @@ impl RunConfig {
             .copied()
             .unwrap_or_else(|| Expect::default_for(strategy, &self.params, demand, self.stock))
     }
+}
+
+/// `--json`, `--junit`, `--markdown` and `GITHUB_STEP_SUMMARY`, each checked
+/// writable now so a bad path fails before any Redis work.
+fn outputs(
+    json: Option<PathBuf>,
+    junit: Option<PathBuf>,
+    markdown: Option<PathBuf>,
+) -> Result<Outputs> {
+    let wants_markdown = markdown.is_some();
+    let asked = [
+        (Format::Json, json),
+        (Format::Junit, junit),
+        (Format::Markdown, markdown),
+    ];
+    let mut outputs: Vec<Output> = Vec::new();
+    for (format, path) in asked {
+        let Some(path) = path else { continue };
+        let target = Target::parse(path);
+        if let Some(other) = outputs.iter().find(|o| o.target == target) {
+            return Err(Error::usage(format!(
+                "{} {}: {} already writes there; give each report its own destination",
+                format.flag(),
+                target,
+                other.format.flag()
+            )));
+        }
+        if let Target::File(path) = &target {
+            export::check_writable(format.flag(), path)?;
+        }
+        outputs.push(Output { format, target });
+    }
+    let step_summary = match std::env::var_os("GITHUB_STEP_SUMMARY") {
+        Some(p) if !p.is_empty() && wants_markdown => Some(PathBuf::from(p)),
+        _ => None,
+    };
+    if let Some(path) = &step_summary {
+        export::check_appendable(path)?;
+    }
+    Ok(Outputs {
+        outputs,
+        step_summary,
+    })
 }
 
 fn names(s: &[StrategyKind]) -> String {
@@ -199,6 +254,14 @@ mod tests {
         assert!(e.to_string().contains("--expect decr=clean"), "{e}");
         let e = resolve(&["--backoff-base", "1s", "--backoff-max", "1ms"]).unwrap_err();
         assert!(e.to_string().contains("--backoff-base"), "{e}");
+        let e = resolve(&["--json", "-", "--junit", "-"]).unwrap_err();
+        assert!(e.to_string().starts_with("--junit -: --json"), "{e}");
+        let e = resolve(&["--markdown", "/nonexistent-dir/r.md"]).unwrap_err();
+        assert!(
+            matches!(e, Error::Usage(_))
+                && e.to_string().contains("--markdown /nonexistent-dir/r.md"),
+            "{e}"
+        );
         let e = resolve(&["--redis", "rediss://x:1"]).unwrap_err();
         assert!(
             matches!(e, Error::Usage(_)) && e.to_string().contains("TLS"),

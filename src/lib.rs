@@ -31,24 +31,39 @@ use cli::{Cli, Command};
 use report::{table, Progress};
 
 /// Run a parsed command line to its exit status, printing as it goes.
+///
+/// Report files are rewritten from the session after every strategy. The
+/// tables go to stdout, or to stderr when a report was asked for on stdout
+/// (`--json -`), so that stdout holds nothing but the report.
 pub async fn execute(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Run(args) => {
             let config = RunConfig::from_args(args)?;
+            let outputs = &config.outputs;
             let session = session::Session::open(&config).await?;
-            let report = session.run(&config, Progress::new(config.progress)).await?;
-            let mut out = std::io::stdout().lock();
+            let mut write_files = |partial: &Report| outputs.write_files(partial);
+            let report = session
+                .run(&config, Progress::new(config.progress), &mut write_files)
+                .await?;
+            let to_stdout = outputs.write_final(&report)?;
+            let tables = table::render(&report, config.color);
             // A closed stdout (piped into `head`) is not worth a panic.
-            let _ = out.write_all(table::render(&report, config.color).as_bytes());
+            if outputs.uses_stdout() {
+                let _ = std::io::stderr().lock().write_all(tables.as_bytes());
+                let _ = std::io::stdout().lock().write_all(&to_stdout);
+            } else {
+                let _ = std::io::stdout().lock().write_all(tables.as_bytes());
+            }
             Ok(report.status())
         }
     }
 }
 
-/// Run a resolved configuration without printing: the entry point for tests.
+/// Run a resolved configuration without printing or writing files: the
+/// entry point for tests.
 pub async fn run(config: &RunConfig) -> Result<Report> {
     session::Session::open(config)
         .await?
-        .run(config, Progress::hidden())
+        .run(config, Progress::hidden(), &mut |_| Ok(()))
         .await
 }

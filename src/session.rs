@@ -50,6 +50,7 @@ impl Session {
         let meta = RunMeta {
             run_id: format!("{:08x}", rand::random::<u32>()),
             seed: config.seed,
+            strategies: config.strategies.clone(),
             buyers: config.buyers,
             stock: config.stock,
             qty: config.qty,
@@ -77,7 +78,16 @@ impl Session {
 
     /// Run every strategy in turn. Ctrl-C stops releasing buyers; what ran
     /// is still audited, cleaned up and reported.
-    pub async fn run(mut self, config: &RunConfig, progress: Progress) -> Result<Report> {
+    ///
+    /// `observer` sees the report so far once before the first strategy and
+    /// again after each one, so files written from it survive a crash later
+    /// in the run. An error it returns stops the run (after cleanup).
+    pub async fn run(
+        mut self,
+        config: &RunConfig,
+        progress: Progress,
+        observer: &mut dyn FnMut(&Report) -> Result<()>,
+    ) -> Result<Report> {
         let cancel = self.cancel.clone();
         let on_ctrl_c = tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -89,31 +99,48 @@ impl Session {
                 }
             }
         });
-        let mut strategies = Vec::new();
-        let mut unavailable = Vec::new();
+        let mut report = Report {
+            meta: self.meta.clone(),
+            strategies: Vec::new(),
+            unavailable: Vec::new(),
+            interrupted: false,
+            finished: false,
+        };
+        let ran = self.run_all(&mut report, config, progress, observer).await;
+        on_ctrl_c.abort();
+        let _ = self.admin.quit().await;
+        ran?;
+        report.interrupted = self.cancel.is_cancelled();
+        report.finished = true;
+        Ok(report)
+    }
+
+    async fn run_all(
+        &mut self,
+        report: &mut Report,
+        config: &RunConfig,
+        progress: Progress,
+        observer: &mut dyn FnMut(&Report) -> Result<()>,
+    ) -> Result<()> {
+        observer(report)?;
         for &kind in &config.strategies {
             if self.cancel.is_cancelled() {
                 break;
             }
             match self.run_strategy(kind, config, progress).await {
-                Ok(report) => strategies.push(report),
+                Ok(done) => report.strategies.push(done),
                 // The server lacks something this strategy needs: say so and
                 // let the others run; the exit status still reports it.
-                Err(Error::Unavailable(reason)) => unavailable.push(Unavailable {
+                Err(Error::Unavailable(reason)) => report.unavailable.push(Unavailable {
                     strategy: kind,
                     reason,
                 }),
                 Err(e) => return Err(e),
             }
+            report.interrupted = self.cancel.is_cancelled();
+            observer(report)?;
         }
-        on_ctrl_c.abort();
-        let _ = self.admin.quit().await;
-        Ok(Report {
-            meta: self.meta,
-            strategies,
-            unavailable,
-            interrupted: self.cancel.is_cancelled(),
-        })
+        Ok(())
     }
 
     async fn run_strategy(

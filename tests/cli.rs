@@ -12,6 +12,7 @@ fn blackfriday() -> Command {
     let mut cmd = Command::cargo_bin("blackfriday").unwrap();
     cmd.env_remove("REDIS_URL")
         .env_remove("NO_COLOR")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .timeout(Duration::from_secs(120));
     cmd
 }
@@ -143,4 +144,99 @@ fn help_defines_the_figures() {
         .code(0)
         .stdout(predicate::str::contains("oversold"))
         .stdout(predicate::str::contains("retries/purchase"));
+}
+
+#[test]
+fn report_files_are_written_and_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    blackfriday()
+        .current_dir(dir.path())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["run", "-q", "-s", "watch", "--json", "out.json"])
+        .args(["--junit", "out.xml", "--markdown", "out.md"])
+        .assert()
+        .code(0);
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&read("out.json")).expect("valid JSON");
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["finished"], true);
+    assert_eq!(json["strategies"][0]["strategy"], "watch");
+    assert_eq!(json["strategies"][0]["server"]["oversold"], 0);
+    let xml = read("out.xml");
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed JUnit");
+    let cases = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
+    assert_eq!(cases, 6, "one testcase per check of watch");
+    assert!(!xml.contains("<failure"), "{xml}");
+    let md = read("out.md");
+    assert!(
+        md.contains("### Validation") && md.contains("| watch |"),
+        "{md}"
+    );
+    let summary = read("summary.md");
+    assert!(
+        summary.starts_with("earlier step\n") && summary.ends_with(&format!("{md}\n")),
+        "the step summary is appended to:\n{summary}"
+    );
+    // Atomic writes leave no temporary files behind.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["out.json", "out.md", "out.xml", "summary.md"]);
+}
+
+#[test]
+fn json_on_stdout_moves_the_tables_to_stderr() {
+    let out = blackfriday()
+        .args(["run", "-q", "-s", "watch", "--json", "-"])
+        .assert()
+        .code(0);
+    let output = out.get_output();
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is nothing but JSON");
+    assert_eq!(json["verdict"]["exit_status"], 0);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("verdict: every expectation held"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unwritable_report_paths_exit_2_naming_the_flag_before_any_redis_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let a_dir = dir.path().to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--json", "/nonexistent-dir/x.json"],
+            "--json /nonexistent-dir/x.json",
+        ),
+        (&["--junit", a_dir], "--junit"),
+        (
+            &["--markdown", "r.md", "--json", "r.md"],
+            "--markdown r.md: --json",
+        ),
+    ];
+    for (args, needle) in cases {
+        // No redis-server either: reaching Redis work would exit 3 instead.
+        let out = blackfriday()
+            .current_dir(dir.path())
+            .env("BLACKFRIDAY_REDIS_SERVER", "/nonexistent/redis-server")
+            .arg("run")
+            .args(*args)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: {stderr:?} lacks {needle:?}"
+        );
+    }
 }

@@ -1,9 +1,14 @@
 //! The finished run as data. Presentation modules only format a [`Report`];
 //! they compute nothing.
 
+pub mod export;
+pub mod json;
+pub mod junit;
+pub mod markdown;
 mod progress;
 pub mod table;
 
+pub use export::{Exporter, Format, Output, Outputs, Target};
 pub use progress::Progress;
 
 use std::collections::BTreeMap;
@@ -26,6 +31,9 @@ pub struct Report {
     pub unavailable: Vec<Unavailable>,
     /// Ctrl-C stopped the run early; the figures cover what ran.
     pub interrupted: bool,
+    /// False on the snapshots handed out while strategies are still to run,
+    /// so a file left behind by a crash says it is partial.
+    pub finished: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +47,9 @@ pub struct Unavailable {
 pub struct RunMeta {
     pub run_id: String,
     pub seed: u64,
+    /// Every strategy the run was asked for, in order; `Report::strategies`
+    /// holds those that have run so far.
+    pub strategies: Vec<StrategyKind>,
     pub buyers: u32,
     pub stock: u64,
     pub qty: QtyRange,
@@ -131,11 +142,16 @@ impl StrategyReport {
 }
 
 impl Report {
+    /// Strategies whose expectation failed, as the gate judged them.
+    pub fn failed(&self) -> impl Iterator<Item = &StrategyReport> {
+        self.strategies.iter().filter(|s| !s.verdict.held)
+    }
+
     pub fn status(&self) -> ExitStatus {
         if !self.unavailable.is_empty() {
             // The run is incomplete: no verdict can claim it held.
             ExitStatus::Infra
-        } else if self.strategies.iter().any(|s| !s.verdict.held) {
+        } else if self.failed().next().is_some() {
             ExitStatus::ExpectationFailed
         } else if self.interrupted {
             ExitStatus::Interrupted

@@ -6,6 +6,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
 use super::{Report, StrategyReport};
+use crate::audit::Check;
 use crate::gate::Expect;
 
 pub fn render(report: &Report, color: bool) -> String {
@@ -69,49 +70,65 @@ fn good_bad(text: impl ToString, good: bool, color: bool) -> Cell {
         .add_attribute(Attribute::Bold)
 }
 
+pub(super) const RESULTS_HEADER: [&str; 14] = [
+    "strategy",
+    "purchased",
+    "sold out",
+    "false sold-outs",
+    "gave up",
+    "errors",
+    "final stock",
+    "oversold",
+    "duration",
+    "last sale",
+    "purchases/s",
+    "attempts/s",
+    "retries/purchase",
+    "rtt/purchase",
+];
+/// Column of [`RESULTS_HEADER`] coloured by whether it is 0.
+const OVERSOLD_COLUMN: usize = 7;
+
+/// One row of the results table as text, shared with the Markdown report.
+pub(super) fn results_row(s: &StrategyReport) -> Vec<String> {
+    let f = &s.figures;
+    vec![
+        s.strategy.name().to_string(),
+        f.purchased.to_string(),
+        f.sold_out.to_string(),
+        f.false_sold_outs.to_string(),
+        f.gave_up.to_string(),
+        f.errors.to_string(),
+        s.server.stock.to_string(),
+        s.server.oversold().to_string(),
+        format!("{:.3}s", f.duration_s),
+        format!("{:.3}s", f.last_sale_s),
+        format!("{:.0}", f.purchases_per_s),
+        format!("{:.0}", f.attempts_per_s),
+        format!("{:.2}", f.retries_per_purchase),
+        format!("{:.2}", f.round_trips_per_purchase),
+    ]
+}
+
 fn results(r: &Report, color: bool) -> Table {
     let mut t = table(color);
-    t.set_header([
-        "strategy",
-        "purchased",
-        "sold out",
-        "false sold-outs",
-        "gave up",
-        "errors",
-        "final stock",
-        "oversold",
-        "duration",
-        "last sale",
-        "purchases/s",
-        "attempts/s",
-        "retries/purchase",
-        "rtt/purchase",
-    ]);
+    t.set_header(RESULTS_HEADER);
     for s in &r.strategies {
-        let f = &s.figures;
-        let oversold = s.server.oversold();
-        t.add_row(vec![
-            Cell::new(s.strategy.name()),
-            right(f.purchased),
-            right(f.sold_out),
-            right(f.false_sold_outs),
-            right(f.gave_up),
-            right(f.errors),
-            right(s.server.stock),
-            good_bad(oversold, oversold == 0, color).set_alignment(CellAlignment::Right),
-            right(format!("{:.3}s", f.duration_s)),
-            right(format!("{:.3}s", f.last_sale_s)),
-            right(format!("{:.0}", f.purchases_per_s)),
-            right(format!("{:.0}", f.attempts_per_s)),
-            right(format!("{:.2}", f.retries_per_purchase)),
-            right(format!("{:.2}", f.round_trips_per_purchase)),
-        ]);
+        let row = results_row(s).into_iter().enumerate().map(|(i, text)| {
+            let cell = match i {
+                0 => return Cell::new(text),
+                OVERSOLD_COLUMN => good_bad(text, s.server.oversold() == 0, color),
+                _ => Cell::new(text),
+            };
+            cell.set_alignment(CellAlignment::Right)
+        });
+        t.add_row(row.collect::<Vec<_>>());
     }
     t
 }
 
 /// One line per strategy and error class, with the first message seen.
-fn error_lines(r: &Report) -> Vec<String> {
+pub(super) fn error_lines(r: &Report) -> Vec<String> {
     let mut lines = Vec::new();
     for s in &r.strategies {
         for (class, n) in &s.figures.errors_by_class {
@@ -139,44 +156,55 @@ pub fn micros(us: u64) -> String {
     }
 }
 
+pub(super) const LATENCY_HEADER: [&str; 7] =
+    ["strategy", "buyers", "p50", "p90", "p99", "p99.9", "max"];
+
+/// One row of the latency table as text, shared with the Markdown report.
+pub(super) fn latency_row(s: &StrategyReport) -> Vec<String> {
+    let l = &s.latency;
+    vec![
+        s.strategy.name().to_string(),
+        l.count.to_string(),
+        micros(l.p50),
+        micros(l.p90),
+        micros(l.p99),
+        micros(l.p999),
+        micros(l.max),
+    ]
+}
+
 fn latency(r: &Report) -> Table {
     let mut t = table(false);
-    t.set_header(["strategy", "buyers", "p50", "p90", "p99", "p99.9", "max"]);
+    t.set_header(LATENCY_HEADER);
     for s in &r.strategies {
-        let l = &s.latency;
-        t.add_row(vec![
-            Cell::new(s.strategy.name()),
-            right(l.count),
-            right(micros(l.p50)),
-            right(micros(l.p90)),
-            right(micros(l.p99)),
-            right(micros(l.p999)),
-            right(micros(l.max)),
-        ]);
+        let row = latency_row(s).into_iter().enumerate().map(|(i, text)| {
+            if i == 0 {
+                Cell::new(text)
+            } else {
+                right(text)
+            }
+        });
+        t.add_row(row.collect::<Vec<_>>());
     }
     t
 }
 
+pub(super) const VALIDATION_HEADER: [&str; 5] = [
+    "strategy",
+    "expected",
+    "check",
+    "result",
+    "evidence (from Redis)",
+];
+
 fn validation(r: &Report, color: bool) -> Table {
     let mut t = table(color);
-    t.set_header([
-        "strategy",
-        "expected",
-        "check",
-        "result",
-        "evidence (from Redis)",
-    ]);
+    t.set_header(VALIDATION_HEADER);
     for s in &r.strategies {
         for (i, c) in s.checks.iter().enumerate() {
             let wanted = s.expect().wants(c.id);
             let tolerated = s.verdict.tolerated.contains(&c.id);
-            let mark = match (c.passed, wanted) {
-                (true, true) => "✅ pass",
-                (false, false) => "❌ fail, as expected",
-                (true, false) => "✅ pass, expected to fail",
-                (false, true) if tolerated => "⚠️ fail, tolerated",
-                (false, true) => "❌ fail",
-            };
+            let mark = check_mark(s, c);
             t.add_row(vec![
                 Cell::new(if i == 0 { s.strategy.name() } else { "" }),
                 Cell::new(if i == 0 {
@@ -204,14 +232,25 @@ fn validation(r: &Report, color: bool) -> Table {
     t
 }
 
-fn expectation(s: &StrategyReport) -> String {
+/// The result column: what the check did, and whether that was wanted.
+pub(super) fn check_mark(s: &StrategyReport, c: &Check) -> &'static str {
+    match (c.passed, s.expect().wants(c.id)) {
+        (true, true) => "✅ pass",
+        (false, false) => "❌ fail, as expected",
+        (true, false) => "✅ pass, expected to fail",
+        (false, true) if s.verdict.tolerated.contains(&c.id) => "⚠️ fail, tolerated",
+        (false, true) => "❌ fail",
+    }
+}
+
+pub(super) fn expectation(s: &StrategyReport) -> String {
     match s.expect() {
         Expect::Clean => "clean: every check passes".into(),
         Expect::Oversell => "oversell: must oversell, all else passes".into(),
     }
 }
 
-fn verdict_reason(s: &StrategyReport) -> String {
+pub(super) fn verdict_reason(s: &StrategyReport) -> String {
     let v = &s.verdict;
     if v.held && !v.tolerated.is_empty() {
         let tolerated: Vec<&str> = v.tolerated.iter().map(|c| c.title()).collect();
@@ -234,13 +273,8 @@ fn verdict_reason(s: &StrategyReport) -> String {
     }
 }
 
-fn verdict_line(r: &Report) -> String {
-    let failed: Vec<&str> = r
-        .strategies
-        .iter()
-        .filter(|s| !s.verdict.held)
-        .map(|s| s.strategy.name())
-        .collect();
+pub(super) fn verdict_line(r: &Report) -> String {
+    let failed: Vec<&str> = r.failed().map(|s| s.strategy.name()).collect();
     let mut line = if failed.is_empty() {
         "verdict: every expectation held (exit 0)".to_string()
     } else {
@@ -250,7 +284,15 @@ fn verdict_line(r: &Report) -> String {
         )
     };
     for u in &r.unavailable {
-        line.push_str(&format!("\nnot run: {}: {} (exit 3)", u.strategy, u.reason));
+        let _ = write!(line, "\nnot run: {}: {} (exit 3)", u.strategy, u.reason);
+    }
+    if !r.finished {
+        let _ = write!(
+            line,
+            "\nnote: partial report, {} of {} strategies have run",
+            r.strategies.len(),
+            r.meta.strategies.len()
+        );
     }
     if r.interrupted {
         line.push_str(

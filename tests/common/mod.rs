@@ -2,6 +2,8 @@
 //! by the test itself, and a client that reads the server's truth directly.
 #![allow(dead_code)]
 
+pub mod fixture;
+
 use blackfriday::cli::{Cli, Command};
 use blackfriday::redis::{default_binary, ManagedRedis};
 use blackfriday::RunConfig;

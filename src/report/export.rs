@@ -1,0 +1,200 @@
+//! Machine-readable reports: one [`Exporter`] per format, and the plumbing
+//! that puts their bytes in files (atomically) or on stdout.
+
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::json::Json;
+use super::junit::Junit;
+use super::markdown::Markdown;
+use super::Report;
+use crate::error::{Error, Result};
+
+/// Turns a finished (or partial) report into the bytes of one format.
+pub trait Exporter {
+    fn render(&self, report: &Report) -> io::Result<Vec<u8>>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Junit,
+    Markdown,
+}
+
+impl Format {
+    /// The flag that asks for this format: every message about a report
+    /// file names it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Format::Json => "--json",
+            Format::Junit => "--junit",
+            Format::Markdown => "--markdown",
+        }
+    }
+
+    pub fn exporter(self) -> Box<dyn Exporter> {
+        match self {
+            Format::Json => Box::new(Json),
+            Format::Junit => Box::new(Junit::default()),
+            Format::Markdown => Box::new(Markdown),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `-`: written once, when the run is over.
+    Stdout,
+    /// Rewritten after every strategy.
+    File(PathBuf),
+}
+
+impl Target {
+    pub fn parse(path: PathBuf) -> Target {
+        if path.as_os_str() == "-" {
+            Target::Stdout
+        } else {
+            Target::File(path)
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Stdout => f.write_str("-"),
+            Target::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub format: Format,
+    pub target: Target,
+}
+
+/// Every report a run was asked to write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outputs {
+    pub outputs: Vec<Output>,
+    /// `GITHUB_STEP_SUMMARY`: the Markdown is appended to it once, at the end,
+    /// since appending each snapshot would repeat the tables.
+    pub step_summary: Option<PathBuf>,
+}
+
+impl Outputs {
+    /// Whether a report takes stdout, in which case the tables go to stderr.
+    pub fn uses_stdout(&self) -> bool {
+        self.outputs.iter().any(|o| o.target == Target::Stdout)
+    }
+
+    /// Rewrite every report file with the report so far.
+    pub fn write_files(&self, report: &Report) -> Result<()> {
+        for o in &self.outputs {
+            if let Target::File(path) = &o.target {
+                let bytes = render(o.format, report, path)?;
+                write_atomic(path, &bytes).map_err(|e| cannot_write(o.format.flag(), path, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The final report: files, then the step summary. Reports bound for
+    /// stdout are returned, for the caller to print after the tables.
+    pub fn write_final(&self, report: &Report) -> Result<Vec<u8>> {
+        self.write_files(report)?;
+        // Configuration lets at most one report take stdout.
+        let stdout = match self.outputs.iter().find(|o| o.target == Target::Stdout) {
+            Some(o) => render(o.format, report, Path::new("-"))?,
+            None => Vec::new(),
+        };
+        if let Some(path) = &self.step_summary {
+            let mut bytes = render(Format::Markdown, report, path)?;
+            // A blank line keeps the next step's summary out of this one's verdict.
+            bytes.push(b'\n');
+            append(path, &bytes).map_err(|e| cannot_write("GITHUB_STEP_SUMMARY", path, e))?;
+        }
+        Ok(stdout)
+    }
+}
+
+fn render(format: Format, report: &Report, path: &Path) -> Result<Vec<u8>> {
+    format
+        .exporter()
+        .render(report)
+        .map_err(|e| Error::usage(format!("{} {}: {e}", format.flag(), path.display())))
+}
+
+fn cannot_write(what: &str, path: &Path, e: io::Error) -> Error {
+    Error::usage(format!(
+        "{what} {}: cannot write the report there: {e}",
+        path.display()
+    ))
+}
+
+/// The directory a report file lands in; a bare file name means the
+/// current directory.
+fn dir_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Write to a temporary file beside `path`, then rename it over `path`: a
+/// reader (or a crash) sees the old report or the new one, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".blackfriday-").suffix(".tmp");
+    // A temporary file is private by default; a report is meant to be read
+    // by CI artifacts and colleagues, like any file the user creates.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut tmp = builder.tempfile_in(dir_of(path))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn append(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = OpenOptions::new().create(true).append(true).open(path)?;
+    f.write_all(bytes)
+}
+
+/// Fail before any Redis work if a report could not be written: the
+/// directory must exist and take a new file, and the path must not be a
+/// directory.
+pub fn check_writable(flag: &str, path: &Path) -> Result<()> {
+    let fail = |e: io::Error| cannot_write(flag, path, e);
+    if path.is_dir() {
+        return Err(fail(io::Error::other("it is a directory")));
+    }
+    let probe = tempfile::Builder::new()
+        .prefix(".blackfriday-probe-")
+        .tempfile_in(dir_of(path))
+        .map_err(fail)?;
+    drop(probe);
+    if path.exists() {
+        // Renaming over it needs only the directory, but an unwritable file
+        // is a sign the user did not mean it to be replaced.
+        OpenOptions::new().append(true).open(path).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// The step summary is appended to, never replaced: check it opens so.
+pub fn check_appendable(path: &Path) -> Result<()> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(drop)
+        .map_err(|e| cannot_write("GITHUB_STEP_SUMMARY", path, e))
+}

@@ -1,0 +1,203 @@
+//! `--json`: a versioned document whose shape is described by
+//! `schemas/report-v1.schema.json`. The view structs below are that contract;
+//! the internal model can change without breaking it, and a test validates
+//! real output against the schema so neither drifts unnoticed.
+
+use std::io;
+
+use serde::Serialize;
+
+use super::export::Exporter;
+use super::{Figures, Report, StrategyReport, Unavailable};
+use crate::audit::{Check, CheckId, ServerFacts};
+use crate::crowd::QtyRange;
+use crate::gate::Expect;
+use crate::metrics::Percentiles;
+use crate::strategy::StrategyKind;
+
+/// Bumped on any change a consumer could trip over (a field removed,
+/// renamed or retyped); adding an optional field keeps it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub struct Json;
+
+impl Exporter for Json {
+    fn render(&self, report: &Report) -> io::Result<Vec<u8>> {
+        let mut bytes = serde_json::to_vec_pretty(&Document::of(report))?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    tool: Tool,
+    run: Run<'a>,
+    strategies: Vec<Strategy<'a>>,
+    unavailable: &'a [Unavailable],
+    finished: bool,
+    interrupted: bool,
+    verdict: Overall,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    run_id: &'a str,
+    /// A string: seeds use all 64 bits, and JSON readers that hold numbers
+    /// as doubles (JavaScript, jq) would round it into a different crowd.
+    seed: String,
+    strategies: &'a [StrategyKind],
+    buyers: u32,
+    stock: u64,
+    qty: QtyRange,
+    demand: u64,
+    concurrency: usize,
+    connections: usize,
+    max_retries: u32,
+    redis: Redis<'a>,
+}
+
+#[derive(Serialize)]
+struct Redis<'a> {
+    /// Password masked.
+    url: &'a str,
+    server_version: &'a str,
+    managed_pid: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Strategy<'a> {
+    strategy: StrategyKind,
+    expect: Expect,
+    figures: &'a Figures,
+    latency_us: &'a Percentiles,
+    server: Server<'a>,
+    checks: Vec<CheckView<'a>>,
+    verdict: StrategyVerdict<'a>,
+}
+
+#[derive(Serialize)]
+struct Server<'a> {
+    #[serde(flatten)]
+    facts: &'a ServerFacts,
+    oversold: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Wanted {
+    Pass,
+    Fail,
+}
+
+#[derive(Serialize)]
+struct CheckView<'a> {
+    id: CheckId,
+    title: &'static str,
+    rule: &'static str,
+    passed: bool,
+    /// What the strategy's expectation wants from this check.
+    wanted: Wanted,
+    /// Whether the result is the one wanted, as the gate judged it.
+    held: bool,
+    detail: &'a str,
+}
+
+#[derive(Serialize)]
+struct StrategyVerdict<'a> {
+    held: bool,
+    failed: &'a [CheckId],
+    tolerated: &'a [CheckId],
+}
+
+#[derive(Serialize)]
+struct Overall {
+    held: bool,
+    exit_status: u8,
+    failed_strategies: Vec<StrategyKind>,
+}
+
+impl<'a> Document<'a> {
+    fn of(r: &'a Report) -> Document<'a> {
+        let m = &r.meta;
+        Document {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            run: Run {
+                run_id: &m.run_id,
+                seed: m.seed.to_string(),
+                strategies: &m.strategies,
+                buyers: m.buyers,
+                stock: m.stock,
+                qty: m.qty,
+                demand: m.demand,
+                concurrency: m.concurrency,
+                connections: m.connections,
+                max_retries: m.max_retries,
+                redis: Redis {
+                    url: &m.redis_url,
+                    server_version: &m.server_version,
+                    managed_pid: m.managed_pid,
+                },
+            },
+            strategies: r.strategies.iter().map(Strategy::of).collect(),
+            unavailable: &r.unavailable,
+            finished: r.finished,
+            interrupted: r.interrupted,
+            verdict: Overall {
+                held: r.failed().next().is_none() && r.unavailable.is_empty(),
+                exit_status: r.status() as u8,
+                failed_strategies: r.failed().map(|s| s.strategy).collect(),
+            },
+        }
+    }
+}
+
+impl<'a> Strategy<'a> {
+    fn of(s: &'a StrategyReport) -> Strategy<'a> {
+        Strategy {
+            strategy: s.strategy,
+            expect: s.expect(),
+            figures: &s.figures,
+            latency_us: &s.latency,
+            server: Server {
+                facts: &s.server,
+                oversold: s.server.oversold(),
+            },
+            checks: s.checks.iter().map(|c| CheckView::of(s, c)).collect(),
+            verdict: StrategyVerdict {
+                held: s.verdict.held,
+                failed: &s.verdict.failed,
+                tolerated: &s.verdict.tolerated,
+            },
+        }
+    }
+}
+
+impl<'a> CheckView<'a> {
+    fn of(s: &StrategyReport, c: &'a Check) -> CheckView<'a> {
+        CheckView {
+            id: c.id,
+            title: c.id.title(),
+            rule: c.id.rule(),
+            passed: c.passed,
+            wanted: if s.expect().wants(c.id) {
+                Wanted::Pass
+            } else {
+                Wanted::Fail
+            },
+            held: !s.verdict.failed.contains(&c.id),
+            detail: &c.detail,
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! A deterministic report built by hand from fixed figures: every
+//! presentation test formats this one, so their snapshots cannot move with
+//! timing.
+
+use std::time::Duration;
+
+use blackfriday::audit::{self, ServerFacts};
+use blackfriday::crowd::QtyRange;
+use blackfriday::gate::{self, Expect};
+use blackfriday::metrics::{Outcome, Percentiles, Tally};
+use blackfriday::report::{Figures, Report, RunMeta, StrategyReport};
+use blackfriday::strategy::{ErrorClass, Failure, StrategyKind};
+
+pub fn strategy(
+    kind: StrategyKind,
+    expect: Expect,
+    tally: &Tally,
+    server: ServerFacts,
+) -> StrategyReport {
+    let checks = audit::checks(&server, tally);
+    StrategyReport {
+        strategy: kind,
+        figures: Figures::new(tally, Duration::from_millis(250), &server),
+        latency: Percentiles::of(&tally.latency),
+        verdict: gate::judge(expect, kind.tolerated(), &checks),
+        checks,
+        server,
+    }
+}
+
+pub fn crowd(purchased: u64, sold_out: u64, errors: u64) -> Tally {
+    let mut t = Tally::default();
+    for i in 0..purchased {
+        t.attempts += 2;
+        t.conflicts += 1;
+        t.purchase_retries += 1;
+        t.round_trips += 4;
+        t.purchase_round_trips += 4;
+        t.record(1, Outcome::Purchased, Duration::from_micros(100 + i));
+    }
+    for i in 0..sold_out {
+        t.attempts += 1;
+        t.record(1, Outcome::SoldOut, Duration::from_micros(5_000 + i));
+    }
+    for _ in 0..errors {
+        t.attempts += 1;
+        t.sample_error(Failure {
+            class: ErrorClass::Timeout,
+            message: "Timeout: Request timed out.".into(),
+        });
+        t.record(
+            1,
+            Outcome::Error(ErrorClass::Timeout),
+            Duration::from_secs(5),
+        );
+    }
+    t
+}
+
+/// What the server holds after selling `sold` single units out of 100.
+pub fn facts(stock: i64, sold: i64) -> ServerFacts {
+    ServerFacts {
+        initial: 100,
+        stock,
+        sold,
+        orders: sold as u64,
+        distinct_orders: sold as u64,
+        order_units: sold,
+        orders_without_hash: 0,
+    }
+}
+
+/// Three strategies: `broken` oversells as expected, `watch` is clean, and a
+/// second `watch` lost units to unknown outcomes (two checks fail that its
+/// expectation wants to pass).
+pub fn report() -> Report {
+    Report {
+        meta: RunMeta {
+            run_id: "0badcafe".into(),
+            seed: 7,
+            strategies: vec![StrategyKind::Broken, StrategyKind::Watch],
+            buyers: 500,
+            stock: 100,
+            qty: QtyRange::ONE,
+            demand: 500,
+            concurrency: 500,
+            connections: 4,
+            max_retries: 100,
+            redis_url: "redis://shop:***@127.0.0.1:6379/2".into(),
+            managed_pid: None,
+            server_version: "7.0.15".into(),
+        },
+        strategies: vec![
+            strategy(
+                StrategyKind::Broken,
+                Expect::Oversell,
+                &crowd(480, 20, 0),
+                facts(-380, 480),
+            ),
+            strategy(
+                StrategyKind::Watch,
+                Expect::Clean,
+                &crowd(100, 400, 0),
+                facts(0, 100),
+            ),
+            // A safe strategy that lost units to unknown outcomes: undersold.
+            strategy(
+                StrategyKind::Watch,
+                Expect::Clean,
+                &crowd(90, 400, 10),
+                facts(10, 90),
+            ),
+        ],
+        unavailable: Vec::new(),
+        interrupted: false,
+        finished: true,
+    }
+}
