@@ -98,7 +98,7 @@ pub struct RunArgs {
     pub connections: u64,
 
     /// Retries after a lost race (aborted EXEC) before a buyer gives up.
-    #[arg(long, default_value = "100", value_name = "N", allow_negative_numbers = true, value_parser = whole)]
+    #[arg(long, default_value = "1000", value_name = "N", allow_negative_numbers = true, value_parser = whole)]
     pub max_retries: u64,
 
     /// Backoff before the first retry; it doubles with every retry, with full jitter.

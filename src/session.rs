@@ -86,7 +86,7 @@ impl Session {
         mut self,
         config: &RunConfig,
         progress: Progress,
-        observer: &mut dyn FnMut(&Report) -> Result<()>,
+        observer: &mut (dyn FnMut(&Report) -> Result<()> + Send),
     ) -> Result<Report> {
         let cancel = self.cancel.clone();
         let on_ctrl_c = tokio::spawn(async move {
@@ -120,7 +120,7 @@ impl Session {
         report: &mut Report,
         config: &RunConfig,
         progress: Progress,
-        observer: &mut dyn FnMut(&Report) -> Result<()>,
+        observer: &mut (dyn FnMut(&Report) -> Result<()> + Send),
     ) -> Result<()> {
         observer(report)?;
         for &kind in &config.strategies {

@@ -23,18 +23,7 @@ pub struct Function {
 
 impl Function {
     pub async fn new(setup: Setup<'_>) -> Result<Self> {
-        let major = setup
-            .server_version
-            .split('.')
-            .next()
-            .and_then(|m| m.parse::<u32>().ok())
-            .unwrap_or(0);
-        if major < 7 {
-            return Err(Error::Unavailable(format!(
-                "Redis functions need Redis 7.0 or newer; the server is {}",
-                setup.server_version
-            )));
-        }
+        supported(setup.server_version).map_err(Error::Unavailable)?;
         let library = format!("bf_{}", setup.run_id);
         let function = format!("bf_{}_buy", setup.run_id);
         let pool = setup.connector.shared(2).await?;
@@ -49,6 +38,20 @@ impl Function {
             function,
             keys: setup.keys,
         })
+    }
+}
+
+/// Functions arrived in Redis 7.0.
+fn supported(version: &str) -> Result<(), String> {
+    let major = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    match major {
+        Some(m) if m >= 7 => Ok(()),
+        _ => Err(format!(
+            "Redis functions need Redis 7.0 or newer; the server is {version}"
+        )),
     }
 }
 
@@ -81,6 +84,15 @@ impl Strategy for Function {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn functions_need_redis_7() {
+        assert!(super::supported("7.0.15").is_ok());
+        assert!(super::supported("8.2.1").is_ok());
+        let old = super::supported("6.2.14").unwrap_err();
+        assert!(old.contains("6.2.14") && old.contains("7.0"), "{old}");
+        assert!(super::supported("unknown").is_err());
+    }
+
     #[test]
     fn the_library_wraps_the_script_body() {
         let code = super::library_code("bf_x", "bf_x_buy");
