@@ -90,6 +90,13 @@ pub enum CheckId {
     ClientAgrees,
     NoLostSales,
     NoUndersell,
+    // Thresholds a scenario can set; evaluated by the gate.
+    MaxP99,
+    MinPurchasesPerS,
+    MaxGaveUp,
+    MaxErrors,
+    MaxFalseSoldOut,
+    SoldOut,
 }
 
 impl CheckId {
@@ -102,6 +109,12 @@ impl CheckId {
             CheckId::ClientAgrees => "client_agrees",
             CheckId::NoLostSales => "no_lost_sales",
             CheckId::NoUndersell => "no_undersell",
+            CheckId::MaxP99 => "max_p99",
+            CheckId::MinPurchasesPerS => "min_purchases_per_s",
+            CheckId::MaxGaveUp => "max_gave_up",
+            CheckId::MaxErrors => "max_errors",
+            CheckId::MaxFalseSoldOut => "max_false_sold_out",
+            CheckId::SoldOut => "sold_out",
         }
     }
 
@@ -113,6 +126,12 @@ impl CheckId {
             CheckId::ClientAgrees => "client agrees",
             CheckId::NoLostSales => "no lost sales",
             CheckId::NoUndersell => "no undersell",
+            CheckId::MaxP99 => "p99 within budget",
+            CheckId::MinPurchasesPerS => "purchases/s at least",
+            CheckId::MaxGaveUp => "gave up at most",
+            CheckId::MaxErrors => "errors at most",
+            CheckId::MaxFalseSoldOut => "false sold-outs at most",
+            CheckId::SoldOut => "sold out",
         }
     }
 
@@ -126,6 +145,12 @@ impl CheckId {
             CheckId::NoUndersell => {
                 "nobody gave up (retries exhausted) or failed (unknown outcome) while their quantity is still in stock"
             }
+            CheckId::MaxP99 => "p99 latency of all buyers <= max_p99_ms (no samples fails)",
+            CheckId::MinPurchasesPerS => "purchases/s >= min_purchases_per_s",
+            CheckId::MaxGaveUp => "buyers who gave up <= max_gave_up",
+            CheckId::MaxErrors => "buyers with an unknown outcome <= max_errors",
+            CheckId::MaxFalseSoldOut => "false sold-outs <= max_false_sold_out",
+            CheckId::SoldOut => "final stock read back from Redis is 0",
         }
     }
 }

@@ -28,6 +28,14 @@ pub struct Cli {
 pub enum Command {
     /// Seed stock, release the crowd against each strategy in turn, audit the server, report.
     Run(RunArgs),
+    /// Validate scenario files without touching Redis: exit 0 valid, 2 invalid.
+    Check {
+        /// Scenario files (or shipped scenario names).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// List the scenarios shipped with blackfriday.
+    Scenarios,
 }
 
 const FIGURES: &str = "\
@@ -54,23 +62,27 @@ replaced atomically, so a run that dies half-way still leaves the strategies it 
 #[derive(Debug, Args)]
 #[command(after_long_help = FIGURES)]
 pub struct RunArgs {
-    /// Buyers in the crowd, all released at once.
-    #[arg(long, default_value = "500", value_name = "N", allow_negative_numbers = true, value_parser = positive)]
-    pub buyers: u64,
+    /// A scenario file (or the name of a shipped one: see `blackfriday scenarios`).
+    /// Flags given on the command line override it.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub scenario: Option<PathBuf>,
 
-    /// Units of stock seeded before each strategy.
-    #[arg(long, default_value = "100", value_name = "UNITS", allow_negative_numbers = true, value_parser = whole)]
-    pub stock: u64,
+    /// Your checkout script for the `script` strategy (contract in the README).
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+
+    /// Buyers in the crowd, all released at once. [default: 500]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub buyers: Option<u64>,
+
+    /// Units of stock seeded before each strategy. [default: 100]
+    #[arg(long, value_name = "UNITS", allow_negative_numbers = true, value_parser = whole)]
+    pub stock: Option<u64>,
 
     /// Strategies to compare, in order: repeat the flag or give a comma list.
-    /// Known: broken, decr, watch, lua, function, compensate, lock, lock-fenced, app-lock.
-    #[arg(
-        short,
-        long = "strategy",
-        value_name = "NAME",
-        value_delimiter = ',',
-        default_value = "broken,watch"
-    )]
+    /// Known: broken, decr, watch, lua, function, compensate, lock, lock-fenced, app-lock,
+    /// script (your own checkout, see --script). [default: broken,watch]
+    #[arg(short, long = "strategy", value_name = "NAME", value_delimiter = ',')]
     pub strategies: Vec<StrategyKind>,
 
     /// Redis to use, redis://[user:password@]host[:port][/db]. Without it,
@@ -83,9 +95,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
 
-    /// Units each buyer wants: a number or an inclusive range like 1..3, drawn from the seed.
-    #[arg(long, default_value = "1", value_name = "N|MIN..MAX")]
-    pub qty: QtyRange,
+    /// Units each buyer wants: a number or an inclusive range like 1..3, drawn from the seed. [default: 1]
+    #[arg(long, value_name = "N|MIN..MAX")]
+    pub qty: Option<QtyRange>,
 
     /// Buyers in flight at once [default: all buyers, up to 10000].
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive)]
@@ -93,45 +105,45 @@ pub struct RunArgs {
 
     /// Exclusive connections for strategies that need one per attempt (watch).
     /// More connections mean more buyers racing on the same key and more aborted
-    /// EXECs; 4 sold 1,000 units to 10,000 buyers fastest on a 2-core machine.
-    #[arg(long, default_value = "4", value_name = "N", allow_negative_numbers = true, value_parser = positive)]
-    pub connections: u64,
+    /// EXECs; 4 sold 1,000 units to 10,000 buyers fastest on a 2-core machine. [default: 4]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub connections: Option<u64>,
 
-    /// Retries after a lost race (aborted EXEC) before a buyer gives up.
-    #[arg(long, default_value = "1000", value_name = "N", allow_negative_numbers = true, value_parser = whole)]
-    pub max_retries: u64,
+    /// Retries after a lost race (aborted EXEC) before a buyer gives up. [default: 1000]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = whole)]
+    pub max_retries: Option<u64>,
 
-    /// Backoff before the first retry; it doubles with every retry, with full jitter.
-    #[arg(long, default_value = "500us", value_name = "DURATION", value_parser = duration)]
-    pub backoff_base: Duration,
+    /// Backoff before the first retry; it doubles with every retry, with full jitter. [default: 500us]
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub backoff_base: Option<Duration>,
 
-    /// Upper bound of the backoff.
-    #[arg(long, default_value = "20ms", value_name = "DURATION", value_parser = duration)]
-    pub backoff_max: Duration,
+    /// Upper bound of the backoff. [default: 20ms]
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub backoff_max: Option<Duration>,
 
-    /// Timeout of every Redis command; a timed-out purchase counts as an error (unknown outcome).
-    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = duration)]
-    pub timeout: Duration,
+    /// Timeout of every Redis command; a timed-out purchase counts as an error (unknown outcome). [default: 5s]
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub timeout: Option<Duration>,
 
-    /// lock, lock-fenced: how long the lock lives unless released.
-    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = duration)]
-    pub lock_ttl: Duration,
+    /// lock, lock-fenced: how long the lock lives unless released. [default: 1s]
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub lock_ttl: Option<Duration>,
 
     /// lock, lock-fenced: an artificial pause inside the critical section, between
     /// reading the stock and writing the purchase. Longer than --lock-ttl, two
-    /// holders overlap: `lock` oversells, `lock-fenced` rejects the stale write.
-    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = duration)]
-    pub hold_pause: Duration,
+    /// holders overlap: `lock` oversells, `lock-fenced` rejects the stale write. [default: 0s]
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub hold_pause: Option<Duration>,
 
     /// app-lock: time an app server spends inside its lock between reading the
-    /// stock and writing the purchase (validation, pricing: the request's own work).
-    #[arg(long, default_value = "1ms", value_name = "DURATION", value_parser = duration)]
-    pub app_work: Duration,
+    /// stock and writing the purchase (validation, pricing: the request's own work). [default: 1ms]
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub app_work: Option<Duration>,
 
     /// app-lock: simulated app servers, each with its own in-memory lock.
-    /// 1 is correct; more oversell, which is the point.
-    #[arg(long, default_value = "3", value_name = "K", allow_negative_numbers = true, value_parser = positive)]
-    pub app_servers: u64,
+    /// 1 is correct; more oversell, which is the point. [default: 3]
+    #[arg(long, value_name = "K", allow_negative_numbers = true, value_parser = positive)]
+    pub app_servers: Option<u64>,
 
     /// Override what a strategy must do, e.g. --expect watch=clean or broken=oversell.
     /// By default broken and decr must oversell whenever demand exceeds stock; the rest must be clean.
@@ -161,19 +173,19 @@ pub struct RunArgs {
     pub markdown: Option<PathBuf>,
 }
 
-fn whole(s: &str) -> Result<u64, String> {
+pub(crate) fn whole(s: &str) -> Result<u64, String> {
     s.trim()
         .parse()
         .map_err(|_| format!("must be a whole number of 0 or more, got '{s}'"))
 }
 
-fn positive(s: &str) -> Result<u64, String> {
+pub(crate) fn positive(s: &str) -> Result<u64, String> {
     match s.trim().parse::<u64>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(format!("must be a whole number of at least 1, got '{s}'")),
     }
 }
 
-fn duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim()).map_err(|e| format!("{e} (examples: 500us, 2ms, 1s)"))
 }

@@ -10,7 +10,9 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::audit::{Check, CheckId};
+use crate::audit::{Check, CheckId, ServerFacts};
+use crate::metrics::Percentiles;
+use crate::report::Figures;
 use crate::strategy::{Params, StrategyKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -82,6 +84,92 @@ impl FromStr for ExpectOverride {
             expect: expect.parse()?,
         })
     }
+}
+
+/// Everything a strategy must do: the oversell expectation and the
+/// thresholds of a scenario's `[expect.<strategy>]` table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Expectation {
+    /// None: the default for the strategy ([`Expect::default_for`]).
+    pub oversell: Option<Expect>,
+    pub max_p99_ms: Option<f64>,
+    pub min_purchases_per_s: Option<f64>,
+    pub max_gave_up: Option<u64>,
+    pub max_errors: Option<u64>,
+    pub max_false_sold_out: Option<u64>,
+    pub sold_out: Option<bool>,
+    /// Some(false) tolerates a failed conservation check.
+    pub conservation: Option<bool>,
+}
+
+/// The thresholds as checks. Each one set is evaluated, even when its metric
+/// recorded nothing: zero is a value, and "no samples" fails a latency budget
+/// rather than passing it unseen.
+pub fn thresholds(
+    e: &Expectation,
+    f: &Figures,
+    latency: &Percentiles,
+    server: &ServerFacts,
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let mut add = |id, passed, detail: String| checks.push(Check { id, passed, detail });
+    if let Some(max) = e.max_p99_ms {
+        let (passed, detail) = if latency.count == 0 {
+            (
+                false,
+                format!("no samples: nothing to show p99 <= {max} ms"),
+            )
+        } else {
+            let p99 = latency.p99 as f64 / 1e3;
+            (
+                p99 <= max,
+                format!(
+                    "p99 {p99:.2} ms vs max {max} ms over {} buyers",
+                    latency.count
+                ),
+            )
+        };
+        add(CheckId::MaxP99, passed, detail);
+    }
+    if let Some(min) = e.min_purchases_per_s {
+        let got = f.purchases_per_s;
+        add(
+            CheckId::MinPurchasesPerS,
+            got >= min,
+            format!("{got:.0} purchases/s vs min {min}"),
+        );
+    }
+    if let Some(max) = e.max_gave_up {
+        add(
+            CheckId::MaxGaveUp,
+            f.gave_up <= max,
+            format!("{} gave up vs max {max}", f.gave_up),
+        );
+    }
+    if let Some(max) = e.max_errors {
+        add(
+            CheckId::MaxErrors,
+            f.errors <= max,
+            format!("{} errors vs max {max}", f.errors),
+        );
+    }
+    if let Some(max) = e.max_false_sold_out {
+        let n = f.false_sold_outs;
+        add(
+            CheckId::MaxFalseSoldOut,
+            n <= max,
+            format!("{n} false sold-outs vs max {max}"),
+        );
+    }
+    if let Some(want) = e.sold_out {
+        let done = server.stock == 0;
+        let detail = format!(
+            "final stock {} (sold {} of {})",
+            server.stock, server.sold, server.initial
+        );
+        add(CheckId::SoldOut, done == want, detail);
+    }
+    checks
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod cli;
+mod commands;
 pub mod config;
 pub mod crowd;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod load;
 pub mod metrics;
 pub mod redis;
 pub mod report;
+pub mod scenario;
 pub mod session;
 pub mod strategy;
 
@@ -37,26 +39,30 @@ use report::{table, Progress};
 /// (`--json -`), so that stdout holds nothing but the report.
 pub async fn execute(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
-        Command::Run(args) => {
-            let config = RunConfig::from_args(args)?;
-            let outputs = &config.outputs;
-            let session = session::Session::open(&config).await?;
-            let mut write_files = |partial: &Report| outputs.write_files(partial);
-            let report = session
-                .run(&config, Progress::new(config.progress), &mut write_files)
-                .await?;
-            let to_stdout = outputs.write_final(&report)?;
-            let tables = table::render(&report, config.color);
-            // A closed stdout (piped into `head`) is not worth a panic.
-            if outputs.uses_stdout() {
-                let _ = std::io::stderr().lock().write_all(tables.as_bytes());
-                let _ = std::io::stdout().lock().write_all(&to_stdout);
-            } else {
-                let _ = std::io::stdout().lock().write_all(tables.as_bytes());
-            }
-            Ok(report.status())
-        }
+        Command::Run(args) => run_and_print(args).await,
+        Command::Check { files } => Ok(commands::check(&files)),
+        Command::Scenarios => Ok(commands::scenarios()),
     }
+}
+
+async fn run_and_print(args: cli::RunArgs) -> Result<ExitStatus> {
+    let config = RunConfig::from_args(args)?;
+    let outputs = &config.outputs;
+    let session = session::Session::open(&config).await?;
+    let mut write_files = |partial: &Report| outputs.write_files(partial);
+    let report = session
+        .run(&config, Progress::new(config.progress), &mut write_files)
+        .await?;
+    let to_stdout = outputs.write_final(&report)?;
+    let tables = table::render(&report, config.color);
+    // A closed stdout (piped into `head`) is not worth a panic.
+    if outputs.uses_stdout() {
+        let _ = std::io::stderr().lock().write_all(tables.as_bytes());
+        let _ = std::io::stdout().lock().write_all(&to_stdout);
+    } else {
+        let _ = std::io::stdout().lock().write_all(tables.as_bytes());
+    }
+    Ok(report.status())
 }
 
 /// Run a resolved configuration without printing or writing files: the

@@ -49,6 +49,7 @@ impl Session {
         let crowd = Arc::new(Crowd::generate(config.seed, config.buyers, config.qty));
         let meta = RunMeta {
             run_id: format!("{:08x}", rand::random::<u32>()),
+            scenario: config.name.clone(),
             seed: config.seed,
             strategies: config.strategies.clone(),
             buyers: config.buyers,
@@ -169,13 +170,21 @@ impl Session {
             }
         }
         let (result, server) = outcome?;
-        let checks = audit::checks(&server, &result.tally);
-        let expect = config.expectation(kind, self.meta.demand);
+        let expectation = config.expectation(kind, self.meta.demand);
+        let figures = Figures::new(&result.tally, result.elapsed, &server);
+        let latency = Percentiles::of(&result.tally.latency);
+        let mut checks = audit::checks(&server, &result.tally);
+        checks.extend(gate::thresholds(&expectation, &figures, &latency, &server));
+        let mut tolerated = kind.tolerated().to_vec();
+        if expectation.conservation == Some(false) {
+            tolerated.push(audit::CheckId::Conservation);
+        }
+        let expect = expectation.oversell.unwrap_or(gate::Expect::Clean);
         Ok(StrategyReport {
             strategy: kind,
-            figures: Figures::new(&result.tally, result.elapsed, &server),
-            latency: Percentiles::of(&result.tally.latency),
-            verdict: gate::judge(expect, kind.tolerated(), &checks),
+            verdict: gate::judge(expect, &tolerated, &checks),
+            figures,
+            latency,
             checks,
             server,
         })
@@ -194,7 +203,7 @@ impl Session {
             run_id: &self.meta.run_id,
             server_version: &self.meta.server_version,
             connections: config.connections,
-            params: config.params,
+            params: config.params.clone(),
         };
         let strategy = strategy::prepare(kind, setup).await?;
         let live = Arc::new(Live::default());

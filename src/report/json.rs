@@ -50,6 +50,7 @@ struct Tool {
 #[derive(Serialize)]
 struct Run<'a> {
     run_id: &'a str,
+    scenario: Option<&'a str>,
     /// A string: seeds use all 64 bits, and JSON readers that hold numbers
     /// as doubles (JavaScript, jq) would round it into a different crowd.
     seed: String,
@@ -135,6 +136,7 @@ impl<'a> Document<'a> {
             },
             run: Run {
                 run_id: &m.run_id,
+                scenario: m.scenario.as_deref(),
                 seed: m.seed.to_string(),
                 strategies: &m.strategies,
                 buyers: m.buyers,

@@ -28,9 +28,9 @@ impl Junit {
 
 impl Exporter for Junit {
     fn render(&self, report: &Report) -> io::Result<Vec<u8>> {
-        let name = match &self.suite {
-            Some(name) => name.clone(),
-            None => format!("blackfriday {}", report.meta.run_id),
+        let name = match (&self.suite, &report.meta.scenario) {
+            (Some(name), _) | (None, Some(name)) => name.clone(),
+            (None, None) => format!("blackfriday {}", report.meta.run_id),
         };
         let mut suite = TestSuite::new(name);
         suite.add_properties(properties(report));

@@ -46,6 +46,8 @@ pub struct Unavailable {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunMeta {
     pub run_id: String,
+    /// The scenario's name, when the run came from one.
+    pub scenario: Option<String>,
     pub seed: u64,
     /// Every strategy the run was asked for, in order; `Report::strategies`
     /// holds those that have run so far.

@@ -22,8 +22,14 @@ pub struct Lua {
 
 impl Lua {
     pub async fn new(setup: Setup<'_>) -> Result<Self> {
+        Lua::with_script(setup, BUY).await
+    }
+
+    /// A purchase script under the contract of `lua/buy.lua`: the built-in
+    /// one, or the user's own (`script` strategy).
+    pub async fn with_script(setup: Setup<'_>, lua: &str) -> Result<Self> {
         let pool = setup.connector.shared(2).await?;
-        let script = Script::from_lua(BUY);
+        let script = Script::from_lua(lua.to_string());
         script
             .load(pool.next())
             .await

@@ -12,6 +12,7 @@ mod decr;
 mod function;
 mod lock;
 mod lua;
+mod script;
 mod watch;
 
 use std::fmt;
@@ -120,7 +121,7 @@ pub struct Setup<'a> {
 }
 
 /// Knobs of individual strategies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
     /// `lock`, `lock-fenced`: how long a lock lives unless released.
     pub lock_ttl: Duration,
@@ -131,6 +132,8 @@ pub struct Params {
     pub app_servers: u32,
     /// `app-lock`: the request's own work inside the app server's lock.
     pub app_work: Duration,
+    /// `script`: the user's checkout, read from --script.
+    pub script: Option<std::sync::Arc<str>>,
 }
 
 impl Default for Params {
@@ -140,6 +143,7 @@ impl Default for Params {
             hold_pause: Duration::ZERO,
             app_servers: 3,
             app_work: Duration::from_millis(1),
+            script: None,
         }
     }
 }
@@ -157,6 +161,7 @@ pub enum StrategyKind {
     Lock,
     LockFenced,
     AppLock,
+    Script,
 }
 
 impl StrategyKind {
@@ -170,6 +175,7 @@ impl StrategyKind {
         StrategyKind::Lock,
         StrategyKind::LockFenced,
         StrategyKind::AppLock,
+        StrategyKind::Script,
     ];
 
     pub fn name(self) -> &'static str {
@@ -183,6 +189,7 @@ impl StrategyKind {
             StrategyKind::Lock => "lock",
             StrategyKind::LockFenced => "lock-fenced",
             StrategyKind::AppLock => "app-lock",
+            StrategyKind::Script => "script",
         }
     }
 
@@ -245,6 +252,7 @@ pub async fn prepare(kind: StrategyKind, setup: Setup<'_>) -> Result<Arc<dyn Str
         StrategyKind::Lock => Arc::new(lock::Lock::new(setup, false).await?),
         StrategyKind::LockFenced => Arc::new(lock::Lock::new(setup, true).await?),
         StrategyKind::AppLock => Arc::new(app_lock::AppLock::new(setup).await?),
+        StrategyKind::Script => Arc::new(script::UserScript::new(setup).await?),
     })
 }
 

@@ -77,6 +77,7 @@ pub fn report() -> Report {
     Report {
         meta: RunMeta {
             run_id: "0badcafe".into(),
+            scenario: None,
             seed: 7,
             strategies: vec![StrategyKind::Broken, StrategyKind::Watch],
             buyers: 500,

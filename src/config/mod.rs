@@ -1,18 +1,22 @@
 //! Raw flags resolved into one checked configuration before any work starts.
 
+mod layer;
+
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::RunArgs;
 use crate::crowd::QtyRange;
 use crate::error::{Error, Result};
-use crate::gate::Expect;
+use crate::gate::{Expect, Expectation};
 use crate::load::RetryPolicy;
 use crate::redis::{default_binary, RedisUrl};
 use crate::report::export::{self, Format, Output, Outputs, Target};
+use crate::scenario::Scenario;
 use crate::strategy::{Params, StrategyKind};
 
 /// Most buyers one run accepts; the crowd is held in memory.
@@ -32,7 +36,7 @@ pub struct RunConfig {
     pub stock: u64,
     pub qty: QtyRange,
     pub strategies: Vec<StrategyKind>,
-    pub expectations: BTreeMap<StrategyKind, Expect>,
+    pub expectations: BTreeMap<StrategyKind, Expectation>,
     pub redis: RedisTarget,
     pub seed: u64,
     pub concurrency: usize,
@@ -40,6 +44,8 @@ pub struct RunConfig {
     pub retry: RetryPolicy,
     pub command_timeout: Duration,
     pub params: Params,
+    /// The scenario's name, if the run came from one.
+    pub name: Option<String>,
     pub keep: bool,
     pub progress: bool,
     /// Colour the tables: only on a terminal, never with NO_COLOR.
@@ -49,49 +55,22 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
+    /// Resolve flags and, with `--scenario`, the scenario file under them.
     pub fn from_args(a: RunArgs) -> Result<RunConfig> {
-        if a.buyers > MAX_BUYERS {
-            return Err(Error::usage(format!(
-                "--buyers {} is more than this tool holds in memory (at most {MAX_BUYERS})",
-                a.buyers
-            )));
-        }
-        let demand = a.buyers * u64::from(a.qty.max);
-        if a.stock > i64::MAX as u64 || demand > i64::MAX as u64 {
-            return Err(Error::usage(
-                "--stock or --buyers x --qty exceeds what a Redis integer holds",
-            ));
-        }
-        if a.backoff_base > a.backoff_max {
-            return Err(Error::usage(format!(
-                "--backoff-base ({:?}) must not exceed --backoff-max ({:?})",
-                a.backoff_base, a.backoff_max
-            )));
-        }
-        if a.timeout.is_zero() {
-            return Err(Error::usage(
-                "--timeout must be more than 0: a command without one can hang forever",
-            ));
-        }
-        if a.lock_ttl.as_millis() < 1 {
-            return Err(Error::usage(
-                "--lock-ttl must be at least 1ms (Redis expires keys in ms)",
-            ));
-        }
-        if a.app_servers > 1024 {
-            return Err(Error::usage("--app-servers must be at most 1024"));
-        }
-        if a.connections > 1024 {
-            return Err(Error::usage("--connections must be at most 1024"));
-        }
+        let scenario = a.scenario.as_deref().map(Scenario::load).transpose()?;
+        RunConfig::resolve(a, scenario.as_ref())
+    }
+
+    pub fn resolve(a: RunArgs, scenario: Option<&Scenario>) -> Result<RunConfig> {
+        let v = layer::layer(&a, scenario)?;
+        check_ranges(&v)?;
         let mut strategies = Vec::new();
-        for s in a.strategies {
-            if !strategies.contains(&s) {
-                strategies.push(s);
+        for s in &v.strategies {
+            if !strategies.contains(s) {
+                strategies.push(*s);
             }
         }
-        let mut expectations = BTreeMap::new();
-        for o in a.expect {
+        for o in &a.expect {
             if !strategies.contains(&o.strategy) {
                 return Err(Error::usage(format!(
                     "--expect {}={}: {} is not among this run's strategies ({})",
@@ -101,10 +80,10 @@ impl RunConfig {
                     names(&strategies)
                 )));
             }
-            expectations.insert(o.strategy, o.expect);
         }
+        let script = load_script(&strategies, v.script.as_deref())?;
         let outputs = outputs(a.json, a.junit, a.markdown)?;
-        let redis = match a.redis.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let redis = match v.redis.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(url) => RedisTarget::External(
                 RedisUrl::parse(url)
                     .map_err(|e| Error::usage(format!("--redis / REDIS_URL: {e}")))?,
@@ -112,29 +91,31 @@ impl RunConfig {
             None => RedisTarget::Managed(default_binary()),
         };
         Ok(RunConfig {
-            buyers: a.buyers as u32,
-            stock: a.stock,
-            qty: a.qty,
+            buyers: v.buyers as u32,
+            stock: v.stock,
+            qty: v.qty,
             strategies,
-            expectations,
+            expectations: v.expectations,
             redis,
-            seed: a.seed.unwrap_or_else(rand::random),
-            concurrency: a
+            seed: v.seed.unwrap_or_else(rand::random),
+            concurrency: v
                 .concurrency
-                .unwrap_or(a.buyers.min(DEFAULT_MAX_CONCURRENCY)) as usize,
-            connections: a.connections as usize,
+                .unwrap_or(v.buyers.min(DEFAULT_MAX_CONCURRENCY)) as usize,
+            connections: v.connections as usize,
             retry: RetryPolicy {
-                max_retries: u32::try_from(a.max_retries).unwrap_or(u32::MAX),
-                base: a.backoff_base,
-                cap: a.backoff_max,
+                max_retries: u32::try_from(v.max_retries).unwrap_or(u32::MAX),
+                base: v.backoff_base,
+                cap: v.backoff_max,
             },
-            command_timeout: a.timeout,
+            command_timeout: v.timeout,
             params: Params {
-                lock_ttl: a.lock_ttl,
-                hold_pause: a.hold_pause,
-                app_servers: a.app_servers as u32,
-                app_work: a.app_work,
+                lock_ttl: v.lock_ttl,
+                hold_pause: v.hold_pause,
+                app_servers: v.app_servers as u32,
+                app_work: v.app_work,
+                script,
             },
+            name: v.name,
             keep: a.keep,
             progress: !a.quiet && std::io::stderr().is_terminal(),
             // The tables go to stderr when a report takes stdout.
@@ -148,12 +129,81 @@ impl RunConfig {
         })
     }
 
-    /// What `strategy` must do: the `--expect` override or the default.
-    pub fn expectation(&self, strategy: StrategyKind, demand: u64) -> Expect {
-        self.expectations
+    /// What `strategy` must do: the scenario's table and `--expect`, with the
+    /// strategy's default oversell expectation where neither says.
+    pub fn expectation(&self, strategy: StrategyKind, demand: u64) -> Expectation {
+        let mut e = self
+            .expectations
             .get(&strategy)
-            .copied()
-            .unwrap_or_else(|| Expect::default_for(strategy, &self.params, demand, self.stock))
+            .cloned()
+            .unwrap_or_default();
+        e.oversell =
+            Some(e.oversell.unwrap_or_else(|| {
+                Expect::default_for(strategy, &self.params, demand, self.stock)
+            }));
+        e
+    }
+}
+
+/// Limits that need more than one value, or that clap cannot express.
+fn check_ranges(v: &layer::Settings) -> Result<()> {
+    if v.buyers > MAX_BUYERS {
+        return Err(Error::usage(format!(
+            "--buyers {} is more than this tool holds in memory (at most {MAX_BUYERS})",
+            v.buyers
+        )));
+    }
+    let demand = v.buyers * u64::from(v.qty.max);
+    if v.stock > i64::MAX as u64 || demand > i64::MAX as u64 {
+        return Err(Error::usage(
+            "--stock or --buyers x --qty exceeds what a Redis integer holds",
+        ));
+    }
+    if v.backoff_base > v.backoff_max {
+        return Err(Error::usage(format!(
+            "--backoff-base ({:?}) must not exceed --backoff-max ({:?})",
+            v.backoff_base, v.backoff_max
+        )));
+    }
+    if v.timeout.is_zero() {
+        return Err(Error::usage(
+            "--timeout must be more than 0: a command without one can hang forever",
+        ));
+    }
+    if v.lock_ttl.as_millis() < 1 {
+        return Err(Error::usage(
+            "--lock-ttl must be at least 1ms (Redis expires keys in ms)",
+        ));
+    }
+    if v.app_servers > 1024 {
+        return Err(Error::usage("--app-servers must be at most 1024"));
+    }
+    if v.connections > 1024 {
+        return Err(Error::usage("--connections must be at most 1024"));
+    }
+    Ok(())
+}
+
+/// The user's checkout script, read now so a bad path fails before Redis.
+fn load_script(strategies: &[StrategyKind], path: Option<&Path>) -> Result<Option<Arc<str>>> {
+    let wanted = strategies.contains(&StrategyKind::Script);
+    match (wanted, path) {
+        (false, _) => Ok(None),
+        (true, None) => Err(Error::usage(
+            "the `script` strategy needs --script FILE (or `script = \"...\"` in the scenario)",
+        )),
+        (true, Some(p)) => {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                Error::usage(format!("--script {}: cannot read it: {e}", p.display()))
+            })?;
+            if text.trim().is_empty() {
+                return Err(Error::usage(format!(
+                    "--script {}: the file is empty",
+                    p.display()
+                )));
+            }
+            Ok(Some(text.into()))
+        }
     }
 }
 
@@ -213,7 +263,9 @@ mod tests {
     fn resolve(args: &[&str]) -> Result<RunConfig> {
         let cli =
             Cli::try_parse_from(["blackfriday", "run"].iter().chain(args)).expect("clap accepts");
-        let Command::Run(a) = cli.command;
+        let Command::Run(a) = cli.command else {
+            panic!("not a run")
+        };
         RunConfig::from_args(a)
     }
 
@@ -225,11 +277,26 @@ mod tests {
             vec![StrategyKind::Broken, StrategyKind::Watch]
         );
         assert_eq!((c.buyers, c.stock, c.concurrency), (500, 100, 500));
-        assert_eq!(c.expectation(StrategyKind::Broken, 500), Expect::Oversell);
-        assert_eq!(c.expectation(StrategyKind::Broken, 100), Expect::Clean);
-        assert_eq!(c.expectation(StrategyKind::Watch, 500), Expect::Clean);
-        assert_eq!(c.expectation(StrategyKind::AppLock, 500), Expect::Oversell);
-        assert_eq!(c.expectation(StrategyKind::Lock, 500), Expect::Clean);
+        assert_eq!(
+            c.expectation(StrategyKind::Broken, 500).oversell,
+            Some(Expect::Oversell)
+        );
+        assert_eq!(
+            c.expectation(StrategyKind::Broken, 100).oversell,
+            Some(Expect::Clean)
+        );
+        assert_eq!(
+            c.expectation(StrategyKind::Watch, 500).oversell,
+            Some(Expect::Clean)
+        );
+        assert_eq!(
+            c.expectation(StrategyKind::AppLock, 500).oversell,
+            Some(Expect::Oversell)
+        );
+        assert_eq!(
+            c.expectation(StrategyKind::Lock, 500).oversell,
+            Some(Expect::Clean)
+        );
     }
 
     #[test]
@@ -243,9 +310,18 @@ mod tests {
             "20ms",
         ])
         .unwrap();
-        assert_eq!(c.expectation(StrategyKind::AppLock, 500), Expect::Clean);
-        assert_eq!(c.expectation(StrategyKind::Lock, 500), Expect::Oversell);
-        assert_eq!(c.expectation(StrategyKind::LockFenced, 500), Expect::Clean);
+        assert_eq!(
+            c.expectation(StrategyKind::AppLock, 500).oversell,
+            Some(Expect::Clean)
+        );
+        assert_eq!(
+            c.expectation(StrategyKind::Lock, 500).oversell,
+            Some(Expect::Oversell)
+        );
+        assert_eq!(
+            c.expectation(StrategyKind::LockFenced, 500).oversell,
+            Some(Expect::Clean)
+        );
     }
 
     #[test]

@@ -1,0 +1,180 @@
+//! Scenario files: a run, its load and its expectations, checked into a repo.
+//!
+//! TOML with every unknown key rejected, so a typo can never silently turn a
+//! threshold off. Errors name the file, the line and the key. Precedence is
+//! defaults < scenario < command-line flags (resolved in `config.rs`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The scenarios shipped with the tool, usable by name: `--scenario ci-gate`.
+pub const SHIPPED: &[(&str, &str)] = &[
+    (
+        "ps5-midnight",
+        include_str!("../scenarios/ps5-midnight.toml"),
+    ),
+    (
+        "flash-sale-10k",
+        include_str!("../scenarios/flash-sale-10k.toml"),
+    ),
+    ("ci-gate", include_str!("../scenarios/ci-gate.toml")),
+];
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub redis: Option<String>,
+    pub seed: Option<u64>,
+    pub buyers: Option<u64>,
+    pub stock: Option<u64>,
+    /// "2" or "1..3".
+    pub qty: Option<String>,
+    pub arrival: Option<Arrival>,
+    pub strategies: Option<Vec<String>>,
+    /// The user's checkout script for `strategy = "script"`, relative to
+    /// the scenario file.
+    pub script: Option<PathBuf>,
+    pub concurrency: Option<u64>,
+    pub connections: Option<u64>,
+    pub max_retries: Option<u64>,
+    pub backoff_base: Option<String>,
+    pub backoff_max: Option<String>,
+    pub timeout: Option<String>,
+    pub lock_ttl: Option<String>,
+    pub hold_pause: Option<String>,
+    pub app_servers: Option<u64>,
+    pub app_work: Option<String>,
+    /// Per strategy: `[expect.watch]`.
+    #[serde(default)]
+    pub expect: BTreeMap<String, ExpectTable>,
+    /// Where it was read from; relative paths inside resolve against it.
+    #[serde(skip)]
+    pub source: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arrival {
+    /// Only "burst" (every buyer at the same instant) for now.
+    pub model: String,
+}
+
+/// What one strategy must do. Every threshold given is evaluated, even on a
+/// metric that recorded nothing.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectTable {
+    /// "none" or "expected".
+    pub oversell: Option<String>,
+    pub max_p99_ms: Option<f64>,
+    pub min_purchases_per_s: Option<f64>,
+    pub max_gave_up: Option<u64>,
+    pub max_errors: Option<u64>,
+    pub max_false_sold_out: Option<u64>,
+    /// The stock must sell out completely (final stock 0).
+    pub sold_out: Option<bool>,
+    /// The conservation check must hold (default true; false tolerates it).
+    pub conservation: Option<bool>,
+}
+
+impl Scenario {
+    /// Read a scenario from a path, or a shipped one by name.
+    pub fn load(path_or_name: &Path) -> Result<Scenario> {
+        if let Some(name) = path_or_name.to_str() {
+            if let Some((_, text)) = SHIPPED.iter().find(|(n, _)| *n == name) {
+                return Scenario::parse(text, Path::new(&format!("scenarios/{name}.toml")));
+            }
+        }
+        let text = std::fs::read_to_string(path_or_name).map_err(|e| {
+            let shipped: Vec<&str> = SHIPPED.iter().map(|(n, _)| *n).collect();
+            Error::usage(format!(
+                "--scenario {}: cannot read it: {e} (shipped scenarios: {})",
+                path_or_name.display(),
+                shipped.join(", ")
+            ))
+        })?;
+        Scenario::parse(&text, path_or_name)
+    }
+
+    pub fn parse(text: &str, source: &Path) -> Result<Scenario> {
+        let mut s: Scenario = toml::from_str(text).map_err(|e| {
+            let at = e.span().map(|span| {
+                let line = text[..span.start].matches('\n').count() + 1;
+                let col = span.start - text[..span.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!(":{line}:{col}")
+            });
+            Error::usage(format!(
+                "{}{}: {}",
+                source.display(),
+                at.unwrap_or_default(),
+                e.message().trim()
+            ))
+        })?;
+        if s.name.trim().is_empty() {
+            return Err(Error::usage(format!(
+                "{}: `name` must not be empty",
+                source.display()
+            )));
+        }
+        if let Some(a) = &s.arrival {
+            if a.model != "burst" {
+                return Err(Error::usage(format!(
+                    "{}: arrival.model = \"{}\" is not supported yet (supported: \"burst\")",
+                    source.display(),
+                    a.model
+                )));
+            }
+        }
+        s.source = source.to_path_buf();
+        Ok(s)
+    }
+
+    /// A path from the file, resolved against the file's directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        match self.source.parent() {
+            Some(dir) if path.is_relative() => dir.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+
+    /// Prefix for messages about a value from this file.
+    pub fn at(&self, key: &str) -> String {
+        format!("{} ({key})", self.source.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_names_the_file_the_line_and_the_key() {
+        let text = "name = \"x\"\nbuyers = 10\nbuyerz = 5\n";
+        let e = Scenario::parse(text, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("s.toml:3:1:"), "{e}");
+        assert!(e.contains("buyerz"), "{e}");
+        let text = "name = \"x\"\n[expect.watch]\nmax_p99 = 5\n";
+        let e = Scenario::parse(text, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("s.toml:3:1:") && e.contains("max_p99"), "{e}");
+    }
+
+    #[test]
+    fn shipped_scenarios_parse() {
+        for (name, text) in SHIPPED {
+            let s = Scenario::parse(text, Path::new(name)).unwrap();
+            assert_eq!(&s.name, name);
+            assert!(!s.description.is_empty(), "{name} has no description");
+        }
+    }
+}

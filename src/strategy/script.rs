@@ -1,0 +1,37 @@
+//! `script`: the team's own checkout, in Lua, under the same driver, audit
+//! and gate as the built-in strategies. The contract is the one of
+//! `lua/buy.lua`, documented in the README:
+//!   KEYS[1] stock, KEYS[2] sold, KEYS[3] orders list, KEYS[4] the order's hash;
+//!   ARGV[1] qty, ARGV[2] order id, ARGV[3] buyer, ARGV[4] time in µs;
+//!   return 1 when bought, 0 when sold out; any other reply is an error.
+
+use async_trait::async_trait;
+
+use super::lua::Lua;
+use super::{Setup, Step, Strategy};
+use crate::crowd::Buyer;
+use crate::error::{Error, Result};
+
+pub struct UserScript(Lua);
+
+impl UserScript {
+    pub async fn new(setup: Setup<'_>) -> Result<Self> {
+        let text = setup
+            .params
+            .script
+            .clone()
+            .ok_or_else(|| Error::usage("the `script` strategy needs --script FILE"))?;
+        Ok(UserScript(Lua::with_script(setup, &text).await?))
+    }
+}
+
+#[async_trait]
+impl Strategy for UserScript {
+    async fn attempt(&self, buyer: Buyer) -> Step {
+        self.0.attempt(buyer).await
+    }
+
+    async fn close(&self) {
+        self.0.close().await;
+    }
+}
