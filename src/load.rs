@@ -205,10 +205,15 @@ impl Worker {
                 }
                 Attempt::Conflict => {
                     b.conflicts += 1;
-                    if retries >= self.retry.max_retries {
+                    // Ctrl-C: a buyer between attempts stops trying. Nothing
+                    // of a lost race was applied, so it simply gave up.
+                    if retries >= self.retry.max_retries || self.cancel.is_cancelled() {
                         break Outcome::GaveUp;
                     }
-                    tokio::time::sleep(self.retry.delay(retries, &mut rng)).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.retry.delay(retries, &mut rng)) => {}
+                        _ = self.cancel.cancelled() => break Outcome::GaveUp,
+                    }
                     retries += 1;
                 }
             }

@@ -38,10 +38,14 @@ fn default_run_compares_broken_and_watch_and_exits_0() {
         .and_then(|s| s.split(')').next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no managed pid in:\n{stdout}"));
+    // /proc tells on Linux; elsewhere this check would pass without looking.
+    #[cfg(target_os = "linux")]
     assert!(
         !std::path::Path::new(&format!("/proc/{pid}")).exists(),
         "managed redis-server {pid} still running"
     );
+    #[cfg(not(target_os = "linux"))]
+    let _ = pid;
 }
 
 #[test]
@@ -239,4 +243,51 @@ fn unwritable_report_paths_exit_2_naming_the_flag_before_any_redis_work() {
             "{args:?}: {stderr:?} lacks {needle:?}"
         );
     }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_stops_the_run_audits_what_ran_and_exits_130() {
+    use std::process::{Command as Std, Stdio};
+    let bin = assert_cmd::cargo::cargo_bin("blackfriday");
+    // A lock-based checkout under a stampede runs for many seconds.
+    let child = Std::new(bin)
+        .args([
+            "run", "-q", "-s", "lock", "--buyers", "20000", "--stock", "1000",
+        ])
+        .env_remove("REDIS_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?} to stop",
+        started.elapsed()
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("interrupted with Ctrl-C") && stdout.contains("│ lock"),
+        "{stdout}"
+    );
+    let pid = stdout
+        .split("(pid ")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .unwrap();
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "managed redis-server survived"
+    );
 }

@@ -153,10 +153,12 @@ impl Report {
         if !self.unavailable.is_empty() {
             // The run is incomplete: no verdict can claim it held.
             ExitStatus::Infra
+        } else if self.interrupted {
+            // Buyers stopped by Ctrl-C gave up with stock left: the checks
+            // describe what ran, but a stopped run can neither pass nor fail.
+            ExitStatus::Interrupted
         } else if self.failed().next().is_some() {
             ExitStatus::ExpectationFailed
-        } else if self.interrupted {
-            ExitStatus::Interrupted
         } else {
             ExitStatus::Held
         }

@@ -275,11 +275,12 @@ pub(super) fn verdict_reason(s: &StrategyReport) -> String {
 
 pub(super) fn verdict_line(r: &Report) -> String {
     let failed: Vec<&str> = r.failed().map(|s| s.strategy.name()).collect();
+    let status = r.status() as u8;
     let mut line = if failed.is_empty() {
-        "verdict: every expectation held (exit 0)".to_string()
+        format!("verdict: every expectation held (exit {status})")
     } else {
         format!(
-            "verdict: expectation failed for {} (exit 1)",
+            "verdict: expectation failed for {} (exit {status})",
             failed.join(", ")
         )
     };
@@ -296,7 +297,8 @@ pub(super) fn verdict_line(r: &Report) -> String {
     }
     if r.interrupted {
         line.push_str(
-            "\nnote: interrupted with Ctrl-C; only the buyers released before it are counted",
+            "\nnote: interrupted with Ctrl-C: buyers still retrying stopped and count as gave up; \
+             the checks describe what ran, the exit status is 130",
         );
     }
     line
