@@ -52,8 +52,7 @@ Figures:
   duration         release of the crowd until the last buyer had an outcome
   last sale        release of the crowd until the last purchase was acknowledged
   purchases/s      purchased / duration;  attempts/s: every try, first or retry, / duration
-  retries/purchase retries (aborted EXECs, busy locks, stale fences) of the buyers who
-                   purchased / purchased
+  retries/purchase lost races (aborted EXECs, busy locks, stale fences) of all buyers / purchased
   rtt/purchase     network round trips of the buyers who purchased, retries included / purchased
   latency          release of the crowd until a buyer's final outcome, retries, backoff and
                    pool waits included, in an HDR histogram (3 significant digits)

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::crowd::{Buyer, Crowd};
 use crate::metrics::{Outcome, Tally};
-use crate::strategy::{Attempt, Failure, Strategy};
+use crate::strategy::{Attempt, ErrorClass, Failure, Step, Strategy};
 
 /// Exponential backoff with full jitter: before retry `n` (0-based) sleep a
 /// uniform random time in `[0, min(cap, base * 2^n)]`.
@@ -49,6 +49,9 @@ pub struct DriveOptions {
     pub retry: RetryPolicy,
     /// Seeds the backoff jitter, so a run can be repeated.
     pub seed: u64,
+    /// Fired when the server stops answering: attempts in flight end at once
+    /// as errors (unknown outcome) instead of each waiting out its timeout.
+    pub abort: CancellationToken,
 }
 
 /// Counters the progress display reads while the run goes on.
@@ -89,6 +92,7 @@ pub async fn drive(
                 cursor: cursor.clone(),
                 live: live.clone(),
                 cancel: cancel.clone(),
+                abort: opts.abort.clone(),
                 retry: opts.retry,
                 seed: opts.seed,
                 // Spread the in-flight budget exactly over the workers.
@@ -119,6 +123,7 @@ struct Worker {
     cursor: Arc<AtomicUsize>,
     live: Arc<Live>,
     cancel: CancellationToken,
+    abort: CancellationToken,
     retry: RetryPolicy,
     seed: u64,
     in_flight: usize,
@@ -147,7 +152,10 @@ impl Worker {
         };
         let mut buying = FuturesUnordered::new();
         loop {
-            while buying.len() < self.in_flight && !self.cancel.is_cancelled() {
+            while buying.len() < self.in_flight
+                && !self.cancel.is_cancelled()
+                && !self.abort.is_cancelled()
+            {
                 let i = self.cursor.fetch_add(1, Ordering::Relaxed);
                 if i >= self.crowd.len() {
                     break;
@@ -192,7 +200,16 @@ impl Worker {
         };
         let mut retries = 0;
         b.outcome = loop {
-            let step = self.strategy.attempt(buyer).await;
+            let step = tokio::select! {
+                step = self.strategy.attempt(buyer) => step,
+                _ = self.abort.cancelled() => Step {
+                    attempt: Attempt::Error(Failure {
+                        class: ErrorClass::Canceled,
+                        message: "stopped: the server stopped answering".into(),
+                    }),
+                    round_trips: 0,
+                },
+            };
             b.attempts += 1;
             b.round_trips += u64::from(step.round_trips);
             match step.attempt {

@@ -2,6 +2,7 @@
 //! crowd: seed, drive, audit, clean up, judge.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use fred::prelude::*;
 use tokio_util::sync::CancellationToken;
@@ -16,6 +17,9 @@ use crate::metrics::Percentiles;
 use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
 use crate::report::{Figures, Progress, Report, RunMeta, StrategyReport, Unavailable};
 use crate::strategy::{self, Setup, StrategyKind};
+
+/// How long deleting a namespace may take before the run gives up on it.
+const CLEANUP_LIMIT: Duration = Duration::from_secs(10);
 
 pub struct Session {
     // Declared first so the server outlives nothing that talks to it... and
@@ -91,11 +95,12 @@ impl Session {
     ) -> Result<Report> {
         let cancel = self.cancel.clone();
         let on_ctrl_c = tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            if stop_requested().await {
                 cancel.cancel();
-                // A second Ctrl-C means now. The managed server dies with us
-                // (PR_SET_PDEATHSIG), so nothing is left running.
-                if tokio::signal::ctrl_c().await.is_ok() {
+                // A second one means now. The managed server dies with us
+                // (PR_SET_PDEATHSIG); keys on an external server under
+                // bf:<run-id>: may be left, and their prefix is in the header.
+                if stop_requested().await {
                     std::process::exit(130);
                 }
             }
@@ -109,7 +114,7 @@ impl Session {
         };
         let ran = self.run_all(&mut report, config, progress, observer).await;
         on_ctrl_c.abort();
-        let _ = self.admin.quit().await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.admin.quit()).await;
         ran?;
         report.interrupted = self.cancel.is_cancelled();
         report.finished = true;
@@ -164,9 +169,22 @@ impl Session {
         let outcome = self.drive_and_audit(kind, &keys, config, progress).await;
         if !config.keep {
             // Clean up even when the run failed half-way.
-            let cleaned = redis::cleanup(&self.admin, &keys).await;
+            // Bounded: after a failure the server may be gone, and a SCAN
+            // stream on a dead connection does not always time out.
+            let cleaned =
+                tokio::time::timeout(CLEANUP_LIMIT, redis::cleanup(&self.admin, &keys)).await;
             if outcome.is_ok() {
-                cleaned.map_err(|e| self.connector.fail("deleting the run's keys", e))?;
+                match cleaned {
+                    Ok(done) => {
+                        done.map_err(|e| self.connector.fail("deleting the run's keys", e))?
+                    }
+                    Err(_) => {
+                        return Err(Error::infra(format!(
+                            "deleting {}* took longer than {CLEANUP_LIMIT:?}; the keys may remain",
+                            keys.prefix()
+                        )))
+                    }
+                };
             }
         }
         let (result, server) = outcome?;
@@ -175,7 +193,7 @@ impl Session {
         let latency = Percentiles::of(&result.tally.latency);
         let mut checks = audit::checks(&server, &result.tally);
         checks.extend(gate::thresholds(&expectation, &figures, &latency, &server));
-        let mut tolerated = kind.tolerated().to_vec();
+        let mut tolerated = kind.tolerated(&config.params).to_vec();
         if expectation.conservation == Some(false) {
             tolerated.push(audit::CheckId::Conservation);
         }
@@ -208,11 +226,14 @@ impl Session {
         let strategy = strategy::prepare(kind, setup).await?;
         let live = Arc::new(Live::default());
         let bar = progress.start(kind.name(), u64::from(self.meta.buyers), live.clone());
+        let abort = CancellationToken::new();
         let opts = DriveOptions {
             concurrency: config.concurrency,
             retry: config.retry,
             seed: config.seed,
+            abort: abort.clone(),
         };
+        let watchdog = tokio::spawn(watchdog(self.admin.clone(), abort.clone()));
         let result = load::drive(
             strategy.clone(),
             self.crowd.clone(),
@@ -221,7 +242,11 @@ impl Session {
             self.cancel.clone(),
         )
         .await;
-        strategy.close().await;
+        watchdog.abort();
+        // Closing connections to a dead server would wait out their timeouts.
+        if !abort.is_cancelled() {
+            strategy.close().await;
+        }
         bar.finish(
             result.tally.buyers(),
             format!("· {} purchased · auditing", result.tally.purchased),
@@ -234,9 +259,58 @@ impl Session {
                 )));
             }
         }
+        if abort.is_cancelled() {
+            return Err(Error::infra(format!(
+                "Redis at {} stopped answering while {kind} ran; the run was stopped\n\
+                 fix: check the server (crashed, killed, out of memory, network) and run again",
+                self.meta.redis_url
+            )));
+        }
         let facts = audit::read_facts(&self.admin, keys)
             .await
             .map_err(|e| self.connector.fail("auditing the server state", e))?;
         Ok((result, facts))
+    }
+}
+
+/// Ping the server twice a second on the admin connection; three misses in
+/// a row mean it is gone, and the run stops instead of letting every buyer
+/// in flight wait out its own timeout (for hours, with thousands queued).
+async fn watchdog(admin: Client, abort: CancellationToken) {
+    let quick = Options {
+        timeout: Some(Duration::from_secs(1)),
+        ..Options::default()
+    };
+    let mut misses = 0;
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let pong: Result<String, _> = admin
+            .with_options(&quick)
+            .custom(fred::cmd!("PING"), Vec::<String>::new())
+            .await;
+        misses = if pong.is_ok() { 0 } else { misses + 1 };
+        if misses >= 3 {
+            abort.cancel();
+            return;
+        }
+    }
+}
+
+/// Ctrl-C, or SIGTERM (what CI runners and `timeout` send): stop gracefully.
+async fn stop_requested() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return tokio::signal::ctrl_c().await.is_ok();
+        };
+        tokio::select! {
+            c = tokio::signal::ctrl_c() => c.is_ok(),
+            t = term.recv() => t.is_some(),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
     }
 }

@@ -291,3 +291,41 @@ fn ctrl_c_stops_the_run_audits_what_ran_and_exits_130() {
         "managed redis-server survived"
     );
 }
+
+/// The server dies mid-run: the watchdog stops the buyers in flight instead
+/// of letting each wait out its timeout, and the run exits 3 naming the URL.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_server_that_dies_mid_run_exits_3_promptly() {
+    use std::process::{Command as Std, Stdio};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(common::redis_server());
+    let url = server.url();
+    let child = Std::new(assert_cmd::cargo::cargo_bin("blackfriday"))
+        .args([
+            "run", "-q", "-s", "watch", "--buyers", "20000", "--stock", "1000", "--redis", &url,
+        ])
+        .env_remove("REDIS_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    // SAFETY: killing the redis-server this test started.
+    unsafe { libc::kill(server.pid() as i32, libc::SIGKILL) };
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    // Usually mid-drive ("stopped answering"); on a slow start, during setup.
+    assert!(
+        stderr.contains(&url)
+            && (stderr.contains("stopped answering") || stderr.contains("failed while")),
+        "{stderr}"
+    );
+}

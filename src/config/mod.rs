@@ -137,10 +137,9 @@ impl RunConfig {
             .get(&strategy)
             .cloned()
             .unwrap_or_default();
-        e.oversell =
-            Some(e.oversell.unwrap_or_else(|| {
-                Expect::default_for(strategy, &self.params, demand, self.stock)
-            }));
+        e.oversell = Some(e.oversell.unwrap_or_else(|| {
+            Expect::default_for(strategy, &self.params, demand, self.stock, self.concurrency)
+        }));
         e
     }
 }

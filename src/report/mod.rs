@@ -131,7 +131,7 @@ impl Figures {
             last_sale_s: t.last_purchase_us as f64 / 1e6,
             purchases_per_s: t.purchased as f64 / secs,
             attempts_per_s: t.attempts as f64 / secs,
-            retries_per_purchase: per_purchase(t.purchase_retries),
+            retries_per_purchase: per_purchase(t.conflicts),
             round_trips_per_purchase: per_purchase(t.purchase_round_trips),
         }
     }

@@ -186,7 +186,15 @@ impl Strategy for Lock {
         let mut round_trips = 2;
         let attempt = match self.acquire(&token).await {
             Ok(None) => Attempt::Conflict,
-            Err(e) => Attempt::from(e),
+            Err(e) => {
+                // The SET NX may have landed before the error: release with
+                // our token, or everyone else waits out the whole TTL.
+                let _: Result<i64, _> = self
+                    .unlock
+                    .evalsha_with_reload(self.holder.next(), self.keys.lock(), token)
+                    .await;
+                Attempt::from(e)
+            }
             Ok(Some(fence)) => {
                 let attempt = self
                     .critical(buyer, fence, &mut round_trips)

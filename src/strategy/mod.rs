@@ -201,21 +201,30 @@ impl StrategyKind {
             // K processes with K private mutexes exclude nobody across them.
             StrategyKind::AppLock => p.app_servers > 1,
             // A holder paused past its TTL writes after the next one read.
-            StrategyKind::Lock => !p.hold_pause.is_zero() && p.hold_pause >= p.lock_ttl,
+            StrategyKind::Lock => pauses_past_ttl(p),
             _ => false,
         }
     }
 
     /// Audit checks a strategy is known to fail by design without being
     /// unsound: they are shown, but do not fail its verdict.
-    pub fn tolerated(self) -> &'static [crate::audit::CheckId] {
+    pub fn tolerated(self, p: &Params) -> &'static [crate::audit::CheckId] {
+        use crate::audit::CheckId;
         match self {
             // A transient negative makes concurrent buyers see "sold out"
             // although the units come back: false sold-outs, by design.
-            StrategyKind::Compensate => &[crate::audit::CheckId::NoLostSales],
+            StrategyKind::Compensate => &[CheckId::NoLostSales],
+            // Holders stalled past their TTL have their writes refused: safe,
+            // but the refusals can outlast the buyers' retries (undersell).
+            StrategyKind::LockFenced if pauses_past_ttl(p) => &[CheckId::NoUndersell],
             _ => &[],
         }
     }
+}
+
+/// A holder paused longer than its lock lives: a second holder gets in.
+fn pauses_past_ttl(p: &Params) -> bool {
+    !p.hold_pause.is_zero() && p.hold_pause > p.lock_ttl
 }
 
 impl fmt::Display for StrategyKind {

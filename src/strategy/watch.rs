@@ -130,7 +130,7 @@ impl Strategy for Watch {
         };
         Step {
             attempt,
-            round_trips: 2,
+            round_trips,
         }
     }
 

@@ -22,7 +22,7 @@ pub fn strategy(
         strategy: kind,
         figures: Figures::new(tally, Duration::from_millis(250), &server),
         latency: Percentiles::of(&tally.latency),
-        verdict: gate::judge(expect, kind.tolerated(), &checks),
+        verdict: gate::judge(expect, kind.tolerated(&Default::default()), &checks),
         checks,
         server,
     }
