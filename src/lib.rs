@@ -18,6 +18,7 @@ pub mod load;
 pub mod metrics;
 pub mod redis;
 pub mod report;
+pub mod schedule;
 pub mod session;
 pub mod strategy;
 
