@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::crowd::QtyRange;
 use crate::gate::ExpectOverride;
+use crate::load::DurationRange;
+use crate::schedule::{parse_rate, Arrivals, RampSpec};
 use crate::strategy::StrategyKind;
 
 #[derive(Debug, Parser)]
@@ -54,9 +56,38 @@ replaced atomically, so a run that dies half-way still leaves the strategies it 
 #[derive(Debug, Args)]
 #[command(after_long_help = FIGURES)]
 pub struct RunArgs {
-    /// Buyers in the crowd, all released at once.
-    #[arg(long, default_value = "500", value_name = "N", allow_negative_numbers = true, value_parser = positive)]
-    pub buyers: u64,
+    /// Buyers in the crowd [default: 500]. In a burst all are released at
+    /// once; with --rate or --ramp they arrive on that schedule.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub buyers: Option<u64>,
+
+    /// Open model: buyers arrive at this rate whether or not earlier ones
+    /// have finished, e.g. 5000/s. Latency is then measured from each buyer's
+    /// intended arrival.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate, conflicts_with = "ramp")]
+    pub rate: Option<f64>,
+
+    /// Open model, the sale-opening surge: the rate climbs linearly from FROM
+    /// to TO over OVER, then holds TO, e.g. 0..20000/s:10s. Without --buyers
+    /// or --duration the crowd is whoever arrives during the ramp.
+    #[arg(long, value_name = "FROM..TO/s:OVER")]
+    pub ramp: Option<RampSpec>,
+
+    /// Open model: how arrivals are spaced [default: poisson]. poisson:
+    /// independent shoppers, random gaps (bursts included, as in real
+    /// traffic); constant: evenly spaced, exact counts.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub arrivals: Option<Arrivals>,
+
+    /// Open model: the crowd is every buyer arriving within this time,
+    /// instead of a fixed --buyers.
+    #[arg(long, value_name = "DURATION", value_parser = duration, conflicts_with = "buyers")]
+    pub duration: Option<Duration>,
+
+    /// A shopper's pause before each retry, added to the backoff: a duration
+    /// or a range like 1ms..20ms, drawn from the seed.
+    #[arg(long, default_value = "0s", value_name = "DURATION|MIN..MAX")]
+    pub think: DurationRange,
 
     /// Units of stock seeded before each strategy.
     #[arg(long, default_value = "100", value_name = "UNITS", allow_negative_numbers = true, value_parser = whole)]

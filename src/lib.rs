@@ -11,11 +11,13 @@
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod crowd;
 pub mod error;
 pub mod gate;
 pub mod load;
 pub mod metrics;
+pub mod probe;
 pub mod redis;
 pub mod report;
 pub mod schedule;

@@ -8,13 +8,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit;
 use crate::config::{RedisTarget, RunConfig};
+use crate::cpu::{CpuSample, CpuUse};
 use crate::crowd::Crowd;
 use crate::error::{Error, Result};
-use crate::gate;
 use crate::load::{self, DriveOptions, Live};
-use crate::metrics::Percentiles;
 use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
-use crate::report::{Figures, Progress, Report, RunMeta, StrategyReport, Unavailable};
+use crate::report::{Progress, Report, RunMeta, StrategyReport, Unavailable};
 use crate::strategy::{self, Setup, StrategyKind};
 
 pub struct Session {
@@ -52,6 +51,8 @@ impl Session {
             seed: config.seed,
             strategies: config.strategies.clone(),
             buyers: config.buyers,
+            load: config.load,
+            think: config.retry.think,
             stock: config.stock,
             qty: config.qty,
             demand: crowd.demand(),
@@ -168,17 +169,15 @@ impl Session {
                 cleaned.map_err(|e| self.connector.fail("deleting the run's keys", e))?;
             }
         }
-        let (result, server) = outcome?;
-        let checks = audit::checks(&server, &result.tally);
-        let expect = config.expectation(kind, self.meta.demand);
-        Ok(StrategyReport {
-            strategy: kind,
-            figures: Figures::new(&result.tally, result.elapsed, &server),
-            latency: Percentiles::of(&result.tally.latency),
-            verdict: gate::judge(expect, kind.tolerated(), &checks),
-            checks,
+        let (result, server, cpu) = outcome?;
+        Ok(StrategyReport::new(
+            kind,
+            config.expectation(kind, self.meta.demand),
+            &result.tally,
+            result.elapsed,
             server,
-        })
+            cpu,
+        ))
     }
 
     async fn drive_and_audit(
@@ -187,7 +186,7 @@ impl Session {
         keys: &Keys,
         config: &RunConfig,
         progress: Progress,
-    ) -> Result<(load::DriveResult, audit::ServerFacts)> {
+    ) -> Result<(load::DriveResult, audit::ServerFacts, CpuUse)> {
         let setup = Setup {
             connector: &self.connector,
             keys: keys.clone(),
@@ -204,14 +203,20 @@ impl Session {
             retry: config.retry,
             seed: config.seed,
         };
+        let before = CpuSample::take(&self.admin).await;
+        let started = std::time::Instant::now();
         let result = load::drive(
             strategy.clone(),
             self.crowd.clone(),
+            config.schedule.clone(),
             &opts,
             live,
             self.cancel.clone(),
         )
         .await;
+        let wall = started.elapsed();
+        let after = CpuSample::take(&self.admin).await;
+        let cpu = CpuUse::between(before, after, wall, result.tally.purchased);
         strategy.close().await;
         bar.finish(
             result.tally.buyers(),
@@ -228,6 +233,6 @@ impl Session {
         let facts = audit::read_facts(&self.admin, keys)
             .await
             .map_err(|e| self.connector.fail("auditing the server state", e))?;
-        Ok((result, facts))
+        Ok((result, facts, cpu))
     }
 }

@@ -5,6 +5,7 @@ pub mod export;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+mod measures;
 mod progress;
 pub mod table;
 
@@ -16,11 +17,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::audit::{Check, ServerFacts};
+use crate::audit::{self, Check, ServerFacts};
+use crate::cpu::CpuUse;
 use crate::crowd::QtyRange;
 use crate::error::ExitStatus;
-use crate::gate::{Expect, Verdict};
-use crate::metrics::{Percentiles, Tally};
+use crate::gate::{self, Expect, Verdict};
+use crate::load::DurationRange;
+use crate::metrics::{ByOutcome, Percentiles, Tally, Timeline};
+use crate::schedule::LoadShape;
 use crate::strategy::{ErrorClass, StrategyKind};
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +55,10 @@ pub struct RunMeta {
     /// holds those that have run so far.
     pub strategies: Vec<StrategyKind>,
     pub buyers: u32,
+    /// Closed burst or open model, and the open model's rate curve.
+    pub load: LoadShape,
+    /// Think time added to every retry's backoff.
+    pub think: DurationRange,
     pub stock: u64,
     pub qty: QtyRange,
     /// Units the whole crowd asks for.
@@ -69,8 +77,18 @@ pub struct RunMeta {
 pub struct StrategyReport {
     pub strategy: StrategyKind,
     pub figures: Figures,
-    /// Release-to-outcome latency of every buyer, µs.
+    /// Intended-start-to-outcome latency of every buyer, µs (from the
+    /// release in a burst).
     pub latency: Percentiles,
+    /// The same, by final outcome.
+    pub latency_by_outcome: ByOutcome<Percentiles>,
+    /// First-send-to-outcome time of every buyer, µs.
+    pub service: Percentiles,
+    /// Retries made by each buyer who purchased.
+    pub retries: Percentiles,
+    /// Purchases and attempts per 1-second bucket since the release.
+    pub timeline: Timeline,
+    pub cpu: CpuUse,
     pub server: ServerFacts,
     pub checks: Vec<Check>,
     pub verdict: Verdict,
@@ -101,6 +119,9 @@ pub struct Figures {
     pub attempts_per_s: f64,
     pub retries_per_purchase: f64,
     pub round_trips_per_purchase: f64,
+    /// Buyers that could not start at their intended time because
+    /// `--concurrency` buyers were already in flight.
+    pub held_back: u64,
 }
 
 impl Figures {
@@ -131,11 +152,37 @@ impl Figures {
             attempts_per_s: t.attempts as f64 / secs,
             retries_per_purchase: per_purchase(t.purchase_retries),
             round_trips_per_purchase: per_purchase(t.purchase_round_trips),
+            held_back: t.held_back,
         }
     }
 }
 
 impl StrategyReport {
+    /// Audit, judge and summarise one strategy's run.
+    pub fn new(
+        strategy: StrategyKind,
+        expect: Expect,
+        tally: &Tally,
+        elapsed: Duration,
+        server: ServerFacts,
+        cpu: CpuUse,
+    ) -> StrategyReport {
+        let checks = audit::checks(&server, tally);
+        StrategyReport {
+            strategy,
+            figures: Figures::new(tally, elapsed, &server),
+            latency: Percentiles::of(&tally.latency),
+            latency_by_outcome: tally.by_outcome.map(Percentiles::of),
+            service: Percentiles::of(&tally.service),
+            retries: Percentiles::of(&tally.retries),
+            timeline: tally.timeline.clone().squared(),
+            cpu,
+            verdict: gate::judge(expect, strategy.tolerated(), &checks),
+            checks,
+            server,
+        }
+    }
+
     pub fn expect(&self) -> Expect {
         self.verdict.expect
     }
