@@ -13,7 +13,7 @@ use crate::crowd::Crowd;
 use crate::error::{Error, Result};
 use crate::load::{self, DriveOptions, Live};
 use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
-use crate::report::{Progress, Report, RunMeta, StrategyReport, Unavailable};
+use crate::report::{Progress, Report, RunMeta, StockProbe, StrategyReport, Unavailable};
 use crate::strategy::{self, Setup, StrategyKind};
 
 pub struct Session {
@@ -197,7 +197,16 @@ impl Session {
         };
         let strategy = strategy::prepare(kind, setup).await?;
         let live = Arc::new(Live::default());
-        let bar = progress.start(kind.name(), u64::from(self.meta.buyers), live.clone());
+        let stock = StockProbe {
+            client: self.admin.clone(),
+            key: keys.stock().to_string(),
+        };
+        let bar = progress.start(
+            kind.name(),
+            u64::from(self.meta.buyers),
+            live.clone(),
+            stock,
+        );
         let opts = DriveOptions {
             concurrency: config.concurrency,
             retry: config.retry,

@@ -58,7 +58,8 @@ pub(super) fn latency_note(r: &Report) -> &'static str {
     if r.meta.load.is_open() {
         "latency runs from a buyer's intended arrival, service time from its first send. \
          A large gap is time buyers waited before their first send: the generator fell behind \
-         its schedule or --concurrency held them back, so service time alone hides the queue."
+         its schedule or --concurrency held them back, so service time alone hides the queue. \
+         (The generator's timers tick every millisecond: up to 1ms of it is wake-up delay.)"
     } else {
         "latency runs from the release, service time from a buyer's first send. A large gap is \
          time buyers queued behind the crowd (--concurrency) before they could send anything."

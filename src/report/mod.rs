@@ -10,7 +10,7 @@ mod progress;
 pub mod table;
 
 pub use export::{Exporter, Format, Output, Outputs, Target};
-pub use progress::Progress;
+pub use progress::{Progress, StockProbe};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
