@@ -26,10 +26,39 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Seed stock, release the crowd against each strategy in turn, audit the server, report.
     Run(RunArgs),
+    /// Measure redis-benchmark's EVALSHA ceiling on a managed redis-server, then
+    /// blackfriday's own workloads on the same server, each against its target.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// EVALSHA calls per redis-benchmark measurement.
+    #[arg(long, default_value = "200000", value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub requests: u64,
+
+    /// The redis-benchmark binary (installed with redis-server).
+    #[arg(
+        long,
+        env = "BLACKFRIDAY_REDIS_BENCHMARK",
+        default_value = "redis-benchmark",
+        value_name = "PATH"
+    )]
+    pub redis_benchmark: std::ffi::OsString,
+
+    /// Child runs timed for the startup figure; the median is reported.
+    #[arg(long, default_value = "5", value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub startup_runs: u64,
+
+    /// Print the table as GitHub-flavoured Markdown (for a README).
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 const FIGURES: &str = "\

@@ -265,7 +265,9 @@ mod tests {
     fn resolve(args: &[&str]) -> Result<RunConfig> {
         let cli =
             Cli::try_parse_from(["blackfriday", "run"].iter().chain(args)).expect("clap accepts");
-        let Command::Run(a) = cli.command;
+        let Command::Run(a) = cli.command else {
+            panic!("not a run command")
+        };
         RunConfig::from_args(a)
     }
 

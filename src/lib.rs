@@ -9,6 +9,7 @@
 //! the `gate` decides pass or fail, and `report` formats the finished result.
 
 pub mod audit;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod cpu;
@@ -57,7 +58,17 @@ pub async fn execute(cli: Cli) -> Result<ExitStatus> {
             } else {
                 let _ = std::io::stdout().lock().write_all(tables.as_bytes());
             }
+            probe::exiting();
             Ok(report.status())
+        }
+        Command::Bench(args) => {
+            bench::run(&bench::BenchOptions {
+                requests: args.requests,
+                redis_benchmark: args.redis_benchmark,
+                startup_runs: u32::try_from(args.startup_runs).unwrap_or(u32::MAX),
+                markdown: args.markdown,
+            })
+            .await
         }
     }
 }

@@ -32,7 +32,9 @@ pub async fn client(url: &str) -> Client {
 pub fn config(args: &[&str]) -> RunConfig {
     let cli =
         Cli::try_parse_from(["blackfriday", "run"].iter().chain(args)).expect("arguments parse");
-    let Command::Run(a) = cli.command;
+    let Command::Run(a) = cli.command else {
+        panic!("not a run command")
+    };
     RunConfig::from_args(a).expect("configuration resolves")
 }
 
