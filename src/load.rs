@@ -9,9 +9,10 @@
 //!
 //! - a few workers pull buyers from a shared cursor, each keeping up to its
 //!   share of `--concurrency` buyers in flight;
-//! - a buyer starts at its intended time, or, when its worker already has
-//!   its share in flight, as soon as a slot frees: it is then counted as
-//!   *held back*;
+//! - a buyer starts at its intended time, or as soon as a slot frees when
+//!   every slot is busy. One that starts more than [`LATE`] after its
+//!   intended time is counted as a *late start*: the in-flight cap was
+//!   reached, or the generator could not keep up;
 //! - latency runs from the intended start (coordinated-omission correct: a
 //!   stalled server cannot hide the queue it causes), service time from the
 //!   buyer's actual start, immediately before its first send.
@@ -38,6 +39,10 @@ use crate::crowd::{Buyer, Crowd};
 use crate::metrics::{AttemptSeconds, Outcome, Tally};
 use crate::schedule::Schedule;
 use crate::strategy::{Attempt, Failure, Strategy};
+
+/// A start later than this after the intended time counts as late: the
+/// timers tick once per millisecond, so an on-time start can lag by one tick.
+pub const LATE: Duration = Duration::from_millis(1);
 
 /// How the crowd is driven.
 #[derive(Debug, Clone)]
@@ -146,8 +151,6 @@ struct Worker {
 struct Due {
     index: usize,
     at: Instant,
-    /// Its intended start passed while the worker had no free slot.
-    held_back: bool,
 }
 
 /// What one buyer's attempts cost, reported back to its worker.
@@ -185,26 +188,20 @@ impl Worker {
         let mut next: Option<Due> = None;
         loop {
             let now = Instant::now();
-            // Start every claimed buyer whose time has come, while there is room.
-            loop {
+            // Start every buyer whose time has come, while there is room. A
+            // worker without room claims nothing: a due buyer is left to a
+            // worker that has some.
+            while buying.len() < self.in_flight {
                 if next.is_none() {
                     next = self.claim(release);
                 }
-                let Some(due) = next.as_mut() else { break };
-                if due.at > now {
+                let Some(due) = next.take_if(|d| d.at <= now) else {
                     break;
-                }
-                if buying.len() >= self.in_flight {
-                    due.held_back = true;
-                    break;
-                }
-                let due = next.take().expect("checked");
-                tally.held_back += u64::from(due.held_back);
+                };
+                tally.late_starts += u64::from(now - due.at > LATE);
                 self.live.started.fetch_add(1, Ordering::Relaxed);
                 buying.push(self.buy(due.index, due.at, release));
             }
-            // Wake for the next buyer's intended start even when every slot
-            // is taken, so a buyer that cannot start on time is noticed.
             let wake = next.as_ref().map(|d| d.at).filter(|at| *at > now);
             tokio::select! {
                 Some(b) = buying.next(), if !buying.is_empty() => self.account(&mut tally, b),
@@ -225,7 +222,6 @@ impl Worker {
         (index < self.crowd.len()).then(|| Due {
             index,
             at: release + self.schedule.offset(index),
-            held_back: false,
         })
     }
 

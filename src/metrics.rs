@@ -63,9 +63,9 @@ pub struct Tally {
     pub service: Histogram<u64>,
     /// Retries made by each buyer who purchased.
     pub retries: Histogram<u64>,
-    /// Buyers that could not start at their intended time because
-    /// `--concurrency` buyers were already in flight.
-    pub held_back: u64,
+    /// Buyers that started more than `load::LATE` after their intended
+    /// time: every in-flight slot was busy, or the generator fell behind.
+    pub late_starts: u64,
     /// Purchases and attempts per second since the release.
     pub timeline: Timeline,
     /// Latest acknowledged purchase, µs after the release.
@@ -142,7 +142,7 @@ impl Default for Tally {
             by_outcome: ByOutcome::default(),
             service: new_histogram(),
             retries: new_histogram(),
-            held_back: 0,
+            late_starts: 0,
             timeline: Timeline::default(),
             last_purchase_us: 0,
         }
@@ -260,7 +260,7 @@ impl AddAssign<&Tally> for Tally {
             self.error_samples.entry(*k).or_insert_with(|| v.clone());
         }
         self.last_purchase_us = self.last_purchase_us.max(o.last_purchase_us);
-        self.held_back += o.held_back;
+        self.late_starts += o.late_starts;
         self.timeline += &o.timeline;
         // Same bounds everywhere, so adding cannot fail.
         let pairs = [
@@ -329,7 +329,7 @@ mod tests {
                 t.record_purchase(latency, i % 5);
             }
         }
-        t.held_back = seed;
+        t.late_starts = seed;
         t
     }
 
@@ -350,7 +350,7 @@ mod tests {
         assert_eq!(m.retries.len(), m.purchased);
         assert_eq!(m.retries.max(), max(&|t| t.retries.max()));
         assert_eq!(m.retries.min(), 0, "a purchase without retries counts as 0");
-        assert_eq!(m.held_back, sum(&|t| t.held_back));
+        assert_eq!(m.late_starts, sum(&|t| t.late_starts));
         for (i, (name, h)) in m.by_outcome.labelled().into_iter().enumerate() {
             let of = |t: &Tally| t.by_outcome.labelled()[i].1.clone();
             assert_eq!(h.len(), sum(&|t| of(t).len()), "{name}: count");

@@ -27,7 +27,7 @@ pub fn render(r: &Report) -> String {
     let rows: Vec<Vec<String>> = r.strategies.iter().map(results_row).collect();
     out.push_str(&table(&RESULTS_HEADER, &rows, 1));
     notes(&mut out, &error_lines(r));
-    notes(&mut out, &measures::held_back_lines(r));
+    notes(&mut out, &measures::late_start_lines(r));
     measurements(&mut out, r);
     out.push_str("\n### Validation, read back from Redis\n\n");
     out.push_str(&table(&VALIDATION_HEADER, &validation_rows(r), usize::MAX));

@@ -119,9 +119,10 @@ pub struct Figures {
     pub attempts_per_s: f64,
     pub retries_per_purchase: f64,
     pub round_trips_per_purchase: f64,
-    /// Buyers that could not start at their intended time because
-    /// `--concurrency` buyers were already in flight.
-    pub held_back: u64,
+    /// Buyers that started more than 1 ms after their intended time (every
+    /// in-flight slot busy, or the generator behind). Meaningful in the
+    /// open model; in a burst it counts buyers queued behind the crowd.
+    pub late_starts: u64,
 }
 
 impl Figures {
@@ -152,7 +153,7 @@ impl Figures {
             attempts_per_s: t.attempts as f64 / secs,
             retries_per_purchase: per_purchase(t.purchase_retries),
             round_trips_per_purchase: per_purchase(t.purchase_round_trips),
-            held_back: t.held_back,
+            late_starts: t.late_starts,
         }
     }
 }

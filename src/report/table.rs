@@ -17,7 +17,7 @@ pub fn render(report: &Report, color: bool) -> String {
     for line in error_lines(report) {
         let _ = writeln!(out, "{line}");
     }
-    for line in measures::held_back_lines(report) {
+    for line in measures::late_start_lines(report) {
         let _ = writeln!(out, "{line}");
     }
     let rows = |f: &dyn Fn(&StrategyReport) -> Vec<Vec<String>>| -> Vec<Vec<String>> {
