@@ -76,8 +76,14 @@ Figures:
   retries/purchase retries (aborted EXECs, busy locks, stale fences) of the buyers who
                    purchased / purchased
   rtt/purchase     network round trips of the buyers who purchased, retries included / purchased
-  latency          release of the crowd until a buyer's final outcome, retries, backoff and
-                   pool waits included, in an HDR histogram (3 significant digits)
+  latency          a buyer's intended start until its final outcome, retries, backoff and
+                   pool waits included, in an HDR histogram (3 significant digits): the
+                   release of the crowd in a burst, its scheduled arrival with --rate/--ramp
+                   (coordinated-omission correct); also split by outcome
+  service time     a buyer's first send until its final outcome: latency minus the wait to start
+  late starts      open model: buyers started more than 1ms after their intended arrival
+  throughput       purchases and attempts per 1-second bucket since the release
+  CPU              server (INFO cpu) and generator (getrusage) CPU while the strategy ran
 Validation: every check is read back from Redis after the strategy ran. See the README.
 Report files (--json, --junit, --markdown) are rewritten after every strategy, each
 replaced atomically, so a run that dies half-way still leaves the strategies it finished.";
