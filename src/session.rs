@@ -180,6 +180,35 @@ impl Session {
         ))
     }
 
+    /// Drive the crowd, with each side's CPU sampled just before and after.
+    async fn drive(
+        &self,
+        strategy: Arc<dyn strategy::Strategy>,
+        config: &RunConfig,
+        live: Arc<Live>,
+    ) -> (load::DriveResult, CpuUse) {
+        let opts = DriveOptions {
+            concurrency: config.concurrency,
+            retry: config.retry,
+            seed: config.seed,
+        };
+        let before = CpuSample::take(&self.admin).await;
+        let started = std::time::Instant::now();
+        let result = load::drive(
+            strategy,
+            self.crowd.clone(),
+            config.schedule.clone(),
+            &opts,
+            live,
+            self.cancel.clone(),
+        )
+        .await;
+        let wall = started.elapsed();
+        let after = CpuSample::take(&self.admin).await;
+        let cpu = CpuUse::between(before, after, wall, result.tally.purchased);
+        (result, cpu)
+    }
+
     async fn drive_and_audit(
         &mut self,
         kind: StrategyKind,
@@ -207,25 +236,7 @@ impl Session {
             live.clone(),
             stock,
         );
-        let opts = DriveOptions {
-            concurrency: config.concurrency,
-            retry: config.retry,
-            seed: config.seed,
-        };
-        let before = CpuSample::take(&self.admin).await;
-        let started = std::time::Instant::now();
-        let result = load::drive(
-            strategy.clone(),
-            self.crowd.clone(),
-            config.schedule.clone(),
-            &opts,
-            live,
-            self.cancel.clone(),
-        )
-        .await;
-        let wall = started.elapsed();
-        let after = CpuSample::take(&self.admin).await;
-        let cpu = CpuUse::between(before, after, wall, result.tally.purchased);
+        let (result, cpu) = self.drive(strategy.clone(), config, live).await;
         strategy.close().await;
         bar.finish(
             result.tally.buyers(),

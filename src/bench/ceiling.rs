@@ -110,6 +110,30 @@ pub fn parse_csv_rps(csv: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redis::{default_binary, Connector, ManagedRedis, RedisUrl};
+
+    /// The real binary against a real server: its output parses, and every
+    /// call ran the purchase script (one order recorded per call).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_installed_redis_benchmark_runs_the_script_and_parses() {
+        let server = match ManagedRedis::start(&default_binary()).await {
+            Ok(s) => s,
+            Err(e) => panic!("this test needs a real redis-server:\n{e}"),
+        };
+        let url = RedisUrl::parse(&server.url()).unwrap();
+        let connector = Connector::new(url, std::time::Duration::from_secs(5)).unwrap();
+        let admin = connector.admin().await.unwrap();
+        let prefix = "bf:benchtest:{lua}:";
+        let args = prepare(&admin, prefix).await.unwrap();
+        let binary = std::env::var_os("BLACKFRIDAY_REDIS_BENCHMARK")
+            .unwrap_or_else(|| "redis-benchmark".into());
+        let rps = measure(&binary, server.port(), 500, 1, &args)
+            .await
+            .unwrap();
+        assert!(rps > 0.0, "{rps}");
+        let orders: i64 = admin.llen(format!("{prefix}orders")).await.unwrap();
+        assert_eq!(orders, 500, "every EVALSHA recorded its order");
+    }
 
     #[test]
     fn reads_the_rate_of_the_evalsha_line() {
