@@ -199,6 +199,11 @@ async fn two_seconds_at_1000_per_s_makes_2000_arrivals_on_a_real_server() {
     let c = common::client(&url).await;
     for config in [constant, poisson] {
         let report = blackfriday::run(&config).await.unwrap();
+        let doc = open_model_json(&report);
+        assert_eq!(doc["run"]["load"]["model"], "open");
+        assert_eq!(doc["run"]["load"]["curve"]["per_s"], 1000.0);
+        assert_eq!(doc["run"]["load"]["duration_s"], 2.0);
+        assert_eq!(doc["run"]["buyers"], config.buyers);
         let r = report.strategy(StrategyKind::Lua).unwrap();
         let truth = common::state(&c, &report.meta.run_id, "lua").await;
         assert_eq!(truth.sold, 500, "server-side sold");
@@ -216,4 +221,17 @@ async fn two_seconds_at_1000_per_s_makes_2000_arrivals_on_a_real_server() {
         assert_eq!(r.timeline.attempts.iter().sum::<u64>(), r.figures.attempts);
         assert!(r.verdict.held, "{:?}", r.verdict);
     }
+}
+
+/// The report as JSON, checked against the committed schema.
+fn open_model_json(report: &blackfriday::Report) -> serde_json::Value {
+    use blackfriday::report::{json::Json, Exporter};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/report-v1.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&Json.render(report).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "schema violations: {errors:?}");
+    doc
 }
