@@ -81,7 +81,7 @@ Figures:
                    release of the crowd in a burst, its scheduled arrival with --rate/--ramp
                    (coordinated-omission correct); also split by outcome
   service time     a buyer's first send until its final outcome: latency minus the wait to start
-  late starts      open model: buyers started more than 1ms after their intended arrival
+  late starts      open model: buyers started more than 2ms after their intended arrival
   throughput       purchases and attempts per 1-second bucket since the release
   CPU              server (INFO cpu) and generator (getrusage) CPU while the strategy ran
 Validation: every check is read back from Redis after the strategy ran. See the README.

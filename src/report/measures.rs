@@ -59,7 +59,7 @@ pub(super) fn latency_note(r: &Report) -> &'static str {
         "latency runs from a buyer's intended arrival, service time from its first send. \
          A large gap is time buyers waited before their first send: the generator fell behind \
          its schedule or --concurrency held them back, so service time alone hides the queue. \
-         (The generator's timers tick every millisecond: up to 1ms of it is wake-up delay.)"
+         (The generator's timers tick every millisecond: up to about 1ms of it is wake-up delay.)"
     } else {
         "latency runs from the release, service time from a buyer's first send. A large gap is \
          time buyers queued behind the crowd (--concurrency) before they could send anything."
@@ -179,8 +179,8 @@ pub(super) fn late_start_lines(r: &Report) -> Vec<String> {
         .filter(|s| s.figures.late_starts > 0)
         .map(|s| {
             format!(
-                "late starts: {} {} of {} buyers started more than 1ms after their intended arrival: \
-                 all {} in-flight slots (--concurrency) were busy or the generator fell behind; \
+                "late starts: {} {} of {} buyers started more than 2ms after their intended arrival \
+                 (the {} in-flight slots of --concurrency were all busy, or the generator fell behind); \
                  their latency still counts from the intended arrival",
                 s.strategy, s.figures.late_starts, s.latency.count, r.meta.concurrency
             )

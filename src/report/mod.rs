@@ -119,7 +119,7 @@ pub struct Figures {
     pub attempts_per_s: f64,
     pub retries_per_purchase: f64,
     pub round_trips_per_purchase: f64,
-    /// Buyers that started more than 1 ms after their intended time (every
+    /// Buyers that started more than 2 ms after their intended time (every
     /// in-flight slot busy, or the generator behind). Meaningful in the
     /// open model; in a burst it counts buyers queued behind the crowd.
     pub late_starts: u64,
