@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::crowd::QtyRange;
 use crate::gate::ExpectOverride;
+use crate::load::DurationRange;
+use crate::schedule::{parse_rate, Arrivals, RampSpec};
 use crate::strategy::StrategyKind;
 
 #[derive(Debug, Parser)]
@@ -38,6 +40,33 @@ pub enum Command {
     },
     /// List the scenarios shipped with blackfriday.
     Scenarios,
+    /// Measure redis-benchmark's EVALSHA ceiling on a managed redis-server, then
+    /// blackfriday's own workloads on the same server, each against its target.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// EVALSHA calls per redis-benchmark measurement.
+    #[arg(long, default_value = "200000", value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub requests: u64,
+
+    /// The redis-benchmark binary (installed with redis-server).
+    #[arg(
+        long,
+        env = "BLACKFRIDAY_REDIS_BENCHMARK",
+        default_value = "redis-benchmark",
+        value_name = "PATH"
+    )]
+    pub redis_benchmark: std::ffi::OsString,
+
+    /// Child runs timed for the startup figure; the median is reported.
+    #[arg(long, default_value = "5", value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub startup_runs: u64,
+
+    /// Print the table as GitHub-flavoured Markdown (for a README).
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 const FIGURES: &str = "\
@@ -54,8 +83,14 @@ Figures:
   purchases/s      purchased / duration;  attempts/s: every try, first or retry, / duration
   retries/purchase lost races (aborted EXECs, busy locks, stale fences) of all buyers / purchased
   rtt/purchase     network round trips of the buyers who purchased, retries included / purchased
-  latency          release of the crowd until a buyer's final outcome, retries, backoff and
-                   pool waits included, in an HDR histogram (3 significant digits)
+  latency          a buyer's intended start until its final outcome, retries, backoff and
+                   pool waits included, in an HDR histogram (3 significant digits): the
+                   release of the crowd in a burst, its scheduled arrival with --rate/--ramp
+                   (coordinated-omission correct); also split by outcome
+  service time     a buyer's first send until its final outcome: latency minus the wait to start
+  late starts      open model: buyers started more than 2ms after their intended arrival
+  throughput       purchases and attempts per 1-second bucket since the release
+  CPU              server (INFO cpu) and generator (getrusage) CPU while the strategy ran
 Validation: every check is read back from Redis after the strategy ran. See the README.
 Report files (--json, --junit, --markdown) are rewritten after every strategy, each
 replaced atomically, so a run that dies half-way still leaves the strategies it finished.";
@@ -68,13 +103,42 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE|NAME")]
     pub scenario: Option<PathBuf>,
 
+    /// Buyers in the crowd [default: 500]. In a burst all are released at
+    /// once; with --rate or --ramp they arrive on that schedule.
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub buyers: Option<u64>,
+
+    /// Open model: buyers arrive at this rate whether or not earlier ones
+    /// have finished, e.g. 5000/s. Latency is then measured from each buyer's
+    /// intended arrival.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate, conflicts_with = "ramp")]
+    pub rate: Option<f64>,
+
+    /// Open model, the sale-opening surge: the rate climbs linearly from FROM
+    /// to TO over OVER, then holds TO, e.g. 0..20000/s:10s. Without --buyers
+    /// or --duration the crowd is whoever arrives during the ramp.
+    #[arg(long, value_name = "FROM..TO/s:OVER")]
+    pub ramp: Option<RampSpec>,
+
+    /// Open model: how arrivals are spaced [default: poisson]. poisson:
+    /// independent shoppers, random gaps (bursts included, as in real
+    /// traffic); constant: evenly spaced, exact counts.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub arrivals: Option<Arrivals>,
+
+    /// Open model: the crowd is every buyer arriving within this time,
+    /// instead of a fixed --buyers.
+    #[arg(long, value_name = "DURATION", value_parser = duration, conflicts_with = "buyers")]
+    pub duration: Option<Duration>,
+
+    /// A shopper's pause before each retry, added to the backoff: a duration
+    /// or a range like 1ms..20ms, drawn from the seed.
+    #[arg(long, default_value = "0s", value_name = "DURATION|MIN..MAX")]
+    pub think: DurationRange,
+
     /// Your checkout script for the `script` strategy (contract in the README).
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
-
-    /// Buyers in the crowd, all released at once. [default: 500]
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive)]
-    pub buyers: Option<u64>,
 
     /// Units of stock seeded before each strategy. [default: 100]
     #[arg(long, value_name = "UNITS", allow_negative_numbers = true, value_parser = whole)]

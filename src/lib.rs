@@ -9,17 +9,21 @@
 //! the `gate` decides pass or fail, and `report` formats the finished result.
 
 pub mod audit;
+pub mod bench;
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod cpu;
 pub mod crowd;
 pub mod error;
 pub mod gate;
 pub mod load;
 pub mod metrics;
+pub mod probe;
 pub mod redis;
 pub mod report;
 pub mod scenario;
+pub mod schedule;
 pub mod session;
 pub mod strategy;
 
@@ -42,6 +46,15 @@ pub async fn execute(cli: Cli) -> Result<ExitStatus> {
         Command::Run(args) => run_and_print(args).await,
         Command::Check { files } => Ok(commands::check(&files)),
         Command::Scenarios => Ok(commands::scenarios()),
+        Command::Bench(args) => {
+            bench::run(&bench::BenchOptions {
+                requests: args.requests,
+                redis_benchmark: args.redis_benchmark,
+                startup_runs: u32::try_from(args.startup_runs).unwrap_or(u32::MAX),
+                markdown: args.markdown,
+            })
+            .await
+        }
     }
 }
 
@@ -62,6 +75,7 @@ async fn run_and_print(args: cli::RunArgs) -> Result<ExitStatus> {
     } else {
         let _ = std::io::stdout().lock().write_all(tables.as_bytes());
     }
+    probe::exiting();
     Ok(report.status())
 }
 

@@ -1,45 +1,49 @@
-//! The one driver: releases the crowd, retries conflicts with backoff, times
-//! every buyer and counts outcomes. Strategies only make single attempts.
+//! The one driver: starts every buyer at its intended time, retries
+//! conflicts with backoff, times every buyer and counts outcomes. Strategies
+//! only make single attempts.
 //!
-//! Closed burst (the midnight stampede): every buyer is released at the same
-//! instant. Workers pull buyers from a shared cursor and keep up to
-//! `concurrency` of them in flight in total; a buyer's latency runs from the common release
-//! instant to its final outcome, so time spent queued behind busy workers,
-//! waiting for a pooled connection and backing off is all included.
+//! The load shape is data, not code: a [`Schedule`] gives each buyer's
+//! intended start as an offset from the release. A closed burst is the
+//! schedule whose offsets are all zero; an open model spreads them along a
+//! rate curve. The same loop serves both:
+//!
+//! - a few workers pull buyers from a shared cursor, each keeping up to its
+//!   share of `--concurrency` buyers in flight;
+//! - a buyer starts at its intended time, or as soon as a slot frees when
+//!   every slot is busy. One that starts more than [`LATE`] after its
+//!   intended time is counted as a *late start*: the in-flight cap was
+//!   reached, or the generator could not keep up;
+//! - latency runs from the intended start (coordinated-omission correct: a
+//!   stalled server cannot hide the queue it causes), service time from the
+//!   buyer's actual start, immediately before its first send.
+//!
+//! Time is `tokio::time::Instant`, so a paused test clock drives the
+//! schedule exactly.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+mod retry;
+
+pub use retry::{DurationRange, RetryPolicy};
+
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::watch;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::crowd::{Buyer, Crowd};
-use crate::metrics::{Outcome, Tally};
+use crate::metrics::{AttemptSeconds, Outcome, Tally};
+use crate::schedule::Schedule;
 use crate::strategy::{Attempt, ErrorClass, Failure, Step, Strategy};
 
-/// Exponential backoff with full jitter: before retry `n` (0-based) sleep a
-/// uniform random time in `[0, min(cap, base * 2^n)]`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RetryPolicy {
-    pub max_retries: u32,
-    pub base: Duration,
-    pub cap: Duration,
-}
-
-impl RetryPolicy {
-    pub fn delay(&self, retry: u32, rng: &mut impl Rng) -> Duration {
-        let ceiling = self
-            .base
-            .saturating_mul(1u32 << retry.min(30))
-            .min(self.cap);
-        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        Duration::from_nanos(rng.gen_range(0..=nanos))
-    }
-}
+/// A start later than this after the intended time counts as late. The
+/// timers tick once per millisecond and a sleep ends on the tick after its
+/// deadline, so an on-time start can lag by a tick plus the wake-up itself.
+pub const LATE: Duration = Duration::from_millis(2);
 
 /// How the crowd is driven.
 #[derive(Debug, Clone)]
@@ -47,18 +51,33 @@ pub struct DriveOptions {
     /// Buyers in flight at once.
     pub concurrency: usize,
     pub retry: RetryPolicy,
-    /// Seeds the backoff jitter, so a run can be repeated.
+    /// Seeds the backoff jitter and think times, so a run can be repeated.
     pub seed: u64,
     /// Fired when the server stops answering: attempts in flight end at once
     /// as errors (unknown outcome) instead of each waiting out its timeout.
     pub abort: CancellationToken,
 }
 
-/// Counters the progress display reads while the run goes on.
-#[derive(Debug, Default)]
+/// Counters the live display reads while the run goes on.
+#[derive(Debug)]
 pub struct Live {
+    pub started: AtomicU64,
     pub done: AtomicU64,
     pub purchased: AtomicU64,
+    /// Stock left as last read from Redis by the live display; `i64::MIN`
+    /// until it has been read.
+    pub stock: AtomicI64,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            started: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            purchased: AtomicU64::new(0),
+            stock: AtomicI64::new(i64::MIN),
+        }
+    }
 }
 
 pub struct DriveResult {
@@ -72,23 +91,28 @@ pub struct DriveResult {
 pub async fn drive(
     strategy: Arc<dyn Strategy>,
     crowd: Arc<Crowd>,
+    schedule: Arc<Schedule>,
     opts: &DriveOptions,
     live: Arc<Live>,
     cancel: CancellationToken,
 ) -> DriveResult {
+    assert_eq!(crowd.len(), schedule.len(), "one intended start per buyer");
     let (release, gate) = watch::channel(None::<Instant>);
     let cursor = Arc::new(AtomicUsize::new(0));
     let concurrency = opts.concurrency.clamp(1, crowd.len().max(1));
-    // A few workers, each driving many buyers at once: the histograms (one
-    // per worker, a few hundred KB each) stay few, and nothing is shared in
-    // the hot path but the cursor and the live counters.
+    // One worker per core, each driving many buyers at once: the histograms
+    // (one set per worker, about a megabyte) stay few, and nothing is shared
+    // in the hot path but the cursor and the live counters. More workers
+    // only add wake-ups (fred's connection tasks run beside them): on two
+    // cores, four workers measured slower than two for both lua and watch.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let workers = concurrency.min(cores * 2);
+    let workers = concurrency.min(cores);
     let handles: Vec<_> = (0..workers)
         .map(|w| {
             let worker = Worker {
                 strategy: strategy.clone(),
                 crowd: crowd.clone(),
+                schedule: schedule.clone(),
                 cursor: cursor.clone(),
                 live: live.clone(),
                 cancel: cancel.clone(),
@@ -104,6 +128,7 @@ pub async fn drive(
 
     let start = Instant::now();
     let _ = release.send(Some(start));
+    crate::probe::released();
     let mut tally = Tally::default();
     for h in handles {
         // A worker only panics on a bug; surface it rather than under-count.
@@ -120,6 +145,7 @@ pub async fn drive(
 struct Worker {
     strategy: Arc<dyn Strategy>,
     crowd: Arc<Crowd>,
+    schedule: Arc<Schedule>,
     cursor: Arc<AtomicUsize>,
     live: Arc<Live>,
     cancel: CancellationToken,
@@ -129,21 +155,37 @@ struct Worker {
     in_flight: usize,
 }
 
+/// A buyer claimed from the cursor, waiting for its intended start.
+struct Due {
+    index: usize,
+    at: Instant,
+}
+
 /// What one buyer's attempts cost, reported back to its worker.
 struct Bought {
     buyer: Buyer,
     outcome: Outcome,
+    /// From the intended start to the final outcome.
     latency: Duration,
+    /// From the actual start (just before the first send) to the outcome.
+    service: Duration,
+    /// From the release to the final outcome.
+    finished: Duration,
     attempts: u64,
     conflicts: u64,
     round_trips: u64,
+    attempt_seconds: AttemptSeconds,
     failure: Option<Failure>,
+}
+
+fn second(since_release: Duration) -> u32 {
+    u32::try_from(since_release.as_secs()).unwrap_or(u32::MAX)
 }
 
 impl Worker {
     async fn run(self, mut gate: watch::Receiver<Option<Instant>>) -> Tally {
         let mut tally = Tally::default();
-        let Ok(start) = gate
+        let Ok(release) = gate
             .wait_for(Option::is_some)
             .await
             .map(|s| s.expect("checked"))
@@ -151,51 +193,83 @@ impl Worker {
             return tally;
         };
         let mut buying = FuturesUnordered::new();
+        let mut next: Option<Due> = None;
         loop {
-            while buying.len() < self.in_flight
-                && !self.cancel.is_cancelled()
-                && !self.abort.is_cancelled()
-            {
-                let i = self.cursor.fetch_add(1, Ordering::Relaxed);
-                if i >= self.crowd.len() {
-                    break;
+            let now = Instant::now();
+            // Start every buyer whose time has come, while there is room. A
+            // worker without room claims nothing: a due buyer is left to a
+            // worker that has some.
+            while buying.len() < self.in_flight {
+                if next.is_none() {
+                    next = self.claim(release);
                 }
-                buying.push(self.buy(self.crowd.buyer(i), start));
+                let Some(due) = next.take_if(|d| d.at <= now) else {
+                    break;
+                };
+                tally.late_starts += u64::from(now - due.at > LATE);
+                self.live.started.fetch_add(1, Ordering::Relaxed);
+                buying.push(self.buy(due.index, due.at, release));
             }
-            let Some(b) = buying.next().await else { break };
-            tally.attempts += b.attempts;
-            tally.conflicts += b.conflicts;
-            tally.round_trips += b.round_trips;
-            if b.outcome == Outcome::Purchased {
-                tally.purchase_retries += b.conflicts;
-                tally.purchase_round_trips += b.round_trips;
-            }
-            if let Some(f) = b.failure {
-                tally.sample_error(f);
-            }
-            tally.record(b.buyer.qty, b.outcome, b.latency);
-            self.live.done.fetch_add(1, Ordering::Relaxed);
-            if b.outcome == Outcome::Purchased {
-                self.live.purchased.fetch_add(1, Ordering::Relaxed);
+            let wake = next.as_ref().map(|d| d.at).filter(|at| *at > now);
+            tokio::select! {
+                Some(b) = buying.next(), if !buying.is_empty() => self.account(&mut tally, b),
+                () = tokio::time::sleep_until(wake.unwrap_or(now)), if wake.is_some() => {}
+                () = self.cancel.cancelled(), if next.is_some() => next = None,
+                else => break,
             }
         }
         tally
     }
 
+    /// The next buyer of the crowd, unless the crowd is done or Ctrl-C came.
+    fn claim(&self, release: Instant) -> Option<Due> {
+        if self.cancel.is_cancelled() || self.abort.is_cancelled() {
+            return None;
+        }
+        let index = self.cursor.fetch_add(1, Ordering::Relaxed);
+        (index < self.crowd.len()).then(|| Due {
+            index,
+            at: release + self.schedule.offset(index),
+        })
+    }
+
+    fn account(&self, tally: &mut Tally, b: Bought) {
+        tally.attempts += b.attempts;
+        tally.conflicts += b.conflicts;
+        tally.round_trips += b.round_trips;
+        b.attempt_seconds.drain_into(&mut tally.timeline);
+        if b.outcome == Outcome::Purchased {
+            tally.purchase_retries += b.conflicts;
+            tally.purchase_round_trips += b.round_trips;
+            tally.record_purchase(b.finished, b.conflicts);
+            self.live.purchased.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(f) = b.failure {
+            tally.sample_error(f);
+        }
+        tally.record(b.buyer.qty, b.outcome, b.latency);
+        tally.record_service(b.service);
+        self.live.done.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Attempts until a final outcome; conflicts back off and retry.
-    async fn buy(&self, buyer: Buyer, start: Instant) -> Bought {
+    async fn buy(&self, index: usize, intended: Instant, release: Instant) -> Bought {
+        let started = Instant::now();
+        let buyer = self.crowd.buyer(index);
         // Jitter seeded per buyer: the same seed backs off the same way
-        // whichever worker happens to serve the buyer.
-        let mut rng = ChaCha8Rng::seed_from_u64(
-            self.seed ^ u64::from(buyer.id).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        );
+        // whichever worker happens to serve the buyer. Built on the first
+        // conflict only: most buyers never need it.
+        let mut rng: Option<ChaCha8Rng> = None;
         let mut b = Bought {
             buyer,
             outcome: Outcome::GaveUp,
             latency: Duration::ZERO,
+            service: Duration::ZERO,
+            finished: Duration::ZERO,
             attempts: 0,
             conflicts: 0,
             round_trips: 0,
+            attempt_seconds: AttemptSeconds::default(),
             failure: None,
         };
         let mut retries = 0;
@@ -212,6 +286,7 @@ impl Worker {
             };
             b.attempts += 1;
             b.round_trips += u64::from(step.round_trips);
+            b.attempt_seconds.add(second(release.elapsed()));
             match step.attempt {
                 Attempt::Purchased => break Outcome::Purchased,
                 Attempt::SoldOut => break Outcome::SoldOut,
@@ -227,37 +302,23 @@ impl Worker {
                     if retries >= self.retry.max_retries || self.cancel.is_cancelled() {
                         break Outcome::GaveUp;
                     }
+                    let rng = rng.get_or_insert_with(|| {
+                        ChaCha8Rng::seed_from_u64(
+                            self.seed ^ u64::from(buyer.id).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                        )
+                    });
                     tokio::select! {
-                        _ = tokio::time::sleep(self.retry.delay(retries, &mut rng)) => {}
+                        _ = tokio::time::sleep(self.retry.pause(retries, rng)) => {}
                         _ = self.cancel.cancelled() => break Outcome::GaveUp,
                     }
                     retries += 1;
                 }
             }
         };
-        b.latency = start.elapsed();
+        let now = Instant::now();
+        b.latency = now.saturating_duration_since(intended);
+        b.service = now.saturating_duration_since(started);
+        b.finished = now.saturating_duration_since(release);
         b
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_is_full_jitter_under_a_growing_capped_ceiling() {
-        let p = RetryPolicy {
-            max_retries: 10,
-            base: Duration::from_millis(1),
-            cap: Duration::from_millis(8),
-        };
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        for retry in 0..10 {
-            let ceiling = Duration::from_millis(1 << retry.min(3));
-            let samples: Vec<Duration> = (0..200).map(|_| p.delay(retry, &mut rng)).collect();
-            assert!(samples.iter().all(|d| *d <= ceiling), "retry {retry}");
-            // Full jitter: spread over the whole window, not bunched at its top.
-            assert!(samples.iter().any(|d| *d < ceiling / 4), "retry {retry}");
-        }
     }
 }

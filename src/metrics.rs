@@ -1,7 +1,12 @@
 //! Per-worker tallies and latency histograms, merged with `+=` at the end.
 //!
 //! Each worker owns its own [`Tally`], so the hot path takes no lock; the
-//! driver adds them up once the crowd is done.
+//! driver adds them up once the crowd is done. Histograms are in µs with 3
+//! significant digits (0.1% resolution at every magnitude).
+
+mod timeline;
+
+pub use timeline::{AttemptSeconds, Timeline};
 
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
@@ -48,10 +53,73 @@ pub struct Tally {
     /// Buyers turned away, by the quantity they wanted. The audit compares
     /// these with the stock left at the end.
     pub turned_away: BTreeMap<u32, TurnedAway>,
-    /// Release-to-outcome latency of every buyer, in µs.
+    /// Latency of every buyer in µs, from its intended start to its final
+    /// outcome: the release instant in a burst, its scheduled arrival in the
+    /// open model (coordinated-omission correct).
     pub latency: Histogram<u64>,
+    /// The same latency, split by final outcome.
+    pub by_outcome: ByOutcome<Histogram<u64>>,
+    /// Service time in µs: from the buyer's first send to its final outcome.
+    pub service: Histogram<u64>,
+    /// Retries made by each buyer who purchased.
+    pub retries: Histogram<u64>,
+    /// Buyers that started more than `load::LATE` after their intended
+    /// time: every in-flight slot was busy, or the generator fell behind.
+    pub late_starts: u64,
+    /// Purchases and attempts per second since the release.
+    pub timeline: Timeline,
     /// Latest acknowledged purchase, µs after the release.
     pub last_purchase_us: u64,
+}
+
+/// One value per final outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ByOutcome<T> {
+    pub purchased: T,
+    pub sold_out: T,
+    pub gave_up: T,
+    pub error: T,
+}
+
+impl<T> ByOutcome<T> {
+    pub fn get_mut(&mut self, o: Outcome) -> &mut T {
+        match o {
+            Outcome::Purchased => &mut self.purchased,
+            Outcome::SoldOut => &mut self.sold_out,
+            Outcome::GaveUp => &mut self.gave_up,
+            Outcome::Error(_) => &mut self.error,
+        }
+    }
+
+    /// In the order the report shows them, with their labels.
+    pub fn labelled(&self) -> [(&'static str, &T); 4] {
+        [
+            ("purchased", &self.purchased),
+            ("sold out", &self.sold_out),
+            ("gave up", &self.gave_up),
+            ("error", &self.error),
+        ]
+    }
+
+    pub fn map<U>(&self, f: impl Fn(&T) -> U) -> ByOutcome<U> {
+        ByOutcome {
+            purchased: f(&self.purchased),
+            sold_out: f(&self.sold_out),
+            gave_up: f(&self.gave_up),
+            error: f(&self.error),
+        }
+    }
+}
+
+impl Default for ByOutcome<Histogram<u64>> {
+    fn default() -> Self {
+        ByOutcome {
+            purchased: new_histogram(),
+            sold_out: new_histogram(),
+            gave_up: new_histogram(),
+            error: new_histogram(),
+        }
+    }
 }
 
 impl Default for Tally {
@@ -71,6 +139,11 @@ impl Default for Tally {
             purchase_round_trips: 0,
             turned_away: BTreeMap::new(),
             latency: new_histogram(),
+            by_outcome: ByOutcome::default(),
+            service: new_histogram(),
+            retries: new_histogram(),
+            late_starts: 0,
+            timeline: Timeline::default(),
             last_purchase_us: 0,
         }
     }
@@ -79,6 +152,10 @@ impl Default for Tally {
 pub fn new_histogram() -> Histogram<u64> {
     // 3 significant digits: 0.1% resolution at every magnitude.
     Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("static histogram bounds are valid")
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// Buyers who did not get their units, by what they were told.
@@ -124,11 +201,25 @@ impl Tally {
                 *self.errors_by_class.entry(class).or_default() += 1;
             }
         }
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        if outcome == Outcome::Purchased {
-            self.last_purchase_us = self.last_purchase_us.max(micros);
-        }
-        self.latency.saturating_record(micros.clamp(1, MAX_MICROS));
+        let us = micros(latency).clamp(1, MAX_MICROS);
+        self.latency.saturating_record(us);
+        self.by_outcome.get_mut(outcome).saturating_record(us);
+    }
+
+    /// A buyer's service time: from its first send to its final outcome.
+    pub fn record_service(&mut self, service: Duration) {
+        self.service
+            .saturating_record(micros(service).clamp(1, MAX_MICROS));
+    }
+
+    /// A purchase acknowledged `since_release` after the release, after
+    /// `retries` lost races.
+    pub fn record_purchase(&mut self, since_release: Duration, retries: u64) {
+        let us = micros(since_release);
+        self.last_purchase_us = self.last_purchase_us.max(us);
+        self.timeline
+            .purchase(u32::try_from(us / 1_000_000).unwrap_or(u32::MAX));
+        self.retries.saturating_record(retries.min(MAX_MICROS));
     }
 
     pub fn buyers(&self) -> u64 {
@@ -169,14 +260,25 @@ impl AddAssign<&Tally> for Tally {
             self.error_samples.entry(*k).or_insert_with(|| v.clone());
         }
         self.last_purchase_us = self.last_purchase_us.max(o.last_purchase_us);
+        self.late_starts += o.late_starts;
+        self.timeline += &o.timeline;
         // Same bounds everywhere, so adding cannot fail.
-        self.latency
-            .add(&o.latency)
-            .expect("histograms share bounds");
+        let pairs = [
+            (&mut self.latency, &o.latency),
+            (&mut self.by_outcome.purchased, &o.by_outcome.purchased),
+            (&mut self.by_outcome.sold_out, &o.by_outcome.sold_out),
+            (&mut self.by_outcome.gave_up, &o.by_outcome.gave_up),
+            (&mut self.by_outcome.error, &o.by_outcome.error),
+            (&mut self.service, &o.service),
+            (&mut self.retries, &o.retries),
+        ];
+        for (mine, theirs) in pairs {
+            mine.add(theirs).expect("histograms share bounds");
+        }
     }
 }
 
-/// Latency percentiles in µs.
+/// Percentiles of a histogram: µs for latencies, a count for retries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Percentiles {
     pub count: u64,
@@ -209,27 +311,63 @@ impl Percentiles {
 mod tests {
     use super::*;
 
+    /// Worker-like parts with different outcomes, service times and retries.
+    fn part(seed: u64) -> Tally {
+        let mut t = Tally::default();
+        let outcomes = [
+            Outcome::Purchased,
+            Outcome::SoldOut,
+            Outcome::GaveUp,
+            Outcome::Error(ErrorClass::Timeout),
+        ];
+        for i in 1..=1000 + seed * 37 {
+            let outcome = outcomes[((i + seed) % 4) as usize];
+            let latency = Duration::from_micros(i * (seed + 1) * 13);
+            t.record(1 + (i % 3) as u32, outcome, latency);
+            t.record_service(latency / 2);
+            if outcome == Outcome::Purchased {
+                t.record_purchase(latency, i % 5);
+            }
+        }
+        t.late_starts = seed;
+        t
+    }
+
     #[test]
     fn merged_tallies_add_up_exactly() {
-        let mut a = Tally::default();
-        let mut b = Tally::default();
-        for i in 1..=1000u64 {
-            a.record(1, Outcome::Purchased, Duration::from_micros(i));
-            b.record(2, Outcome::SoldOut, Duration::from_micros(i * 7));
-        }
-        b.record(
-            3,
-            Outcome::Error(ErrorClass::Timeout),
-            Duration::from_secs(2),
-        );
+        let parts: Vec<Tally> = (0..4).map(part).collect();
         let mut m = Tally::default();
-        m += &a;
-        m += &b;
-        assert_eq!(m.latency.len(), a.latency.len() + b.latency.len());
-        assert_eq!(m.latency.max(), a.latency.max().max(b.latency.max()));
-        assert_eq!(m.buyers(), 2001);
-        assert_eq!(m.units_purchased, 1000);
-        assert_eq!(m.errors_by_class[&ErrorClass::Timeout], 1);
+        for p in &parts {
+            m += p;
+        }
+        let sum = |f: &dyn Fn(&Tally) -> u64| parts.iter().map(f).sum::<u64>();
+        let max = |f: &dyn Fn(&Tally) -> u64| parts.iter().map(f).max().unwrap();
+        assert_eq!(m.buyers(), sum(&|t| t.buyers()));
+        assert_eq!(m.latency.len(), sum(&|t| t.latency.len()));
+        assert_eq!(m.latency.max(), max(&|t| t.latency.max()));
+        assert_eq!(m.service.len(), sum(&|t| t.service.len()));
+        assert_eq!(m.service.max(), max(&|t| t.service.max()));
+        assert_eq!(m.retries.len(), m.purchased);
+        assert_eq!(m.retries.max(), max(&|t| t.retries.max()));
+        assert_eq!(m.retries.min(), 0, "a purchase without retries counts as 0");
+        assert_eq!(m.late_starts, sum(&|t| t.late_starts));
+        for (i, (name, h)) in m.by_outcome.labelled().into_iter().enumerate() {
+            let of = |t: &Tally| t.by_outcome.labelled()[i].1.clone();
+            assert_eq!(h.len(), sum(&|t| of(t).len()), "{name}: count");
+            assert_eq!(h.max(), max(&|t| of(t).max()), "{name}: max");
+        }
+        // Every buyer is in exactly one outcome histogram.
+        let split: u64 = m.by_outcome.labelled().iter().map(|(_, h)| h.len()).sum();
+        assert_eq!(split, m.latency.len());
+        assert_eq!(m.by_outcome.purchased.len(), m.purchased);
+        assert_eq!(m.by_outcome.error.len(), m.errors);
+        assert_eq!(m.timeline.purchases.iter().sum::<u64>(), m.purchased);
+        assert_eq!(m.errors_by_class[&ErrorClass::Timeout], m.errors);
+        assert_eq!(
+            m.last_purchase_us,
+            max(&|t| t.last_purchase_us),
+            "latest purchase of any worker"
+        );
     }
 
     #[test]

@@ -9,13 +9,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit;
 use crate::config::{RedisTarget, RunConfig};
+use crate::cpu::{CpuSample, CpuUse};
 use crate::crowd::Crowd;
 use crate::error::{Error, Result};
-use crate::gate;
 use crate::load::{self, DriveOptions, Live};
-use crate::metrics::Percentiles;
 use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
-use crate::report::{Figures, Progress, Report, RunMeta, StrategyReport, Unavailable};
+use crate::report::{Progress, Report, RunMeta, StockProbe, StrategyReport, Unavailable};
 use crate::strategy::{self, Setup, StrategyKind};
 
 /// How long deleting a namespace may take before the run gives up on it.
@@ -57,6 +56,8 @@ impl Session {
             seed: config.seed,
             strategies: config.strategies.clone(),
             buyers: config.buyers,
+            load: config.load,
+            think: config.retry.think,
             stock: config.stock,
             qty: config.qty,
             demand: crowd.demand(),
@@ -187,25 +188,52 @@ impl Session {
                 };
             }
         }
-        let (result, server) = outcome?;
+        let (result, server, cpu) = outcome?;
         let expectation = config.expectation(kind, self.meta.demand);
-        let figures = Figures::new(&result.tally, result.elapsed, &server);
-        let latency = Percentiles::of(&result.tally.latency);
-        let mut checks = audit::checks(&server, &result.tally);
-        checks.extend(gate::thresholds(&expectation, &figures, &latency, &server));
         let mut tolerated = kind.tolerated(&config.params).to_vec();
         if expectation.conservation == Some(false) {
             tolerated.push(audit::CheckId::Conservation);
         }
-        let expect = expectation.oversell.unwrap_or(gate::Expect::Clean);
-        Ok(StrategyReport {
-            strategy: kind,
-            verdict: gate::judge(expect, &tolerated, &checks),
-            figures,
-            latency,
-            checks,
+        Ok(StrategyReport::new(
+            kind,
+            &expectation,
+            &tolerated,
+            &result.tally,
+            result.elapsed,
             server,
-        })
+            cpu,
+        ))
+    }
+
+    /// Drive the crowd, with each side's CPU sampled just before and after.
+    async fn drive(
+        &self,
+        strategy: Arc<dyn strategy::Strategy>,
+        config: &RunConfig,
+        live: Arc<Live>,
+        abort: &CancellationToken,
+    ) -> (load::DriveResult, CpuUse) {
+        let opts = DriveOptions {
+            concurrency: config.concurrency,
+            retry: config.retry,
+            seed: config.seed,
+            abort: abort.clone(),
+        };
+        let before = CpuSample::take(&self.admin).await;
+        let started = std::time::Instant::now();
+        let result = load::drive(
+            strategy,
+            self.crowd.clone(),
+            config.schedule.clone(),
+            &opts,
+            live,
+            self.cancel.clone(),
+        )
+        .await;
+        let wall = started.elapsed();
+        let after = CpuSample::take(&self.admin).await;
+        let cpu = CpuUse::between(before, after, wall, result.tally.purchased);
+        (result, cpu)
     }
 
     async fn drive_and_audit(
@@ -214,7 +242,7 @@ impl Session {
         keys: &Keys,
         config: &RunConfig,
         progress: Progress,
-    ) -> Result<(load::DriveResult, audit::ServerFacts)> {
+    ) -> Result<(load::DriveResult, audit::ServerFacts, CpuUse)> {
         let setup = Setup {
             connector: &self.connector,
             keys: keys.clone(),
@@ -225,23 +253,19 @@ impl Session {
         };
         let strategy = strategy::prepare(kind, setup).await?;
         let live = Arc::new(Live::default());
-        let bar = progress.start(kind.name(), u64::from(self.meta.buyers), live.clone());
-        let abort = CancellationToken::new();
-        let opts = DriveOptions {
-            concurrency: config.concurrency,
-            retry: config.retry,
-            seed: config.seed,
-            abort: abort.clone(),
+        let stock = StockProbe {
+            client: self.admin.clone(),
+            key: keys.stock().to_string(),
         };
+        let bar = progress.start(
+            kind.name(),
+            u64::from(self.meta.buyers),
+            live.clone(),
+            stock,
+        );
+        let abort = CancellationToken::new();
         let watchdog = tokio::spawn(watchdog(self.admin.clone(), abort.clone()));
-        let result = load::drive(
-            strategy.clone(),
-            self.crowd.clone(),
-            &opts,
-            live,
-            self.cancel.clone(),
-        )
-        .await;
+        let (result, cpu) = self.drive(strategy.clone(), config, live, &abort).await;
         watchdog.abort();
         // Closing connections to a dead server would wait out their timeouts.
         if !abort.is_cancelled() {
@@ -269,7 +293,7 @@ impl Session {
         let facts = audit::read_facts(&self.admin, keys)
             .await
             .map_err(|e| self.connector.fail("auditing the server state", e))?;
-        Ok((result, facts))
+        Ok((result, facts, cpu))
     }
 }
 

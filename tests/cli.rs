@@ -68,6 +68,24 @@ fn bad_usage_exits_2_with_one_line() {
         (&["run", "--redis", "rediss://127.0.0.1:6380"], "TLS"),
         (&["run", "--expect", "decr=clean"], "--expect decr=clean"),
         (&["run", "--frobnicate"], "--frobnicate"),
+        (&["run", "--rate", "fast"], "--rate"),
+        (&["run", "--rate", "0/s"], "--rate"),
+        (&["run", "--rate", "5/s", "--ramp", "0..9/s:1s"], "--ramp"),
+        (&["run", "--ramp", "0..1000/s"], "FROM..TO/s:OVER"),
+        (
+            &["run", "--duration", "2s"],
+            "--duration shapes the open model",
+        ),
+        (
+            &["run", "--rate", "5/s", "--duration", "2s", "--buyers", "9"],
+            "--duration",
+        ),
+        (
+            &["run", "--rate", "5/s", "--arrivals", "sometimes"],
+            "--arrivals",
+        ),
+        (&["run", "--think", "5ms..1ms"], "--think"),
+        (&["run", "--rate", "1e9/s", "--duration", "1h"], "at most"),
     ];
     for (args, needle) in cases {
         let out = blackfriday().args(*args).assert().code(2);

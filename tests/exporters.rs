@@ -67,6 +67,10 @@ fn json_of_the_hand_built_report_matches_the_schema_and_round_trips() {
         serde_json::json!(["no_lost_sales", "no_undersell"])
     );
     assert_eq!(undersold["figures"]["errors_by_class"]["timeout"], 10);
+    assert_eq!(undersold["latency_by_outcome_us"]["error"]["count"], 10);
+    assert_eq!(undersold["cpu"]["generator_bound"], true);
+    assert_eq!(broken["cpu"]["server_at_ceiling"], true);
+    assert_eq!(doc["run"]["load"]["think"]["max_s"], 0.0);
     assert_eq!(doc["verdict"]["held"], false);
     assert_eq!(doc["verdict"]["exit_status"], 1);
     assert_eq!(
@@ -89,9 +93,15 @@ fn the_schema_has_teeth() {
         .unwrap()
         .remove("detail");
     assert!(!v.is_valid(&missing), "required fields are required");
-    let mut retyped = doc;
+    let mut retyped = doc.clone();
     retyped["run"]["seed"] = 7.into();
     assert!(!v.is_valid(&retyped), "the seed is a string");
+    let mut bucket = doc.clone();
+    bucket["strategies"][0]["throughput"]["bucket_s"] = 2.into();
+    assert!(!v.is_valid(&bucket), "buckets are one second");
+    let mut model = doc;
+    model["run"]["load"]["model"] = "stampede".into();
+    assert!(!v.is_valid(&model), "the load model is burst or open");
 }
 
 #[test]
@@ -254,7 +264,24 @@ async fn json_of_a_real_run_matches_the_schema_and_the_server() {
         assert_eq!(s["server"]["stock"], truth.stock, "{name}: stock");
         assert_eq!(s["server"]["sold"], report.strategies[i].server.sold);
         assert_eq!(s["checks"].as_array().unwrap().len(), 6);
+        // The measurements: per outcome, service time, over time, CPU.
+        let purchased = s["figures"]["purchased"].as_u64().unwrap();
+        let sum = |v: &Value| {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_u64().unwrap())
+                .sum::<u64>()
+        };
+        assert_eq!(s["latency_by_outcome_us"]["purchased"]["count"], purchased);
+        assert_eq!(s["service_time_us"]["count"], 300);
+        assert_eq!(s["retries_per_purchase"]["count"], purchased);
+        assert_eq!(sum(&s["throughput"]["purchases"]), purchased);
+        assert_eq!(sum(&s["throughput"]["attempts"]), s["figures"]["attempts"]);
+        assert!(s["cpu"]["server_s"].as_f64().is_some(), "{}", s["cpu"]);
+        assert!(s["cpu"]["generator_s"].as_f64().unwrap() > 0.0);
     }
+    assert_eq!(doc["run"]["load"]["model"], "burst");
     assert_eq!(doc["run"]["redis"]["url"], url.as_str());
     assert_eq!(doc["run"]["seed"], config.seed.to_string());
     assert_eq!(doc["verdict"]["exit_status"], report.status() as u8);

@@ -18,6 +18,9 @@ use crate::strategy::StrategyKind;
 /// Every setting of a run, layered, before cross-field checks.
 pub struct Settings {
     pub buyers: u64,
+    /// `--buyers` or the file's `buyers`, if either was given: an open-model
+    /// ramp alone otherwise decides the crowd.
+    pub buyers_given: Option<u64>,
     pub stock: u64,
     pub qty: QtyRange,
     pub strategies: Vec<StrategyKind>,
@@ -69,11 +72,10 @@ pub fn layer(a: &RunArgs, file: Option<&Scenario>) -> Result<Settings> {
     } else {
         vec![StrategyKind::Broken, StrategyKind::Watch]
     };
+    let buyers_given = a.buyers.or(count(f, "buyers", f.buyers, true)?);
     Ok(Settings {
-        buyers: a
-            .buyers
-            .or(count(f, "buyers", f.buyers, true)?)
-            .unwrap_or(500),
+        buyers: buyers_given.unwrap_or(500),
+        buyers_given,
         stock: a.stock.or(f.stock).unwrap_or(100),
         qty: a
             .qty

@@ -17,11 +17,13 @@ use crate::load::RetryPolicy;
 use crate::redis::{default_binary, RedisUrl};
 use crate::report::export::{self, Format, Output, Outputs, Target};
 use crate::scenario::Scenario;
+use crate::schedule::{Arrivals, Curve, Extent, LoadShape, Schedule};
 use crate::strategy::{Params, StrategyKind};
 
 /// Most buyers one run accepts; the crowd is held in memory.
 pub const MAX_BUYERS: u64 = 100_000_000;
 const DEFAULT_MAX_CONCURRENCY: u64 = 10_000;
+const DEFAULT_BUYERS: u64 = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedisTarget {
@@ -32,7 +34,11 @@ pub enum RedisTarget {
 
 #[derive(Debug, Clone)]
 pub struct RunConfig {
+    /// Crowd size: `--buyers`, or the arrivals the schedule holds.
     pub buyers: u32,
+    /// Each buyer's intended start; every offset is zero in a burst.
+    pub schedule: Arc<Schedule>,
+    pub load: LoadShape,
     pub stock: u64,
     pub qty: QtyRange,
     pub strategies: Vec<StrategyKind>,
@@ -64,6 +70,20 @@ impl RunConfig {
     pub fn resolve(a: RunArgs, scenario: Option<&Scenario>) -> Result<RunConfig> {
         let v = layer::layer(&a, scenario)?;
         check_ranges(&v)?;
+        let seed = v.seed.unwrap_or_else(rand::random);
+        let (schedule, load) = schedule(&a, v.buyers_given, seed)?;
+        let buyers = schedule.len() as u64;
+        if buyers == 0 {
+            return Err(Error::usage(
+                "--duration is too short for the rate: no buyer would arrive",
+            ));
+        }
+        let demand = buyers * u64::from(v.qty.max);
+        if demand > i64::MAX as u64 {
+            return Err(Error::usage(
+                "--buyers x --qty exceeds what a Redis integer holds",
+            ));
+        }
         let mut strategies = Vec::new();
         for s in &v.strategies {
             if !strategies.contains(s) {
@@ -91,21 +111,22 @@ impl RunConfig {
             None => RedisTarget::Managed(default_binary()),
         };
         Ok(RunConfig {
-            buyers: v.buyers as u32,
+            buyers: buyers as u32,
+            schedule: Arc::new(schedule),
+            load,
             stock: v.stock,
             qty: v.qty,
             strategies,
             expectations: v.expectations,
             redis,
-            seed: v.seed.unwrap_or_else(rand::random),
-            concurrency: v
-                .concurrency
-                .unwrap_or(v.buyers.min(DEFAULT_MAX_CONCURRENCY)) as usize,
+            seed,
+            concurrency: v.concurrency.unwrap_or(buyers.min(DEFAULT_MAX_CONCURRENCY)) as usize,
             connections: v.connections as usize,
             retry: RetryPolicy {
                 max_retries: u32::try_from(v.max_retries).unwrap_or(u32::MAX),
                 base: v.backoff_base,
                 cap: v.backoff_max,
+                think: a.think,
             },
             command_timeout: v.timeout,
             params: Params {
@@ -204,6 +225,43 @@ fn load_script(strategies: &[StrategyKind], path: Option<&Path>) -> Result<Optio
             Ok(Some(text.into()))
         }
     }
+}
+
+/// The load shape from `--rate`/`--ramp`, `--arrivals`, `--buyers` and
+/// `--duration`, and the seeded schedule it makes.
+fn schedule(a: &RunArgs, buyers: Option<u64>, seed: u64) -> Result<(Schedule, LoadShape)> {
+    let curve = match (a.rate, a.ramp) {
+        (Some(per_s), _) => Some(Curve::Constant { per_s }),
+        (None, Some(ramp)) => Some(ramp.0),
+        (None, None) => None,
+    };
+    let Some(curve) = curve else {
+        let open_only = [
+            (a.arrivals.is_some(), "--arrivals"),
+            (a.duration.is_some(), "--duration"),
+        ];
+        if let Some((_, flag)) = open_only.iter().find(|(given, _)| *given) {
+            return Err(Error::usage(format!(
+                "{flag} shapes the open model: add --rate N/s or --ramp FROM..TO/s:OVER"
+            )));
+        }
+        let n = buyers.unwrap_or(DEFAULT_BUYERS);
+        return Ok((Schedule::burst(n as u32), LoadShape::BURST));
+    };
+    let arrivals = a.arrivals.unwrap_or(Arrivals::Poisson);
+    // A ramp alone describes its crowd: whoever arrives while it climbs.
+    let duration = match (curve, buyers, a.duration) {
+        (Curve::Ramp { over_s, .. }, None, None) => Some(Duration::from_secs_f64(over_s)),
+        (_, _, d) => d,
+    };
+    let extent = match (duration, buyers) {
+        (Some(d), _) => Extent::Within(d),
+        (None, n) => Extent::Buyers(n.unwrap_or(DEFAULT_BUYERS) as u32),
+    };
+    let flag = if a.rate.is_some() { "--rate" } else { "--ramp" };
+    let schedule = Schedule::open(curve, arrivals, extent, seed, MAX_BUYERS)
+        .map_err(|e| Error::usage(format!("{flag}: {e}")))?;
+    Ok((schedule, LoadShape::open(curve, arrivals, duration)))
 }
 
 /// `--json`, `--junit`, `--markdown` and `GITHUB_STEP_SUMMARY`, each checked
@@ -342,5 +400,42 @@ mod tests {
             matches!(e, Error::Usage(_)) && e.to_string().contains("TLS"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_open_model_sizes_its_crowd_from_the_schedule() {
+        let c = resolve(&[
+            "--rate",
+            "1000/s",
+            "--duration",
+            "2s",
+            "--arrivals",
+            "constant",
+        ])
+        .unwrap();
+        assert!(c.schedule.is_open() && c.load.is_open());
+        assert_eq!((c.buyers, c.concurrency), (2000, 2000));
+        // A ramp alone: whoever arrives while it climbs (Λ(10s) = 5000).
+        let c = resolve(&["--ramp", "0..1000/s:10s", "--arrivals", "constant"]).unwrap();
+        assert_eq!(c.buyers, 5000);
+        let c = resolve(&["--rate", "100/s", "--buyers", "30"]).unwrap();
+        assert_eq!((c.buyers, c.schedule.len()), (30, 30));
+        assert_eq!(c.load.arrivals, Some(crate::schedule::Arrivals::Poisson));
+        let c = resolve(&["--think", "1ms..3ms"]).unwrap();
+        assert_eq!(c.retry.think.max, Duration::from_millis(3));
+        assert!(!c.schedule.is_open());
+    }
+
+    #[test]
+    fn open_model_flags_need_a_rate() {
+        for flag in [&["--duration", "2s"][..], &["--arrivals", "constant"][..]] {
+            let e = resolve(flag).unwrap_err();
+            assert!(
+                matches!(e, Error::Usage(_)) && e.to_string().contains(flag[0]),
+                "{e}"
+            );
+        }
+        let e = resolve(&["--rate", "0.001/s", "--duration", "1ms", "--seed", "1"]).unwrap_err();
+        assert!(e.to_string().contains("no buyer would arrive"), "{e}");
     }
 }

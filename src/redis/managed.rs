@@ -126,6 +126,10 @@ impl ManagedRedis {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

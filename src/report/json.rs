@@ -10,9 +10,12 @@ use serde::Serialize;
 use super::export::Exporter;
 use super::{Figures, Report, StrategyReport, Unavailable};
 use crate::audit::{Check, CheckId, ServerFacts};
+use crate::cpu::CpuUse;
 use crate::crowd::QtyRange;
 use crate::gate::Expect;
-use crate::metrics::Percentiles;
+use crate::load::DurationRange;
+use crate::metrics::{ByOutcome, Percentiles};
+use crate::schedule::LoadShape;
 use crate::strategy::StrategyKind;
 
 /// Bumped on any change a consumer could trip over (a field removed,
@@ -56,6 +59,7 @@ struct Run<'a> {
     seed: String,
     strategies: &'a [StrategyKind],
     buyers: u32,
+    load: Load,
     stock: u64,
     qty: QtyRange,
     demand: u64,
@@ -63,6 +67,13 @@ struct Run<'a> {
     connections: usize,
     max_retries: u32,
     redis: Redis<'a>,
+}
+
+#[derive(Serialize)]
+struct Load {
+    #[serde(flatten)]
+    shape: LoadShape,
+    think: DurationRange,
 }
 
 #[derive(Serialize)]
@@ -79,9 +90,21 @@ struct Strategy<'a> {
     expect: Expect,
     figures: &'a Figures,
     latency_us: &'a Percentiles,
+    latency_by_outcome_us: &'a ByOutcome<Percentiles>,
+    service_time_us: &'a Percentiles,
+    retries_per_purchase: &'a Percentiles,
+    throughput: Throughput<'a>,
+    cpu: &'a CpuUse,
     server: Server<'a>,
     checks: Vec<CheckView<'a>>,
     verdict: StrategyVerdict<'a>,
+}
+
+#[derive(Serialize)]
+struct Throughput<'a> {
+    bucket_s: u32,
+    purchases: &'a [u64],
+    attempts: &'a [u64],
 }
 
 #[derive(Serialize)]
@@ -140,6 +163,10 @@ impl<'a> Document<'a> {
                 seed: m.seed.to_string(),
                 strategies: &m.strategies,
                 buyers: m.buyers,
+                load: Load {
+                    shape: m.load,
+                    think: m.think,
+                },
                 stock: m.stock,
                 qty: m.qty,
                 demand: m.demand,
@@ -172,6 +199,15 @@ impl<'a> Strategy<'a> {
             expect: s.expect(),
             figures: &s.figures,
             latency_us: &s.latency,
+            latency_by_outcome_us: &s.latency_by_outcome,
+            service_time_us: &s.service,
+            retries_per_purchase: &s.retries,
+            throughput: Throughput {
+                bucket_s: 1,
+                purchases: &s.timeline.purchases,
+                attempts: &s.timeline.attempts,
+            },
+            cpu: &s.cpu,
             server: Server {
                 facts: &s.server,
                 oversold: s.server.oversold(),

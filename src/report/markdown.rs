@@ -6,11 +6,12 @@ use std::fmt::Write;
 use std::io;
 
 use super::export::Exporter;
+use super::measures::{self, CPU_HEADER, LATENCY_HEADER, RETRIES_HEADER, THROUGHPUT_HEADER};
 use super::table::{
-    check_mark, error_lines, expectation, latency_row, results_row, verdict_line, verdict_reason,
-    LATENCY_HEADER, RESULTS_HEADER, VALIDATION_HEADER,
+    check_mark, error_lines, expectation, results_row, think, verdict_line, verdict_reason,
+    RESULTS_HEADER, VALIDATION_HEADER,
 };
-use super::Report;
+use super::{Report, StrategyReport};
 
 pub struct Markdown;
 
@@ -24,25 +25,52 @@ pub fn render(r: &Report) -> String {
     let mut out = header(r);
     out.push_str("\n### Results\n\n");
     let rows: Vec<Vec<String>> = r.strategies.iter().map(results_row).collect();
-    out.push_str(&table(&RESULTS_HEADER, &rows, true));
-    let errors = error_lines(r);
-    if !errors.is_empty() {
-        out.push('\n');
-        for line in errors {
-            let _ = writeln!(out, "- {}", escape(&line));
-        }
-    }
-    out.push_str("\n### Latency, release to final outcome (all buyers)\n\n");
-    let rows: Vec<Vec<String>> = r.strategies.iter().map(latency_row).collect();
-    out.push_str(&table(&LATENCY_HEADER, &rows, true));
+    out.push_str(&table(&RESULTS_HEADER, &rows, 1));
+    notes(&mut out, &error_lines(r));
+    notes(&mut out, &measures::late_start_lines(r));
+    measurements(&mut out, r);
     out.push_str("\n### Validation, read back from Redis\n\n");
-    out.push_str(&table(&VALIDATION_HEADER, &validation_rows(r), false));
+    out.push_str(&table(&VALIDATION_HEADER, &validation_rows(r), usize::MAX));
     out.push('\n');
     for line in verdict_line(r).lines() {
         // Two trailing spaces: a hard line break, so each note stays on its own line.
         let _ = writeln!(out, "**{}**  ", escape(line));
     }
     out
+}
+
+/// A bulleted list, after a blank line, when there is anything to list.
+fn notes(out: &mut String, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    out.push('\n');
+    for line in lines {
+        let _ = writeln!(out, "- {}", escape(line));
+    }
+}
+
+fn measurements(out: &mut String, r: &Report) {
+    let rows = |f: &dyn Fn(&StrategyReport) -> Vec<Vec<String>>| -> Vec<Vec<String>> {
+        r.strategies.iter().flat_map(f).collect()
+    };
+    let _ = write!(out, "\n### {}\n\n", measures::latency_title(r));
+    let latency = rows(&|s| measures::latency_rows(r, s));
+    out.push_str(&table(&LATENCY_HEADER, &latency, 2));
+    let _ = writeln!(out, "\n{}", escape(measures::latency_note(r)));
+    out.push_str("\n### Retries per purchase (buyers who purchased)\n\n");
+    let retries = rows(&|s| vec![measures::retries_row(s)]);
+    out.push_str(&table(&RETRIES_HEADER, &retries, 1));
+    out.push_str("\n### Throughput per 1-second bucket since the release\n\n");
+    out.push_str(&table(
+        &THROUGHPUT_HEADER,
+        &rows(&measures::throughput_rows),
+        3,
+    ));
+    out.push_str("\n### CPU while each strategy ran\n\n");
+    let cpu = rows(&|s| vec![measures::cpu_row(s)]);
+    out.push_str(&table(&CPU_HEADER, &cpu, 1));
+    notes(out, &measures::cpu_warnings(r));
 }
 
 fn header(r: &Report) -> String {
@@ -55,6 +83,7 @@ fn header(r: &Report) -> String {
         "## blackfriday run {}\n\n\
          - seed {} (repeat with `--seed {}`)\n\
          - crowd: {} buyers wanting {} unit(s) each, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
+         - load: {}{}\n\
          - redis: {server} at `{}`\n",
         m.run_id,
         m.seed,
@@ -65,6 +94,8 @@ fn header(r: &Report) -> String {
         m.stock,
         m.concurrency,
         m.connections,
+        m.load,
+        think(m),
         m.redis_url
     )
 }
@@ -98,14 +129,14 @@ fn validation_rows(r: &Report) -> Vec<Vec<String>> {
     rows
 }
 
-/// A GFM table. Figures read best right-aligned, as in the terminal, so
-/// `numbers` right-aligns every column after the first.
-fn table(header: &[&str], rows: &[Vec<String>], numbers: bool) -> String {
+/// A GFM table. Figures read best right-aligned, as in the terminal: every
+/// column after the first `labels` is right-aligned.
+fn table(header: &[&str], rows: &[Vec<String>], labels: usize) -> String {
     let mut out = String::new();
     let cells: Vec<String> = header.iter().map(|h| escape(h)).collect();
     let _ = writeln!(out, "| {} |", cells.join(" | "));
     let align: Vec<&str> = (0..header.len())
-        .map(|col| if numbers && col > 0 { "---:" } else { "---" })
+        .map(|col| if col >= labels { "---:" } else { "---" })
         .collect();
     let _ = writeln!(out, "|{}|", align.join("|"));
     for row in rows {

@@ -5,22 +5,27 @@ pub mod export;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+mod measures;
 mod progress;
 pub mod table;
 
 pub use export::{Exporter, Format, Output, Outputs, Target};
-pub use progress::Progress;
+pub use progress::{Progress, StockProbe};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::audit::{Check, ServerFacts};
+use crate::audit::{self, Check, CheckId, ServerFacts};
+use crate::cpu::CpuUse;
 use crate::crowd::QtyRange;
 use crate::error::ExitStatus;
-use crate::gate::{Expect, Verdict};
-use crate::metrics::{Percentiles, Tally};
+use crate::gate::Expectation;
+use crate::gate::{self, Expect, Verdict};
+use crate::load::DurationRange;
+use crate::metrics::{ByOutcome, Percentiles, Tally, Timeline};
+use crate::schedule::LoadShape;
 use crate::strategy::{ErrorClass, StrategyKind};
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +58,10 @@ pub struct RunMeta {
     /// holds those that have run so far.
     pub strategies: Vec<StrategyKind>,
     pub buyers: u32,
+    /// Closed burst or open model, and the open model's rate curve.
+    pub load: LoadShape,
+    /// Think time added to every retry's backoff.
+    pub think: DurationRange,
     pub stock: u64,
     pub qty: QtyRange,
     /// Units the whole crowd asks for.
@@ -71,8 +80,18 @@ pub struct RunMeta {
 pub struct StrategyReport {
     pub strategy: StrategyKind,
     pub figures: Figures,
-    /// Release-to-outcome latency of every buyer, µs.
+    /// Intended-start-to-outcome latency of every buyer, µs (from the
+    /// release in a burst).
     pub latency: Percentiles,
+    /// The same, by final outcome.
+    pub latency_by_outcome: ByOutcome<Percentiles>,
+    /// First-send-to-outcome time of every buyer, µs.
+    pub service: Percentiles,
+    /// Retries made by each buyer who purchased.
+    pub retries: Percentiles,
+    /// Purchases and attempts per 1-second bucket since the release.
+    pub timeline: Timeline,
+    pub cpu: CpuUse,
     pub server: ServerFacts,
     pub checks: Vec<Check>,
     pub verdict: Verdict,
@@ -103,6 +122,10 @@ pub struct Figures {
     pub attempts_per_s: f64,
     pub retries_per_purchase: f64,
     pub round_trips_per_purchase: f64,
+    /// Buyers that started more than 2 ms after their intended time (every
+    /// in-flight slot busy, or the generator behind). Meaningful in the
+    /// open model; in a burst it counts buyers queued behind the crowd.
+    pub late_starts: u64,
 }
 
 impl Figures {
@@ -133,11 +156,44 @@ impl Figures {
             attempts_per_s: t.attempts as f64 / secs,
             retries_per_purchase: per_purchase(t.conflicts),
             round_trips_per_purchase: per_purchase(t.purchase_round_trips),
+            late_starts: t.late_starts,
         }
     }
 }
 
 impl StrategyReport {
+    /// Audit, judge and summarise one strategy's run.
+    /// Put a strategy's figures together with the audit and the gate's
+    /// checks: thresholds from the expectation, the verdict from the gate.
+    pub fn new(
+        strategy: StrategyKind,
+        expectation: &Expectation,
+        tolerated: &[CheckId],
+        tally: &Tally,
+        elapsed: Duration,
+        server: ServerFacts,
+        cpu: CpuUse,
+    ) -> StrategyReport {
+        let figures = Figures::new(tally, elapsed, &server);
+        let latency = Percentiles::of(&tally.latency);
+        let mut checks = audit::checks(&server, tally);
+        checks.extend(gate::thresholds(expectation, &figures, &latency, &server));
+        let expect = expectation.oversell.unwrap_or(Expect::Clean);
+        StrategyReport {
+            strategy,
+            figures,
+            latency,
+            latency_by_outcome: tally.by_outcome.map(Percentiles::of),
+            service: Percentiles::of(&tally.service),
+            retries: Percentiles::of(&tally.retries),
+            timeline: tally.timeline.clone().squared(),
+            cpu,
+            verdict: gate::judge(expect, tolerated, &checks),
+            checks,
+            server,
+        }
+    }
+
     pub fn expect(&self) -> Expect {
         self.verdict.expect
     }

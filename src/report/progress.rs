@@ -1,14 +1,32 @@
-//! Live progress on stderr: one indicatif bar per strategy. Hidden when
-//! stderr is not a terminal or with --quiet, so CI logs stay clean.
+//! Live progress on stderr: one indicatif bar per strategy with a live line
+//! (arrivals/s, purchases/s, stock left). Hidden when stderr is not a
+//! terminal or with --quiet, so CI logs stay clean; then nothing is polled.
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use fred::prelude::*;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinHandle;
 
 use crate::load::Live;
+
+/// Redraws per second.
+const TICK: Duration = Duration::from_millis(100);
+/// The stock key is read at most this often: the display must not add
+/// measurable load to the server it is watching.
+const STOCK_EVERY: Duration = Duration::from_millis(250);
+/// Rates are averaged over this window.
+const WINDOW: Duration = Duration::from_secs(1);
+
+/// Where the live line reads the stock left: the admin client, never one
+/// of the strategy's connections.
+pub struct StockProbe {
+    pub client: Client,
+    pub key: String,
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
@@ -31,7 +49,7 @@ impl Progress {
 
     /// A bar fed from the driver's live counters: the workers only bump
     /// atomics, and this ticker redraws ten times a second.
-    pub fn start(&self, name: &str, buyers: u64, live: Arc<Live>) -> Bar {
+    pub fn start(&self, name: &str, buyers: u64, live: Arc<Live>, stock: StockProbe) -> Bar {
         let bar = ProgressBar::with_draw_target(
             Some(buyers),
             if self.enabled {
@@ -48,20 +66,59 @@ impl Progress {
             .progress_chars("█▉▊▋▌▍▎▏ "),
         );
         bar.set_prefix(name.to_string());
-        let ticker = self.enabled.then(|| {
-            let bar = bar.clone();
-            tokio::spawn(async move {
-                loop {
-                    bar.set_position(live.done.load(Ordering::Relaxed));
-                    bar.set_message(format!(
-                        "· {} purchased",
-                        live.purchased.load(Ordering::Relaxed)
-                    ));
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            })
-        });
+        let ticker = self
+            .enabled
+            .then(|| tokio::spawn(tick(bar.clone(), live, stock)));
         Bar { bar, ticker }
+    }
+}
+
+/// One sample of the counters, for rates over the last [`WINDOW`].
+struct Sample {
+    at: Instant,
+    started: u64,
+    purchased: u64,
+}
+
+async fn tick(bar: ProgressBar, live: Arc<Live>, stock: StockProbe) {
+    let mut window: VecDeque<Sample> = VecDeque::new();
+    let mut stock_read = Instant::now() - STOCK_EVERY;
+    loop {
+        let now = Instant::now();
+        if now.duration_since(stock_read) >= STOCK_EVERY {
+            stock_read = now;
+            if let Ok(Some(left)) = stock.client.get::<Option<i64>, _>(&stock.key).await {
+                live.stock.store(left, Ordering::Relaxed);
+            }
+        }
+        let s = Sample {
+            at: now,
+            started: live.started.load(Ordering::Relaxed),
+            purchased: live.purchased.load(Ordering::Relaxed),
+        };
+        while window
+            .front()
+            .is_some_and(|o| now.duration_since(o.at) > WINDOW)
+        {
+            window.pop_front();
+        }
+        let rate = |f: fn(&Sample) -> u64| match window.front() {
+            Some(o) if now > o.at => (f(&s) - f(o)) as f64 / now.duration_since(o.at).as_secs_f64(),
+            _ => 0.0,
+        };
+        let left = match live.stock.load(Ordering::Relaxed) {
+            i64::MIN => "?".to_string(),
+            n => n.to_string(),
+        };
+        bar.set_position(live.done.load(Ordering::Relaxed));
+        bar.set_message(format!(
+            "· {:.0} arrivals/s · {:.0} purchases/s · {} purchased · stock {left}",
+            rate(|s| s.started),
+            rate(|s| s.purchased),
+            s.purchased
+        ));
+        window.push_back(s);
+        tokio::time::sleep(TICK).await;
     }
 }
 

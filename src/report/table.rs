@@ -5,6 +5,7 @@ use std::fmt::Write;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
+use super::measures::{self, CPU_HEADER, LATENCY_HEADER, RETRIES_HEADER, THROUGHPUT_HEADER};
 use super::{Report, StrategyReport};
 use crate::audit::Check;
 use crate::gate::Expect;
@@ -16,11 +17,41 @@ pub fn render(report: &Report, color: bool) -> String {
     for line in error_lines(report) {
         let _ = writeln!(out, "{line}");
     }
+    for line in measures::late_start_lines(report) {
+        let _ = writeln!(out, "{line}");
+    }
+    let rows = |f: &dyn Fn(&StrategyReport) -> Vec<Vec<String>>| -> Vec<Vec<String>> {
+        report.strategies.iter().flat_map(f).collect()
+    };
+    let latency = rows(&|s| measures::latency_rows(report, s));
     let _ = writeln!(
         out,
-        "Latency, release to final outcome (all buyers)\n{}",
-        latency(report)
+        "{}\n{}\n{}",
+        measures::latency_title(report),
+        numbers(&LATENCY_HEADER, latency, 2),
+        measures::latency_note(report)
     );
+    let retries = rows(&|s| vec![measures::retries_row(s)]);
+    let _ = writeln!(
+        out,
+        "Retries per purchase (buyers who purchased)\n{}",
+        numbers(&RETRIES_HEADER, retries, 1)
+    );
+    let throughput = rows(&measures::throughput_rows);
+    let _ = writeln!(
+        out,
+        "Throughput per 1-second bucket since the release\n{}",
+        numbers(&THROUGHPUT_HEADER, throughput, 3)
+    );
+    let cpu = rows(&|s| vec![measures::cpu_row(s)]);
+    let _ = writeln!(
+        out,
+        "CPU while each strategy ran (server: INFO cpu; generator: this process)\n{}",
+        numbers(&CPU_HEADER, cpu, 1)
+    );
+    for line in measures::cpu_warnings(report) {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(
         out,
         "Validation, read back from Redis\n{}",
@@ -42,9 +73,19 @@ pub fn header(r: &Report) -> String {
     format!(
         "blackfriday run {} · seed {} (repeat with --seed {})\n\
          crowd: {} buyers wanting {} unit(s) each, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
+         load: {}{}\n\
          redis: {server}\n",
-        m.run_id, m.seed, m.seed, m.buyers, m.qty, m.demand, m.stock, m.concurrency, m.connections
+        m.run_id, m.seed, m.seed, m.buyers, m.qty, m.demand, m.stock, m.concurrency, m.connections,
+        m.load, think(m)
     )
+}
+
+pub(super) fn think(m: &super::RunMeta) -> String {
+    if m.think.is_zero() {
+        String::new()
+    } else {
+        format!(" · think {} before each retry", m.think)
+    }
 }
 
 fn table(color: bool) -> Table {
@@ -156,35 +197,20 @@ pub fn micros(us: u64) -> String {
     }
 }
 
-pub(super) const LATENCY_HEADER: [&str; 7] =
-    ["strategy", "buyers", "p50", "p90", "p99", "p99.9", "max"];
-
-/// One row of the latency table as text, shared with the Markdown report.
-pub(super) fn latency_row(s: &StrategyReport) -> Vec<String> {
-    let l = &s.latency;
-    vec![
-        s.strategy.name().to_string(),
-        l.count.to_string(),
-        micros(l.p50),
-        micros(l.p90),
-        micros(l.p99),
-        micros(l.p999),
-        micros(l.max),
-    ]
-}
-
-fn latency(r: &Report) -> Table {
+/// A table of figures: the first `labels` columns left-aligned, the rest
+/// right-aligned.
+fn numbers(header: &[&str], rows: Vec<Vec<String>>, labels: usize) -> Table {
     let mut t = table(false);
-    t.set_header(LATENCY_HEADER);
-    for s in &r.strategies {
-        let row = latency_row(s).into_iter().enumerate().map(|(i, text)| {
-            if i == 0 {
+    t.set_header(header.to_vec());
+    for row in rows {
+        let cells = row.into_iter().enumerate().map(|(i, text)| {
+            if i < labels {
                 Cell::new(text)
             } else {
                 right(text)
             }
         });
-        t.add_row(row.collect::<Vec<_>>());
+        t.add_row(cells.collect::<Vec<_>>());
     }
     t
 }

@@ -9,16 +9,15 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::prelude::*;
 
-use super::{bought_or_sold_out, buy_script_args, lua::BUY, Setup, Step, Strategy};
+use super::{bought_or_sold_out, lua::BUY, BuyScriptArgs, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::{Error, Result};
-use crate::redis::Keys;
 
 pub struct Function {
     pool: Pool,
     library: String,
     function: String,
-    keys: Keys,
+    args: BuyScriptArgs,
 }
 
 impl Function {
@@ -26,7 +25,9 @@ impl Function {
         supported(setup.server_version).map_err(Error::Unavailable)?;
         let library = format!("bf_{}", setup.run_id);
         let function = format!("bf_{}_buy", setup.run_id);
-        let pool = setup.connector.shared(2).await?;
+        // One connection, as for `lua`: fred flushes after every FCALL, so
+        // more connections add writes and wake-ups, not server capacity.
+        let pool = setup.connector.shared(1).await?;
         let _: String = pool
             .next()
             .function_load(true, library_code(&library, &function))
@@ -36,7 +37,7 @@ impl Function {
             pool,
             library,
             function,
-            keys: setup.keys,
+            args: BuyScriptArgs::new(setup.keys),
         })
     }
 }
@@ -64,7 +65,7 @@ fn library_code(library: &str, function: &str) -> String {
 #[async_trait]
 impl Strategy for Function {
     async fn attempt(&self, buyer: Buyer) -> Step {
-        let (keys, args) = buy_script_args(&self.keys, buyer);
+        let (keys, args) = self.args.of(buyer);
         let reply = self.pool.fcall(self.function.as_str(), keys, args).await;
         Step {
             attempt: bought_or_sold_out(reply),

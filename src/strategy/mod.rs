@@ -15,6 +15,9 @@ mod lua;
 mod script;
 mod watch;
 
+/// `lua/buy.lua`, for the benchmark's server-side ceiling.
+pub(crate) use lua::BUY as BUY_SCRIPT;
+
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -272,24 +275,48 @@ pub(crate) fn now_us() -> i64 {
         .map_or(0, |d| d.as_micros() as i64)
 }
 
-/// KEYS and ARGV of `lua/buy.lua` for one buyer. The order id is the buyer id:
-/// a buyer buys at most once, so a duplicate id on the list means a purchase
-/// was applied twice.
-pub(crate) fn buy_script_args(keys: &Keys, buyer: Buyer) -> (Vec<String>, Vec<String>) {
-    (
-        vec![
-            keys.stock().to_string(),
-            keys.sold().to_string(),
-            keys.orders().to_string(),
-            keys.order(buyer.id),
-        ],
-        vec![
-            buyer.qty.to_string(),
-            buyer.id.to_string(),
-            buyer.id.to_string(),
-            now_us().to_string(),
-        ],
-    )
+/// KEYS and ARGV of `lua/buy.lua`, built once per strategy: the three
+/// shared keys are encoded up front and cloned by reference count, and the
+/// numbers go out as integers, so one attempt allocates its order key and two
+/// small vectors rather than a string per argument.
+pub(crate) struct BuyScriptArgs {
+    keys: Keys,
+    stock: fred::types::Key,
+    sold: fred::types::Key,
+    orders: fred::types::Key,
+}
+
+impl BuyScriptArgs {
+    pub(crate) fn new(keys: Keys) -> BuyScriptArgs {
+        BuyScriptArgs {
+            stock: keys.stock().into(),
+            sold: keys.sold().into(),
+            orders: keys.orders().into(),
+            keys,
+        }
+    }
+
+    /// The arguments for one buyer. The order id is the buyer id: a buyer
+    /// buys at most once, so a duplicate id on the list means a purchase was
+    /// applied twice.
+    pub(crate) fn of(&self, buyer: Buyer) -> (Vec<fred::types::Key>, Vec<fred::types::Value>) {
+        use fred::types::Value::Integer;
+        let id = i64::from(buyer.id);
+        (
+            vec![
+                self.stock.clone(),
+                self.sold.clone(),
+                self.orders.clone(),
+                self.keys.order(buyer.id).into(),
+            ],
+            vec![
+                Integer(i64::from(buyer.qty)),
+                Integer(id),
+                Integer(id),
+                Integer(now_us()),
+            ],
+        )
+    }
 }
 
 /// A script reply of 1 or 0 as a purchase or a sold-out answer.

@@ -1,0 +1,152 @@
+//! blackfriday's own driver under benchmark load: each workload runs this
+//! very binary as a child (`blackfriday run … --json -`), so what is measured
+//! is what a user runs, including its startup, and peak memory is the
+//! child's alone.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use tokio::process::Command;
+
+use crate::error::{Error, Result};
+use crate::probe;
+
+/// One finished child run.
+pub struct ChildRun {
+    /// The JSON report the child wrote on stdout.
+    pub report: Value,
+    /// Its stderr: the tables, and the probe lines.
+    pub stderr: String,
+    /// Wall clock just before the child was spawned, ns since the epoch.
+    pub spawned_unix_ns: u128,
+}
+
+impl ChildRun {
+    /// The first strategy's entry of the report.
+    pub fn strategy(&self) -> &Value {
+        &self.report["strategies"][0]
+    }
+
+    pub fn figure(&self, name: &str) -> f64 {
+        self.strategy()["figures"][name].as_f64().unwrap_or(0.0)
+    }
+
+    pub fn server(&self, name: &str) -> i64 {
+        self.strategy()["server"][name].as_i64().unwrap_or(i64::MIN)
+    }
+
+    /// The verdict held and the audit found exactly `stock` units sold.
+    pub fn sold_exactly(&self, stock: i64) -> bool {
+        self.strategy()["verdict"]["held"] == true
+            && self.server("sold") == stock
+            && self.server("stock") == 0
+    }
+
+    pub fn probe(&self, key: &str) -> Option<u64> {
+        probe::parse(&self.stderr, key)
+    }
+
+    /// "server 0.93 / generator 0.81 cores", from the report's CPU figures.
+    pub fn cores(&self) -> String {
+        let cpu = &self.strategy()["cpu"];
+        let wall = cpu["wall_s"].as_f64().unwrap_or(0.0);
+        let share = |k: &str| match cpu[k].as_f64() {
+            Some(s) if wall > 0.0 => format!("{:.2}", s / wall),
+            _ => "n/a".into(),
+        };
+        format!(
+            "server {} / generator {} cores",
+            share("server_s"),
+            share("generator_s")
+        )
+    }
+}
+
+/// Run `blackfriday ARGS --json -` with the probe on, against `redis` or a
+/// managed server of its own.
+pub async fn run(args: &[&str], redis: Option<&str>) -> Result<ChildRun> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::infra(format!("cannot find this program's own binary: {e}")))?;
+    let mut cmd = Command::new(&exe);
+    cmd.arg("run")
+        .args(args)
+        .args(["-q", "--json", "-"])
+        .env(probe::ENV, "1")
+        .env_remove("REDIS_URL")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .kill_on_drop(true);
+    if let Some(url) = redis {
+        cmd.args(["--redis", url]);
+    }
+    let spawned_unix_ns = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let out = cmd
+        .output()
+        .await
+        .map_err(|e| Error::infra(format!("cannot run {}: {e}", exe.display())))?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report: Value = serde_json::from_slice(&out.stdout).map_err(|_| {
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        Error::infra(format!(
+            "blackfriday run {} exited {} without a report: {last}",
+            args.join(" "),
+            out.status
+        ))
+    })?;
+    Ok(ChildRun {
+        report,
+        stderr,
+        spawned_unix_ns,
+    })
+}
+
+/// Milliseconds from spawning a child to its first release, managed
+/// redis-server start included.
+pub fn startup_ms(child: &ChildRun) -> Option<f64> {
+    let released = u128::from(child.probe("released_unix_ns")?);
+    let ns = released.checked_sub(child.spawned_unix_ns)?;
+    Some(ns as f64 / 1e6)
+}
+
+/// The middle value (the lower of the two middles for an even count).
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len().saturating_sub(1) / 2).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_samples() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![3.0]), Some(3.0));
+        assert_eq!(median(vec![9.0, 1.0, 5.0, 7.0, 2.0]), Some(5.0));
+        assert_eq!(median(vec![4.0, 1.0]), Some(1.0));
+    }
+
+    #[test]
+    fn reads_a_child_report() {
+        let report = serde_json::json!({"strategies": [{
+            "figures": {"purchases_per_s": 1234.5},
+            "server": {"sold": 1000, "stock": 0},
+            "verdict": {"held": true},
+            "cpu": {"wall_s": 2.0, "server_s": 1.0, "generator_s": null}
+        }]});
+        let child = ChildRun {
+            report,
+            stderr: "x\nblackfriday-probe released_unix_ns=1500000000\n".into(),
+            spawned_unix_ns: 1_000_000_000,
+        };
+        assert_eq!(child.figure("purchases_per_s"), 1234.5);
+        assert!(child.sold_exactly(1000) && !child.sold_exactly(999));
+        assert_eq!(child.cores(), "server 0.50 / generator n/a cores");
+        assert_eq!(startup_ms(&child), Some(500.0));
+    }
+}

@@ -1,0 +1,189 @@
+//! Cell texts of the measurement tables (latency, retries, throughput over
+//! time, CPU) and the notes under them, shared by the terminal and the
+//! Markdown report so the two cannot drift apart.
+
+use super::table::micros;
+use super::{Report, StrategyReport};
+use crate::cpu::SERVER_CEILING;
+use crate::metrics::Percentiles;
+
+pub(super) const LATENCY_HEADER: [&str; 8] = [
+    "strategy", "measured", "buyers", "p50", "p90", "p99", "p99.9", "max",
+];
+
+pub(super) fn latency_title(r: &Report) -> &'static str {
+    if r.meta.load.is_open() {
+        "Latency (open model: from each buyer's intended arrival) and service time"
+    } else {
+        "Latency (closed burst: from the release) and service time"
+    }
+}
+
+fn percentile_cells(p: &Percentiles) -> [String; 6] {
+    [
+        p.count.to_string(),
+        micros(p.p50),
+        micros(p.p90),
+        micros(p.p99),
+        micros(p.p999),
+        micros(p.max),
+    ]
+}
+
+fn row(strategy: &str, measured: &str, p: &Percentiles) -> Vec<String> {
+    let mut cells = vec![strategy.to_string(), measured.to_string()];
+    cells.extend(percentile_cells(p));
+    cells
+}
+
+/// All buyers, then each outcome that occurred, then the service time.
+pub(super) fn latency_rows(r: &Report, s: &StrategyReport) -> Vec<Vec<String>> {
+    let all = if r.meta.load.is_open() {
+        "latency, all buyers"
+    } else {
+        "latency from release, all buyers"
+    };
+    let mut rows = vec![row(s.strategy.name(), all, &s.latency)];
+    for (outcome, p) in s.latency_by_outcome.labelled() {
+        if p.count > 0 {
+            rows.push(row("", &format!("  latency, {outcome}"), p));
+        }
+    }
+    rows.push(row("", "service time, all buyers", &s.service));
+    rows
+}
+
+/// What a gap between the two measures means.
+pub(super) fn latency_note(r: &Report) -> &'static str {
+    if r.meta.load.is_open() {
+        "latency runs from a buyer's intended arrival, service time from its first send. \
+         A large gap is time buyers waited before their first send: the generator fell behind \
+         its schedule or --concurrency held them back, so service time alone hides the queue. \
+         (The generator's timers tick every millisecond: up to about 1ms of it is wake-up delay.)"
+    } else {
+        "latency runs from the release, service time from a buyer's first send. A large gap is \
+         time buyers queued behind the crowd (--concurrency) before they could send anything."
+    }
+}
+
+pub(super) const RETRIES_HEADER: [&str; 7] =
+    ["strategy", "purchases", "p50", "p90", "p99", "max", "mean"];
+
+pub(super) fn retries_row(s: &StrategyReport) -> Vec<String> {
+    let p = &s.retries;
+    vec![
+        s.strategy.name().to_string(),
+        p.count.to_string(),
+        p.p50.to_string(),
+        p.p90.to_string(),
+        p.p99.to_string(),
+        p.max.to_string(),
+        format!("{:.2}", p.mean),
+    ]
+}
+
+/// Seconds shown per row; every bucket is in the JSON.
+const BUCKETS_SHOWN: usize = 20;
+
+pub(super) const THROUGHPUT_HEADER: [&str; 3] = ["strategy", "series", "per second: 0s, 1s, 2s…"];
+
+fn buckets(v: &[u64]) -> String {
+    let mut text: Vec<String> = v.iter().take(BUCKETS_SHOWN).map(u64::to_string).collect();
+    if v.len() > BUCKETS_SHOWN {
+        text.push(format!("… +{}s in the JSON", v.len() - BUCKETS_SHOWN));
+    }
+    text.join(" ")
+}
+
+pub(super) fn throughput_rows(s: &StrategyReport) -> Vec<Vec<String>> {
+    let t = &s.timeline;
+    vec![
+        vec![
+            s.strategy.name().to_string(),
+            "purchases".into(),
+            buckets(&t.purchases),
+        ],
+        vec![String::new(), "attempts".into(), buckets(&t.attempts)],
+    ]
+}
+
+pub(super) const CPU_HEADER: [&str; 8] = [
+    "strategy",
+    "wall",
+    "server CPU",
+    "server cores",
+    "generator CPU",
+    "generator cores",
+    "server µs/purchase",
+    "generator µs/purchase",
+];
+
+fn opt(v: Option<f64>, fmt: impl Fn(f64) -> String) -> String {
+    v.map_or_else(|| "n/a".to_string(), fmt)
+}
+
+pub(super) fn cpu_row(s: &StrategyReport) -> Vec<String> {
+    let c = &s.cpu;
+    let secs = |v: f64| format!("{v:.3}s");
+    let cores = |v: f64| format!("{v:.2}");
+    let us = |v: f64| format!("{v:.1}");
+    vec![
+        s.strategy.name().to_string(),
+        secs(c.wall_s),
+        opt(c.server_s, secs),
+        opt(c.cores(c.server_s), cores),
+        opt(c.generator_s, secs),
+        opt(c.cores(c.generator_s), cores),
+        opt(c.server_us_per_purchase, us),
+        opt(c.generator_us_per_purchase, us),
+    ]
+}
+
+/// Warnings about what limited each strategy's figures.
+pub(super) fn cpu_warnings(r: &Report) -> Vec<String> {
+    let mut lines = Vec::new();
+    for s in &r.strategies {
+        let c = &s.cpu;
+        if let (true, Some(g), Some(sv)) = (
+            c.generator_bound,
+            c.generator_us_per_purchase,
+            c.server_us_per_purchase,
+        ) {
+            lines.push(format!(
+                "warning: {}: the generator used more CPU per purchase ({g:.1}µs) than the server \
+                 ({sv:.1}µs): the generator is the bottleneck, so the throughput understates the strategy",
+                s.strategy
+            ));
+        }
+        if c.server_at_ceiling {
+            let share = c.cores(c.server_s).unwrap_or(0.0) * 100.0;
+            lines.push(format!(
+                "warning: {}: the server used {share:.0}% of one core (≥ {:.0}%): the throughput is at \
+                 its CPU ceiling on this machine",
+                s.strategy,
+                SERVER_CEILING * 100.0
+            ));
+        }
+    }
+    lines
+}
+
+/// Open model: buyers that could not start on time, per strategy that had
+/// any. (In a burst every buyer but the first few starts "late" by design.)
+pub(super) fn late_start_lines(r: &Report) -> Vec<String> {
+    if !r.meta.load.is_open() {
+        return Vec::new();
+    }
+    r.strategies
+        .iter()
+        .filter(|s| s.figures.late_starts > 0)
+        .map(|s| {
+            format!(
+                "late starts: {} {} of {} buyers started more than 2ms after their intended arrival \
+                 (the {} in-flight slots of --concurrency were all busy, or the generator fell behind); \
+                 their latency still counts from the intended arrival",
+                s.strategy, s.figures.late_starts, s.latency.count, r.meta.concurrency
+            )
+        })
+        .collect()
+}
