@@ -20,7 +20,7 @@ use fred::clients::Pool;
 use fred::prelude::*;
 use fred::types::scripts::Script;
 
-use super::{now_us, queue_order, Attempt, Setup, Step, Strategy};
+use super::{now_us, queue_order, sold_out_already, Attempt, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::redis::Keys;
@@ -163,20 +163,8 @@ impl Strategy for Lock {
     async fn attempt(&self, buyer: Buyer) -> Step {
         // Once the stock is gone, one read answers: no lock needed to learn
         // that, and no acquisition storm from buyers who cannot buy anyway.
-        match self.pool.get::<Option<i64>, _>(self.keys.stock()).await {
-            Ok(stock) if stock.unwrap_or(0) < i64::from(buyer.qty) => {
-                return Step {
-                    attempt: Attempt::SoldOut,
-                    round_trips: 1,
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                return Step {
-                    attempt: Attempt::from(e),
-                    round_trips: 1,
-                }
-            }
+        if let Some(answer) = sold_out_already(&self.pool, &self.keys, buyer).await {
+            return answer;
         }
         let token = format!(
             "{}:{}",

@@ -319,6 +319,26 @@ impl BuyScriptArgs {
     }
 }
 
+/// One plain read of the stock on a shared, pipelined connection: when it is
+/// already too low, the answer is "sold out" without taking a lock or an
+/// exclusive connection (None: go on with the real attempt).
+pub(crate) async fn sold_out_already(
+    pool: &fred::clients::Pool,
+    keys: &Keys,
+    buyer: Buyer,
+) -> Option<Step> {
+    use fred::interfaces::KeysInterface;
+    let attempt = match pool.get::<Option<i64>, _>(keys.stock()).await {
+        Ok(stock) if stock.unwrap_or(0) < i64::from(buyer.qty) => Attempt::SoldOut,
+        Ok(_) => return None,
+        Err(e) => Attempt::from(e),
+    };
+    Some(Step {
+        attempt,
+        round_trips: 1,
+    })
+}
+
 /// A script reply of 1 or 0 as a purchase or a sold-out answer.
 pub(crate) fn bought_or_sold_out(reply: Result<i64, fred::error::Error>) -> Attempt {
     match reply {

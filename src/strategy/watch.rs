@@ -16,7 +16,7 @@ use fred::clients::{ExclusivePool, Pool};
 use fred::prelude::*;
 use fred::types::{ClusterHash, CustomCommand};
 
-use super::{queue_order, Attempt, Setup, Step, Strategy};
+use super::{queue_order, sold_out_already, Attempt, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::redis::Keys;
@@ -95,20 +95,8 @@ fn watch_cmd() -> CustomCommand {
 #[async_trait]
 impl Strategy for Watch {
     async fn attempt(&self, buyer: Buyer) -> Step {
-        match self.shared.get::<Option<i64>, _>(self.keys.stock()).await {
-            Ok(stock) if stock.unwrap_or(0) < i64::from(buyer.qty) => {
-                return Step {
-                    attempt: Attempt::SoldOut,
-                    round_trips: 1,
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                return Step {
-                    attempt: Attempt::from(e),
-                    round_trips: 1,
-                }
-            }
+        if let Some(answer) = sold_out_already(&self.shared, &self.keys, buyer).await {
+            return answer;
         }
         let mut round_trips = 1;
         let mut guard = self.pool.acquire().await;
