@@ -3,25 +3,50 @@
 //! Nothing here trusts the client's counters for correctness: the facts come
 //! from the server, and the checks compare them with what buyers were told.
 
-use std::collections::HashSet;
+mod holds;
+mod read;
 
-use fred::prelude::*;
+pub use holds::HoldFacts;
+pub use read::{read_facts, Shape};
+
 use serde::Serialize;
 
 use crate::metrics::Tally;
-use crate::redis::Keys;
 
-const PAGE: i64 = 10_000;
+/// One product's truth. A single-product run has exactly one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProductFacts {
+    pub initial: i64,
+    pub stock: i64,
+    pub sold: i64,
+    /// Units still held by reservations (0 outside a reservation run).
+    pub reserved: i64,
+    /// Units of this product in the distinct orders' hashes.
+    pub order_units: i64,
+}
+
+impl ProductFacts {
+    /// Units sold beyond the initial stock, by the `sold` counter, by the
+    /// orders, or by the stock gone negative, whichever shows more: a
+    /// checkout that forgets to count `sold` still cannot hide.
+    pub fn oversold(&self) -> i64 {
+        (self.sold.max(self.order_units) - self.initial)
+            .max(-self.stock)
+            .max(0)
+    }
+}
 
 /// What the server holds once every buyer has an outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ServerFacts {
-    /// Stock seeded at the start (from the namespace's meta hash).
+    /// Stock seeded at the start (from the namespace's meta hash), all products.
     pub initial: i64,
-    /// Stock left.
+    /// Stock left, all products.
     pub stock: i64,
-    /// The `sold` counter: units recorded as sold.
+    /// The `sold` counters: units recorded as sold, all products.
     pub sold: i64,
+    /// Units still held by reservations, all products.
+    pub reserved: i64,
     /// Entries on the orders list.
     pub orders: u64,
     /// Distinct order ids on the list.
@@ -30,58 +55,44 @@ pub struct ServerFacts {
     pub order_units: i64,
     /// Listed orders whose hash is missing.
     pub orders_without_hash: u64,
+    /// Per product, in product order.
+    pub products: Vec<ProductFacts>,
+    /// Cart runs: orders whose items are not exactly the buyer's cart.
+    pub partial_orders: Option<u64>,
+    /// Reservation runs: how the holds ended, from the server's log.
+    pub holds: Option<HoldFacts>,
 }
 
 impl ServerFacts {
-    /// Units sold beyond the initial stock, by the `sold` counter, by the
-    /// orders on the list, or by the stock gone negative, whichever shows
-    /// more: a checkout that forgets to count `sold` still cannot hide.
-    pub fn oversold(&self) -> i64 {
-        (self.sold.max(self.order_units) - self.initial)
-            .max(-self.stock)
-            .max(0)
+    /// A single product's facts, as the totals say.
+    pub fn single(initial: i64, stock: i64, sold: i64, orders: u64, order_units: i64) -> Self {
+        ServerFacts {
+            initial,
+            stock,
+            sold,
+            orders,
+            distinct_orders: orders,
+            order_units,
+            products: vec![ProductFacts {
+                initial,
+                stock,
+                sold,
+                reserved: 0,
+                order_units,
+            }],
+            ..ServerFacts::default()
+        }
     }
-}
 
-pub async fn read_facts(c: &Client, keys: &Keys) -> Result<ServerFacts, Error> {
-    let initial: Option<i64> = c.hget(keys.meta(), "initial").await?;
-    let stock: Option<i64> = c.get(keys.stock()).await?;
-    let sold: Option<i64> = c.get(keys.sold()).await?;
-    let mut facts = ServerFacts {
-        initial: initial
-            .ok_or_else(|| Error::new(ErrorKind::NotFound, "the namespace's meta hash is gone"))?,
-        stock: stock.unwrap_or(0),
-        sold: sold.unwrap_or(0),
-        ..ServerFacts::default()
-    };
-    let mut seen = HashSet::new();
-    let mut start = 0;
-    loop {
-        let ids: Vec<u32> = c.lrange(keys.orders(), start, start + PAGE - 1).await?;
-        if ids.is_empty() {
-            break;
-        }
-        start += ids.len() as i64;
-        facts.orders += ids.len() as u64;
-        let fresh: Vec<u32> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
-        let p = c.pipeline();
-        for id in &fresh {
-            let _: () = p.hget(keys.order(*id), "qty").await?;
-        }
-        let qtys: Vec<Option<i64>> = if fresh.is_empty() {
-            Vec::new()
-        } else {
-            p.all().await?
-        };
-        for q in qtys {
-            match q {
-                Some(q) => facts.order_units += q,
-                None => facts.orders_without_hash += 1,
-            }
-        }
+    /// Units oversold, summed over products: a cart run cannot hide one
+    /// product's oversell behind another's leftovers.
+    pub fn oversold(&self) -> i64 {
+        self.products.iter().map(ProductFacts::oversold).sum()
     }
-    facts.distinct_orders = seen.len() as u64;
-    Ok(facts)
+
+    fn worst(&self, bad: impl Fn(&ProductFacts) -> bool) -> Option<usize> {
+        self.products.iter().position(bad)
+    }
 }
 
 /// The audit checks, each its own line in the report.
@@ -94,6 +105,12 @@ pub enum CheckId {
     ClientAgrees,
     NoLostSales,
     NoUndersell,
+    // Cart runs.
+    WholeCarts,
+    // Reservation runs.
+    HoldsEndOnce,
+    NoDoubleRestock,
+    NoLateConfirm,
     // Thresholds a scenario can set; evaluated by the gate.
     MaxP99,
     MinPurchasesPerS,
@@ -113,6 +130,10 @@ impl CheckId {
             CheckId::ClientAgrees => "client_agrees",
             CheckId::NoLostSales => "no_lost_sales",
             CheckId::NoUndersell => "no_undersell",
+            CheckId::WholeCarts => "whole_carts",
+            CheckId::HoldsEndOnce => "holds_end_once",
+            CheckId::NoDoubleRestock => "no_double_restock",
+            CheckId::NoLateConfirm => "no_late_confirm",
             CheckId::MaxP99 => "max_p99",
             CheckId::MinPurchasesPerS => "min_purchases_per_s",
             CheckId::MaxGaveUp => "max_gave_up",
@@ -130,6 +151,10 @@ impl CheckId {
             CheckId::ClientAgrees => "client agrees",
             CheckId::NoLostSales => "no lost sales",
             CheckId::NoUndersell => "no undersell",
+            CheckId::WholeCarts => "no partial cart",
+            CheckId::HoldsEndOnce => "holds end once",
+            CheckId::NoDoubleRestock => "no double restock",
+            CheckId::NoLateConfirm => "no late confirm",
             CheckId::MaxP99 => "p99 within budget",
             CheckId::MinPurchasesPerS => "purchases/s at least",
             CheckId::MaxGaveUp => "gave up at most",
@@ -141,14 +166,24 @@ impl CheckId {
 
     pub fn rule(self) -> &'static str {
         match self {
-            CheckId::NoOversell => "sold <= initial and final stock >= 0",
-            CheckId::Conservation => "initial = stock + sold",
-            CheckId::OrdersMatch => "units in order hashes = sold; no duplicate or dangling orders",
+            CheckId::NoOversell => "per product: sold <= initial and final stock >= 0",
+            CheckId::Conservation => {
+                "per product: initial = stock + reserved + sold, and nothing left reserved"
+            }
+            CheckId::OrdersMatch => {
+                "per product: units in order hashes = sold; no duplicate or dangling orders"
+            }
             CheckId::ClientAgrees => "acknowledged <= server orders <= acknowledged + unknown outcomes",
             CheckId::NoLostSales => "nobody told 'sold out' while their quantity is still in stock",
             CheckId::NoUndersell => {
                 "nobody gave up (retries exhausted) or failed (unknown outcome) while their quantity is still in stock"
             }
+            CheckId::WholeCarts => "every order holds exactly its buyer's cart, every line in full",
+            CheckId::HoldsEndOnce => {
+                "every hold placed ended exactly once (confirmed, cancelled or expired); none left open"
+            }
+            CheckId::NoDoubleRestock => "no hold's units went back to stock twice",
+            CheckId::NoLateConfirm => "no hold was confirmed after it was cancelled or expired",
             CheckId::MaxP99 => "p99 latency of all buyers <= max_p99_ms (no samples fails)",
             CheckId::MinPurchasesPerS => "purchases/s >= min_purchases_per_s",
             CheckId::MaxGaveUp => "buyers who gave up <= max_gave_up",
@@ -169,31 +204,29 @@ pub struct Check {
 
 pub fn checks(f: &ServerFacts, t: &Tally) -> Vec<Check> {
     let check = |id, passed, detail: String| Check { id, passed, detail };
-    let away = t.turned_away_with_stock(f.stock);
+    let stocks: Vec<i64> = f.products.iter().map(|p| p.stock).collect();
+    let away = t.turned_away_with(&stocks);
     let duplicates = f.orders - f.distinct_orders;
-    vec![
-        check(
-            CheckId::NoOversell,
-            f.oversold() == 0,
-            format!(
-                "sold {} of {}, stock left {}, oversold {}",
-                f.sold,
-                f.initial,
-                f.stock,
-                f.oversold()
-            ),
-        ),
+    let unbalanced = f.worst(|p| p.initial != p.stock + p.reserved + p.sold);
+    let mismatched = f.worst(|p| p.order_units != p.sold);
+    let mut out = vec![
+        check(CheckId::NoOversell, f.oversold() == 0, oversell_detail(f)),
         check(
             CheckId::Conservation,
-            f.initial == f.stock + f.sold,
-            format!("{} = {} + {}", f.initial, f.stock, f.sold),
+            unbalanced.is_none() && f.reserved == 0,
+            conservation_detail(f, unbalanced),
         ),
         check(
             CheckId::OrdersMatch,
-            f.order_units == f.sold && duplicates == 0 && f.orders_without_hash == 0,
+            mismatched.is_none() && duplicates == 0 && f.orders_without_hash == 0,
             format!(
-                "{} orders, {} units vs sold {}; {} duplicate, {} without hash",
-                f.distinct_orders, f.order_units, f.sold, duplicates, f.orders_without_hash
+                "{} orders, {} units vs sold {}{}; {} duplicate, {} without hash",
+                f.distinct_orders,
+                f.order_units,
+                f.sold,
+                product_note(f, mismatched),
+                duplicates,
+                f.orders_without_hash
             ),
         ),
         check(
@@ -224,5 +257,88 @@ pub fn checks(f: &ServerFacts, t: &Tally) -> Vec<Check> {
                 f.stock.max(0)
             ),
         ),
+    ];
+    if let Some(partial) = f.partial_orders {
+        out.push(check(
+            CheckId::WholeCarts,
+            partial == 0,
+            format!("{partial} of {} orders not exactly the buyer's cart", f.distinct_orders),
+        ));
+    }
+    if let Some(h) = &f.holds {
+        out.extend(hold_checks(h));
+    }
+    out
+}
+
+fn hold_checks(h: &HoldFacts) -> [Check; 3] {
+    [
+        Check {
+            id: CheckId::HoldsEndOnce,
+            passed: h.each_ended_once(),
+            detail: format!(
+                "{} placed, {} ended ({} confirmed, {} cancelled, {} expired), {} ended twice, {} open",
+                h.placed, h.ended, h.confirmed, h.cancelled, h.expired, h.ended_twice, h.open
+            ),
+        },
+        Check {
+            id: CheckId::NoDoubleRestock,
+            passed: h.restocked_twice == 0,
+            detail: format!("{} holds restocked twice", h.restocked_twice),
+        },
+        Check {
+            id: CheckId::NoLateConfirm,
+            passed: h.confirmed_late == 0,
+            detail: format!(
+                "{} holds confirmed after being cancelled or expired",
+                h.confirmed_late
+            ),
+        },
     ]
+}
+
+/// `" (product 2: …)"` naming the first product that breaks a rule.
+fn product_note(f: &ServerFacts, product: Option<usize>) -> String {
+    match product {
+        Some(i) if f.products.len() > 1 => {
+            let p = &f.products[i];
+            format!(
+                " (product {i}: initial {}, stock {}, reserved {}, sold {}, in orders {})",
+                p.initial, p.stock, p.reserved, p.sold, p.order_units
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+fn oversell_detail(f: &ServerFacts) -> String {
+    let mut s = format!(
+        "sold {} of {}, stock left {}, oversold {}",
+        f.sold,
+        f.initial,
+        f.stock,
+        f.oversold()
+    );
+    if f.products.len() > 1 {
+        let over = f.products.iter().filter(|p| p.oversold() > 0).count();
+        s.push_str(&format!("; {over} of {} products oversold", f.products.len()));
+        s.push_str(&product_note(f, f.worst(|p| p.oversold() > 0)));
+    }
+    s
+}
+
+fn conservation_detail(f: &ServerFacts, unbalanced: Option<usize>) -> String {
+    let mut s = if f.holds.is_some() || f.reserved != 0 {
+        format!("{} = {} + {} + {}", f.initial, f.stock, f.reserved, f.sold)
+    } else {
+        format!("{} = {} + {}", f.initial, f.stock, f.sold)
+    };
+    if f.products.len() > 1 {
+        s.push_str(&format!(", over {} products", f.products.len()));
+    }
+    s.push_str(&product_note(f, unbalanced));
+    if f.reserved != 0 {
+        s.push_str(&format!("; {} units still reserved", f.reserved));
+    }
+    s
 }

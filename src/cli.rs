@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::crowd::QtyRange;
+use crate::crowd::{QtyRange, StockSpec};
 use crate::gate::ExpectOverride;
 use crate::load::DurationRange;
 use crate::schedule::{parse_rate, Arrivals, RampSpec};
@@ -140,13 +140,62 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
 
-    /// Units of stock seeded before each strategy. [default: 100]
-    #[arg(long, value_name = "UNITS", allow_negative_numbers = true, value_parser = whole)]
-    pub stock: Option<u64>,
+    /// Units of stock seeded before each strategy, for every product, or a
+    /// list naming each product: ps5=100,xbox=50 (that many products). [default: 100]
+    #[arg(long, value_name = "UNITS|NAME=UNITS,…", allow_negative_numbers = true)]
+    pub stock: Option<StockSpec>,
+
+    /// Products on sale; with 2 or more every buyer brings a cart (see --cart).
+    /// [default: 1, or the length of a --stock list]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub products: Option<u64>,
+
+    /// Distinct products per cart, a number or a range drawn from the seed;
+    /// each line wants --qty units. A cart is bought whole or not at all.
+    /// [default: 1..3 with several products]
+    #[arg(long, value_name = "N|MIN..MAX")]
+    pub cart: Option<QtyRange>,
+
+    /// How hot the popular products are: the Zipf exponent of product
+    /// popularity (0 uniform, 1 the first product twice as wanted as the
+    /// second). [default: 1]
+    #[arg(long, value_name = "S", value_parser = non_negative)]
+    pub skew: Option<f64>,
+
+    /// Reservations: each buyer holds the cart (stock -> reserved, for
+    /// --hold-ttl), then confirms, cancels or abandons it; a reaper returns
+    /// expired holds. Strategies: lua (atomic scripts), reserve-naive.
+    #[arg(long)]
+    pub reserve: bool,
+
+    /// --reserve: how long a hold lives unless confirmed or cancelled. [default: 2s]
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub hold_ttl: Option<Duration>,
+
+    /// --reserve: share of holders who confirm, 0..1 or a percentage. [default: 50%]
+    #[arg(long, value_name = "RATE", value_parser = rate)]
+    pub confirm_rate: Option<f64>,
+
+    /// --reserve: share of holders who cancel; the rest abandon the hold. [default: 20%]
+    #[arg(long, value_name = "RATE", value_parser = rate)]
+    pub cancel_rate: Option<f64>,
+
+    /// --reserve: how long a holder thinks before confirming or cancelling,
+    /// drawn from the seed. Past the hold's TTL the confirm comes too late.
+    /// [default: from a quarter to 1.25 times --hold-ttl]
+    #[arg(long, value_name = "DURATION|MIN..MAX")]
+    pub hold_think: Option<DurationRange>,
+
+    /// --reserve: a buyer told "sold out" while units are held comes back
+    /// when holds may have ended, as real shoppers do, until nothing is held.
+    #[arg(long)]
+    pub rebuy: bool,
 
     /// Strategies to compare, in order: repeat the flag or give a comma list.
     /// Known: broken, decr, watch, lua, function, compensate, lock, lock-fenced, app-lock,
-    /// script (your own checkout, see --script). [default: broken,watch]
+    /// script (your own checkout, see --script), reserve-naive (with --reserve).
+    /// Carts: broken, watch, lua. Reservations: lua, reserve-naive. [default: broken,watch;
+    /// with --reserve: lua,reserve-naive]
     #[arg(short, long = "strategy", value_name = "NAME", value_delimiter = ',')]
     pub strategies: Vec<StrategyKind>,
 
@@ -248,6 +297,26 @@ pub(crate) fn positive(s: &str) -> Result<u64, String> {
     match s.trim().parse::<u64>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(format!("must be a whole number of at least 1, got '{s}'")),
+    }
+}
+
+pub(crate) fn non_negative(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("must be a number of 0 or more, got '{s}'")),
+    }
+}
+
+/// A share: `0.5` or `50%`.
+pub(crate) fn rate(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(pct) => pct.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    };
+    match v {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("must be a share from 0 to 1 or 0% to 100%, got '{s}'")),
     }
 }
 

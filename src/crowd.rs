@@ -3,6 +3,10 @@
 //! Every strategy in a run faces the same crowd, and the same `--seed` always
 //! produces the same crowd, so a surprising run can be repeated exactly.
 
+mod cart;
+
+pub use cart::{Cart, CartPlan, Line, Product, StockSpec, MAX_LINES, MAX_PRODUCTS};
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -60,28 +64,82 @@ impl FromStr for QtyRange {
     }
 }
 
-/// One buyer: an id (also the order id) and the quantity wanted.
+/// One buyer: an id (also the order id), the units wanted and, in a run
+/// over several products, the cart they make up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Buyer {
     pub id: u32,
+    /// Units wanted; in a cart run, the units of the whole cart.
     pub qty: u32,
+    /// Empty in a single-product run.
+    pub cart: Cart,
+}
+
+impl Buyer {
+    /// The buyer's cart; a single-product buyer's is one line of product 0.
+    pub fn lines(&self) -> Cart {
+        if self.cart.is_empty() {
+            Cart::single(0, self.qty)
+        } else {
+            self.cart
+        }
+    }
 }
 
 /// The whole crowd, generated once per run and shared by every strategy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crowd {
     qty: Vec<u32>,
+    /// One per buyer in a cart run, none otherwise.
+    carts: Vec<Cart>,
 }
 
 impl Crowd {
     pub fn generate(seed: u64, buyers: u32, qty: QtyRange) -> Crowd {
+        Crowd::with_carts(seed, buyers, qty, None)
+    }
+
+    /// The crowd of a run; with a plan, every buyer brings a cart whose
+    /// lines each want a quantity drawn from `qty`.
+    pub fn with_carts(seed: u64, buyers: u32, qty: QtyRange, plan: Option<&CartPlan>) -> Crowd {
         // ChaCha8 is portable and stable across platforms and rand versions of
         // the same major, which is what "same seed, same crowd" needs.
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let qty = (0..buyers)
-            .map(|_| rng.gen_range(qty.min..=qty.max))
-            .collect();
-        Crowd { qty }
+        match plan {
+            None => Crowd {
+                qty: (0..buyers)
+                    .map(|_| rng.gen_range(qty.min..=qty.max))
+                    .collect(),
+                carts: Vec::new(),
+            },
+            Some(plan) => {
+                let carts: Vec<Cart> = (0..buyers).map(|_| plan.draw(&mut rng, qty)).collect();
+                Crowd {
+                    qty: carts
+                        .iter()
+                        .map(|c| u32::try_from(c.units()).unwrap_or(u32::MAX))
+                        .collect(),
+                    carts,
+                }
+            }
+        }
+    }
+
+    /// Units of `product` the whole crowd asks for.
+    pub fn demand_of(&self, product: u16) -> u64 {
+        if self.carts.is_empty() {
+            return if product == 0 { self.demand() } else { 0 };
+        }
+        let lines = self.carts.iter().flat_map(|c| c.lines());
+        lines
+            .filter(|l| l.product == product)
+            .map(|l| u64::from(l.qty))
+            .sum()
+    }
+
+    /// True when every buyer brings a cart over several products.
+    pub fn has_carts(&self) -> bool {
+        !self.carts.is_empty()
     }
 
     pub fn len(&self) -> usize {
@@ -96,6 +154,7 @@ impl Crowd {
         Buyer {
             id: index as u32,
             qty: self.qty[index],
+            cart: self.carts.get(index).copied().unwrap_or(Cart::NONE),
         }
     }
 

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod probe;
 pub mod redis;
 pub mod report;
+pub mod reserve;
 pub mod scenario;
 pub mod schedule;
 pub mod session;

@@ -20,6 +20,7 @@
 //! Time is `tokio::time::Instant`, so a paused test clock drives the
 //! schedule exactly.
 
+mod hold;
 mod retry;
 
 pub use retry::{DurationRange, RetryPolicy};
@@ -29,13 +30,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use rand::SeedableRng;
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::crowd::{Buyer, Crowd};
+use crate::reserve::ReservePlan;
 use crate::metrics::{AttemptSeconds, Outcome, Tally};
 use crate::schedule::Schedule;
 use crate::strategy::{Attempt, ErrorClass, Failure, Step, Strategy};
@@ -56,6 +58,8 @@ pub struct DriveOptions {
     /// Fired when the server stops answering: attempts in flight end at once
     /// as errors (unknown outcome) instead of each waiting out its timeout.
     pub abort: CancellationToken,
+    /// Reservations: a placed hold is then confirmed, cancelled or abandoned.
+    pub reserve: Option<ReservePlan>,
 }
 
 /// Counters the live display reads while the run goes on.
@@ -119,6 +123,7 @@ pub async fn drive(
                 cancel: cancel.clone(),
                 abort: opts.abort.clone(),
                 retry: opts.retry,
+                reserve: opts.reserve,
                 seed: opts.seed,
                 // Spread the in-flight budget exactly over the workers.
                 in_flight: concurrency / workers + usize::from(w < concurrency % workers),
@@ -152,6 +157,7 @@ struct Worker {
     cancel: CancellationToken,
     abort: CancellationToken,
     retry: RetryPolicy,
+    reserve: Option<ReservePlan>,
     seed: u64,
     in_flight: usize,
 }
@@ -175,8 +181,11 @@ struct Bought {
     attempts: u64,
     conflicts: u64,
     round_trips: u64,
+    rebuys: u64,
     attempt_seconds: AttemptSeconds,
     failure: Option<Failure>,
+    /// Reservations: how the buyer's hold ended.
+    settled: Option<hold::Settled>,
 }
 
 fn second(since_release: Duration) -> u32 {
@@ -238,6 +247,7 @@ impl Worker {
         tally.attempts += b.attempts;
         tally.conflicts += b.conflicts;
         tally.round_trips += b.round_trips;
+        tally.holds.rebuys += b.rebuys;
         b.attempt_seconds.drain_into(&mut tally.timeline);
         if b.outcome == Outcome::Purchased {
             tally.purchase_retries += b.conflicts;
@@ -248,7 +258,10 @@ impl Worker {
         if let Some(f) = b.failure {
             tally.sample_error(f);
         }
-        tally.record(b.buyer.qty, b.outcome, b.latency);
+        if let Some(s) = &b.settled {
+            s.count(&mut tally.holds);
+        }
+        tally.record_buyer(&b.buyer, b.outcome, b.latency);
         tally.record_service(b.service);
         self.live.done.fetch_add(1, Ordering::Relaxed);
     }
@@ -270,8 +283,10 @@ impl Worker {
             attempts: 0,
             conflicts: 0,
             round_trips: 0,
+            rebuys: 0,
             attempt_seconds: AttemptSeconds::default(),
             failure: None,
+            settled: None,
         };
         let mut retries = 0;
         b.outcome = loop {
@@ -296,6 +311,23 @@ impl Worker {
                     b.failure = Some(failure);
                     break Outcome::Error(class);
                 }
+                Attempt::HeldElsewhere => {
+                    // Sold out for now; with --rebuy the buyer comes back
+                    // once holds may have ended, as long as some are held.
+                    let Some(plan) = self.reserve.filter(|p| p.rebuy) else {
+                        break Outcome::SoldOut;
+                    };
+                    if retries >= self.retry.max_retries || self.cancel.is_cancelled() {
+                        break Outcome::SoldOut;
+                    }
+                    let rng = rng.get_or_insert_with(|| self.rng_of(buyer));
+                    b.rebuys += 1;
+                    tokio::select! {
+                        _ = tokio::time::sleep(plan.rebuy_pause(rng)) => {}
+                        _ = self.cancel.cancelled() => break Outcome::SoldOut,
+                    }
+                    retries += 1;
+                }
                 Attempt::Conflict => {
                     b.conflicts += 1;
                     // Ctrl-C: a buyer between attempts stops trying. Nothing
@@ -303,11 +335,7 @@ impl Worker {
                     if retries >= self.retry.max_retries || self.cancel.is_cancelled() {
                         break Outcome::GaveUp;
                     }
-                    let rng = rng.get_or_insert_with(|| {
-                        ChaCha8Rng::seed_from_u64(
-                            self.seed ^ u64::from(buyer.id).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                        )
-                    });
+                    let rng = rng.get_or_insert_with(|| self.rng_of(buyer));
                     tokio::select! {
                         _ = tokio::time::sleep(self.retry.pause(retries, rng)) => {}
                         _ = self.cancel.cancelled() => break Outcome::GaveUp,
@@ -317,9 +345,35 @@ impl Worker {
             }
         };
         let now = Instant::now();
+        // In a reservation run this is the hold's latency: the think time
+        // and the confirm are the shopper's, and are measured apart.
         b.latency = now.saturating_duration_since(intended);
         b.service = now.saturating_duration_since(started);
-        b.finished = now.saturating_duration_since(release);
+        if let (Outcome::Purchased, Some(plan)) = (b.outcome, &self.reserve) {
+            // A generator of its own, not the backoff's: the same buyer
+            // decides alike under every strategy, however many retries its
+            // hold took.
+            let mut decide = ChaCha8Rng::seed_from_u64(self.rng_of(buyer).next_u64() ^ 0x5EED);
+            let s = hold::settle(
+                self.strategy.as_ref(),
+                buyer,
+                plan,
+                &mut decide,
+                &self.cancel,
+                &self.abort,
+            )
+            .await;
+            b.outcome = s.outcome();
+            b.failure = s.failure().or(b.failure.take());
+            b.settled = Some(s);
+        }
+        b.finished = Instant::now().saturating_duration_since(release);
         b
+    }
+
+    /// The buyer's own generator: the same seed backs off and decides the
+    /// same way whichever worker happens to serve the buyer.
+    fn rng_of(&self, buyer: Buyer) -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(self.seed ^ u64::from(buyer.id).wrapping_mul(0x9E37_79B9_7F4A_7C15))
     }
 }

@@ -4,7 +4,10 @@
 //! driver adds them up once the crowd is done. Histograms are in µs with 3
 //! significant digits (0.1% resolution at every magnitude).
 
+mod holds;
 mod timeline;
+
+pub use holds::HoldTally;
 
 pub use timeline::{AttemptSeconds, Timeline};
 
@@ -15,6 +18,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::crowd::{Buyer, Cart};
 use crate::strategy::{ErrorClass, Failure};
 
 /// Highest latency the histograms track exactly: one hour, in µs. Anything
@@ -28,6 +32,8 @@ pub enum Outcome {
     SoldOut,
     GaveUp,
     Error(ErrorClass),
+    /// Reservations: held, then cancelled, abandoned, or confirmed too late.
+    Released,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +42,10 @@ pub struct Tally {
     pub sold_out: u64,
     pub gave_up: u64,
     pub errors: u64,
+    /// Reservations: buyers whose hold ended without a purchase.
+    pub released: u64,
+    /// Reservations: how the holds went, as the holders were told.
+    pub holds: HoldTally,
     pub errors_by_class: BTreeMap<ErrorClass, u64>,
     /// The first message seen for each error class.
     pub error_samples: BTreeMap<ErrorClass, String>,
@@ -53,6 +63,9 @@ pub struct Tally {
     /// Buyers turned away, by the quantity they wanted. The audit compares
     /// these with the stock left at the end.
     pub turned_away: BTreeMap<u32, TurnedAway>,
+    /// Cart runs: each buyer turned away with the cart they wanted, since
+    /// whether a cart still fits depends on every product's stock.
+    pub turned_away_carts: Vec<(Cart, Away)>,
     /// Latency of every buyer in µs, from its intended start to its final
     /// outcome: the release instant in a burst, its scheduled arrival in the
     /// open model (coordinated-omission correct).
@@ -79,6 +92,7 @@ pub struct ByOutcome<T> {
     pub sold_out: T,
     pub gave_up: T,
     pub error: T,
+    pub released: T,
 }
 
 impl<T> ByOutcome<T> {
@@ -88,16 +102,18 @@ impl<T> ByOutcome<T> {
             Outcome::SoldOut => &mut self.sold_out,
             Outcome::GaveUp => &mut self.gave_up,
             Outcome::Error(_) => &mut self.error,
+            Outcome::Released => &mut self.released,
         }
     }
 
     /// In the order the report shows them, with their labels.
-    pub fn labelled(&self) -> [(&'static str, &T); 4] {
+    pub fn labelled(&self) -> [(&'static str, &T); 5] {
         [
             ("purchased", &self.purchased),
             ("sold out", &self.sold_out),
             ("gave up", &self.gave_up),
             ("error", &self.error),
+            ("released", &self.released),
         ]
     }
 
@@ -107,6 +123,7 @@ impl<T> ByOutcome<T> {
             sold_out: f(&self.sold_out),
             gave_up: f(&self.gave_up),
             error: f(&self.error),
+            released: f(&self.released),
         }
     }
 }
@@ -118,6 +135,7 @@ impl Default for ByOutcome<Histogram<u64>> {
             sold_out: new_histogram(),
             gave_up: new_histogram(),
             error: new_histogram(),
+            released: new_histogram(),
         }
     }
 }
@@ -129,6 +147,8 @@ impl Default for Tally {
             sold_out: 0,
             gave_up: 0,
             errors: 0,
+            released: 0,
+            holds: HoldTally::default(),
             errors_by_class: BTreeMap::new(),
             error_samples: BTreeMap::new(),
             units_purchased: 0,
@@ -138,6 +158,7 @@ impl Default for Tally {
             purchase_retries: 0,
             purchase_round_trips: 0,
             turned_away: BTreeMap::new(),
+            turned_away_carts: Vec::new(),
             latency: new_histogram(),
             by_outcome: ByOutcome::default(),
             service: new_histogram(),
@@ -158,12 +179,30 @@ fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
+/// What a buyer turned away was told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Away {
+    SoldOut,
+    GaveUp,
+    Error,
+}
+
 /// Buyers who did not get their units, by what they were told.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct TurnedAway {
     pub sold_out: u64,
     pub gave_up: u64,
     pub errors: u64,
+}
+
+impl TurnedAway {
+    fn add(&mut self, away: Away) {
+        match away {
+            Away::SoldOut => self.sold_out += 1,
+            Away::GaveUp => self.gave_up += 1,
+            Away::Error => self.errors += 1,
+        }
+    }
 }
 
 impl AddAssign<&TurnedAway> for TurnedAway {
@@ -182,23 +221,46 @@ impl Tally {
 
     /// Record a buyer's final outcome and its latency.
     pub fn record(&mut self, qty: u32, outcome: Outcome, latency: Duration) {
-        match outcome {
+        let buyer = Buyer {
+            id: 0,
+            qty,
+            cart: Cart::NONE,
+        };
+        self.record_buyer(&buyer, outcome, latency);
+    }
+
+    /// Record a buyer's final outcome and its latency; a cart buyer turned
+    /// away is kept with the cart, for the lost-sales check.
+    pub fn record_buyer(&mut self, buyer: &Buyer, outcome: Outcome, latency: Duration) {
+        let away = match outcome {
             Outcome::Purchased => {
                 self.purchased += 1;
-                self.units_purchased += u64::from(qty);
+                self.units_purchased += u64::from(buyer.qty);
+                None
             }
             Outcome::SoldOut => {
                 self.sold_out += 1;
-                self.turned_away.entry(qty).or_default().sold_out += 1;
+                Some(Away::SoldOut)
             }
             Outcome::GaveUp => {
                 self.gave_up += 1;
-                self.turned_away.entry(qty).or_default().gave_up += 1;
+                Some(Away::GaveUp)
             }
             Outcome::Error(class) => {
                 self.errors += 1;
-                self.turned_away.entry(qty).or_default().errors += 1;
                 *self.errors_by_class.entry(class).or_default() += 1;
+                Some(Away::Error)
+            }
+            Outcome::Released => {
+                self.released += 1;
+                None
+            }
+        };
+        if let Some(away) = away {
+            if buyer.cart.is_empty() {
+                self.turned_away.entry(buyer.qty).or_default().add(away);
+            } else {
+                self.turned_away_carts.push((buyer.cart, away));
             }
         }
         let us = micros(latency).clamp(1, MAX_MICROS);
@@ -223,16 +285,28 @@ impl Tally {
     }
 
     pub fn buyers(&self) -> u64 {
-        self.purchased + self.sold_out + self.gave_up + self.errors
+        self.purchased + self.sold_out + self.gave_up + self.errors + self.released
     }
 
     /// Buyers turned away whose quantity is still in stock: `stock_left` is
     /// what the audit found on the server.
     pub fn turned_away_with_stock(&self, stock_left: i64) -> TurnedAway {
-        let left = u32::try_from(stock_left.max(0)).unwrap_or(u32::MAX);
+        self.turned_away_with(&[stock_left])
+    }
+
+    /// Buyers turned away whose whole want is still in stock, given each
+    /// product's stock as the audit found it (one entry: a single product).
+    pub fn turned_away_with(&self, stocks: &[i64]) -> TurnedAway {
+        let left = |p: u16| stocks.get(usize::from(p)).copied().unwrap_or(0).max(0);
+        let first = u32::try_from(left(0)).unwrap_or(u32::MAX);
         let mut sum = TurnedAway::default();
-        for t in self.turned_away.range(..=left).map(|(_, t)| t) {
+        for t in self.turned_away.range(..=first).map(|(_, t)| t) {
             sum += t;
+        }
+        for (cart, away) in &self.turned_away_carts {
+            if cart.lines().iter().all(|l| left(l.product) >= i64::from(l.qty)) {
+                sum.add(*away);
+            }
         }
         sum
     }
@@ -244,6 +318,8 @@ impl AddAssign<&Tally> for Tally {
         self.sold_out += o.sold_out;
         self.gave_up += o.gave_up;
         self.errors += o.errors;
+        self.released += o.released;
+        self.holds += &o.holds;
         for (k, v) in &o.errors_by_class {
             *self.errors_by_class.entry(*k).or_default() += v;
         }
@@ -256,6 +332,8 @@ impl AddAssign<&Tally> for Tally {
         for (q, t) in &o.turned_away {
             *self.turned_away.entry(*q).or_default() += t;
         }
+        self.turned_away_carts
+            .extend_from_slice(&o.turned_away_carts);
         for (k, v) in &o.error_samples {
             self.error_samples.entry(*k).or_insert_with(|| v.clone());
         }
@@ -269,6 +347,7 @@ impl AddAssign<&Tally> for Tally {
             (&mut self.by_outcome.sold_out, &o.by_outcome.sold_out),
             (&mut self.by_outcome.gave_up, &o.by_outcome.gave_up),
             (&mut self.by_outcome.error, &o.by_outcome.error),
+            (&mut self.by_outcome.released, &o.by_outcome.released),
             (&mut self.service, &o.service),
             (&mut self.retries, &o.retries),
         ];

@@ -33,7 +33,19 @@ pub struct Scenario {
     pub redis: Option<String>,
     pub seed: Option<u64>,
     pub buyers: Option<u64>,
-    pub stock: Option<u64>,
+    /// Units per product, or a list: "ps5=100,xbox=50".
+    pub stock: Option<StockValue>,
+    pub products: Option<u64>,
+    /// Lines per cart: "2" or "1..3".
+    pub cart: Option<String>,
+    pub skew: Option<f64>,
+    pub reserve: Option<bool>,
+    pub hold_ttl: Option<String>,
+    /// 0..1 or "50%".
+    pub confirm_rate: Option<RateValue>,
+    pub cancel_rate: Option<RateValue>,
+    pub hold_think: Option<String>,
+    pub rebuy: Option<bool>,
     /// "2" or "1..3".
     pub qty: Option<String>,
     pub arrival: Option<Arrival>,
@@ -57,6 +69,22 @@ pub struct Scenario {
     /// Where it was read from; relative paths inside resolve against it.
     #[serde(skip)]
     pub source: PathBuf,
+}
+
+/// `stock = 100` or `stock = "ps5=100,xbox=50"`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum StockValue {
+    Units(u64),
+    List(String),
+}
+
+/// `confirm_rate = 0.5` or `confirm_rate = "50%"`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum RateValue {
+    Share(f64),
+    Text(String),
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -14,7 +14,10 @@ use crate::crowd::Crowd;
 use crate::error::{Error, Result};
 use crate::load::{self, DriveOptions, Live};
 use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
-use crate::report::{Progress, Report, RunMeta, StockProbe, StrategyReport, Unavailable};
+use crate::report::{
+    HoldFigures, Progress, Report, RunMeta, StockProbe, StrategyReport, Unavailable,
+};
+use crate::reserve::{self, ReapStats};
 use crate::strategy::{self, Setup, StrategyKind};
 
 /// How long deleting a namespace may take before the run gives up on it.
@@ -49,7 +52,12 @@ impl Session {
         let server_version = redis::server_version(&admin)
             .await
             .map_err(|e| connector.fail("reading INFO server", e))?;
-        let crowd = Arc::new(Crowd::generate(config.seed, config.buyers, config.qty));
+        let crowd = Arc::new(Crowd::with_carts(
+            config.seed,
+            config.buyers,
+            config.qty,
+            config.shop.carts.as_ref(),
+        ));
         let meta = RunMeta {
             run_id: format!("{:08x}", rand::random::<u32>()),
             scenario: config.name.clone(),
@@ -59,6 +67,9 @@ impl Session {
             load: config.load,
             think: config.retry.think,
             stock: config.stock,
+            products: config.shop.products.clone(),
+            carts: config.shop.carts,
+            reserve: config.shop.reserve,
             qty: config.qty,
             demand: crowd.demand(),
             concurrency: config.concurrency.min(crowd.len()),
@@ -156,7 +167,11 @@ impl Session {
         config: &RunConfig,
         progress: Progress,
     ) -> Result<StrategyReport> {
-        let keys = Keys::new(&self.meta.run_id, kind.name());
+        let keys = Keys::with_products(
+            &self.meta.run_id,
+            kind.name(),
+            config.shop.products.len() as u16,
+        );
         let meta = [
             ("strategy", kind.name().to_string()),
             ("run_id", self.meta.run_id.clone()),
@@ -164,7 +179,8 @@ impl Session {
             ("buyers", self.meta.buyers.to_string()),
             ("qty", self.meta.qty.to_string()),
         ];
-        redis::seed(&self.admin, &keys, config.stock, &meta)
+        let initial: Vec<u64> = config.shop.products.iter().map(|p| p.stock).collect();
+        redis::seed(&self.admin, &keys, &initial, &meta)
             .await
             .map_err(|e| self.connector.fail("seeding stock", e))?;
         let outcome = self.drive_and_audit(kind, &keys, config, progress).await;
@@ -188,13 +204,19 @@ impl Session {
                 };
             }
         }
-        let (result, server, cpu) = outcome?;
+        let (result, server, cpu, reaped) = outcome?;
         let expectation = config.expectation(kind, self.meta.demand);
         let mut tolerated = kind.tolerated(&config.params).to_vec();
         if expectation.conservation == Some(false) {
             tolerated.push(audit::CheckId::Conservation);
         }
-        Ok(StrategyReport::new(
+        if config.shop.reserve.is_some() {
+            // Holds that expire after a buyer was told "sold out" put units
+            // back on the shelf: the lost sale is real, and shown, but it is
+            // what reservations cost, not a fault of the strategy.
+            tolerated.push(audit::CheckId::NoLostSales);
+        }
+        let mut report = StrategyReport::new(
             kind,
             &expectation,
             &tolerated,
@@ -202,7 +224,9 @@ impl Session {
             result.elapsed,
             server,
             cpu,
-        ))
+        );
+        report.holds = reaped.map(|r| HoldFigures::new(&result.tally.holds, &r));
+        Ok(report)
     }
 
     /// Drive the crowd, with each side's CPU sampled just before and after.
@@ -218,6 +242,7 @@ impl Session {
             retry: config.retry,
             seed: config.seed,
             abort: abort.clone(),
+            reserve: config.shop.reserve,
         };
         let before = CpuSample::take(&self.admin).await;
         let started = std::time::Instant::now();
@@ -242,7 +267,7 @@ impl Session {
         keys: &Keys,
         config: &RunConfig,
         progress: Progress,
-    ) -> Result<(load::DriveResult, audit::ServerFacts, CpuUse)> {
+    ) -> Result<(load::DriveResult, audit::ServerFacts, CpuUse, Option<ReapStats>)> {
         let setup = Setup {
             connector: &self.connector,
             keys: keys.clone(),
@@ -250,6 +275,8 @@ impl Session {
             server_version: &self.meta.server_version,
             connections: config.connections,
             params: config.params.clone(),
+            carts: config.shop.carts.is_some(),
+            reserve: config.shop.reserve,
         };
         let strategy = strategy::prepare(kind, setup).await?;
         let live = Arc::new(Live::default());
@@ -265,7 +292,16 @@ impl Session {
         );
         let abort = CancellationToken::new();
         let watchdog = tokio::spawn(watchdog(self.admin.clone(), abort.clone()));
+        let reaping = self.start_reaper(strategy.as_ref(), config, &abort);
         let (result, cpu) = self.drive(strategy.clone(), config, live, &abort).await;
+        let reaped = match reaping {
+            Some((done, task)) => {
+                bar.set_message("· draining holds");
+                done.cancel();
+                Some(task.await.unwrap_or_default())
+            }
+            None => None,
+        };
         watchdog.abort();
         // Closing connections to a dead server would wait out their timeouts.
         if !abort.is_cancelled() {
@@ -290,10 +326,38 @@ impl Session {
                 self.meta.redis_url
             )));
         }
-        let facts = audit::read_facts(&self.admin, keys)
+        let shape = audit::Shape {
+            carts: self.crowd.has_carts().then_some(self.crowd.as_ref()),
+            reserve: config.shop.reserve.is_some(),
+        };
+        let facts = audit::read_facts(&self.admin, keys, shape)
             .await
             .map_err(|e| self.connector.fail("auditing the server state", e))?;
-        Ok((result, facts, cpu))
+        Ok((result, facts, cpu, reaped))
+    }
+
+    /// Reservation runs: the reaper works while the crowd shops; once the
+    /// crowd is done it drains the holds still open (abandoned ones expire
+    /// up to a TTL later), for at most a TTL plus ten seconds.
+    fn start_reaper(
+        &self,
+        strategy: &dyn strategy::Strategy,
+        config: &RunConfig,
+        abort: &CancellationToken,
+    ) -> Option<(CancellationToken, tokio::task::JoinHandle<ReapStats>)> {
+        let plan = config.shop.reserve?;
+        let reaper = strategy.reaper()?;
+        let done = CancellationToken::new();
+        let drain = plan.hold_ttl + Duration::from_secs(10);
+        let stop = done.clone();
+        let abort = abort.clone();
+        let task = tokio::spawn(async move {
+            tokio::select! {
+                stats = reserve::reaper::run(reaper, reserve::reaper::tick(plan.hold_ttl), stop, drain) => stats,
+                () = abort.cancelled() => ReapStats::default(),
+            }
+        });
+        Some((done, task))
     }
 }
 

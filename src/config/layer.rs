@@ -9,7 +9,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::cli::{self, RunArgs};
-use crate::crowd::QtyRange;
+use crate::crowd::{QtyRange, StockSpec};
+use crate::load::DurationRange;
+use crate::scenario::{RateValue, StockValue};
 use crate::error::{Error, Result};
 use crate::gate::{Expect, Expectation};
 use crate::scenario::{ExpectTable, Scenario};
@@ -21,7 +23,16 @@ pub struct Settings {
     /// `--buyers` or the file's `buyers`, if either was given: an open-model
     /// ramp alone otherwise decides the crowd.
     pub buyers_given: Option<u64>,
-    pub stock: u64,
+    pub stock: StockSpec,
+    pub products: Option<u64>,
+    pub cart: Option<QtyRange>,
+    pub skew: Option<f64>,
+    pub reserve: bool,
+    pub hold_ttl: Duration,
+    pub confirm_rate: f64,
+    pub cancel_rate: f64,
+    pub hold_think: Option<DurationRange>,
+    pub rebuy: bool,
     pub qty: QtyRange,
     pub strategies: Vec<StrategyKind>,
     pub redis: Option<String>,
@@ -64,11 +75,14 @@ pub fn layer(a: &RunArgs, file: Option<&Scenario>) -> Result<Settings> {
     let empty = Scenario::default();
     let f = file.unwrap_or(&empty);
     let dur = |key: &str, raw: &Option<String>| from_file(f, key, raw.as_deref(), cli::duration);
+    let reserve = a.reserve || f.reserve.unwrap_or(false);
     let strategies = if !a.strategies.is_empty() {
         a.strategies.clone()
     } else if let Some(names) = &f.strategies {
         let parsed: Result<Vec<_>, _> = names.iter().map(|n| StrategyKind::from_str(n)).collect();
         parsed.map_err(|e| Error::usage(format!("{}: {e}", f.at("strategies"))))?
+    } else if reserve {
+        vec![StrategyKind::Lua, StrategyKind::ReserveNaive]
     } else {
         vec![StrategyKind::Broken, StrategyKind::Watch]
     };
@@ -76,7 +90,38 @@ pub fn layer(a: &RunArgs, file: Option<&Scenario>) -> Result<Settings> {
     Ok(Settings {
         buyers: buyers_given.unwrap_or(500),
         buyers_given,
-        stock: a.stock.or(f.stock).unwrap_or(100),
+        stock: match (&a.stock, &f.stock) {
+            (Some(s), _) => s.clone(),
+            (None, Some(StockValue::Units(n))) => StockSpec::Each(*n),
+            (None, Some(StockValue::List(l))) => StockSpec::from_str(l)
+                .map_err(|e| Error::usage(format!("{}: {e}", f.at("stock"))))?,
+            (None, None) => StockSpec::Each(100),
+        },
+        products: a.products.or(count(f, "products", f.products, true)?),
+        cart: a
+            .cart
+            .or(from_file(f, "cart", f.cart.as_deref(), QtyRange::from_str)?),
+        skew: a.skew.or(from_file(f, "skew", f.skew.map(|v| v.to_string()).as_deref(), cli::non_negative)?),
+        reserve,
+        hold_ttl: a
+            .hold_ttl
+            .or(dur("hold_ttl", &f.hold_ttl)?)
+            .unwrap_or(Duration::from_secs(2)),
+        confirm_rate: a
+            .confirm_rate
+            .or(rate(f, "confirm_rate", &f.confirm_rate)?)
+            .unwrap_or(0.5),
+        cancel_rate: a
+            .cancel_rate
+            .or(rate(f, "cancel_rate", &f.cancel_rate)?)
+            .unwrap_or(0.2),
+        hold_think: a.hold_think.or(from_file(
+            f,
+            "hold_think",
+            f.hold_think.as_deref(),
+            DurationRange::from_str,
+        )?),
+        rebuy: a.rebuy || f.rebuy.unwrap_or(false),
         qty: a
             .qty
             .or(from_file(f, "qty", f.qty.as_deref(), QtyRange::from_str)?)
@@ -127,6 +172,15 @@ pub fn layer(a: &RunArgs, file: Option<&Scenario>) -> Result<Settings> {
         expectations: expectations(a, f)?,
         name: file.map(|s| s.name.clone()),
     })
+}
+
+fn rate(f: &Scenario, key: &str, v: &Option<RateValue>) -> Result<Option<f64>> {
+    let text = match v {
+        None => return Ok(None),
+        Some(RateValue::Share(x)) => x.to_string(),
+        Some(RateValue::Text(t)) => t.clone(),
+    };
+    from_file(f, key, Some(&text), cli::rate)
 }
 
 /// The file's `[expect.<strategy>]` tables, then `--expect` on top.

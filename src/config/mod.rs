@@ -1,6 +1,9 @@
 //! Raw flags resolved into one checked configuration before any work starts.
 
 mod layer;
+mod shop;
+
+pub use shop::Shop;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -39,7 +42,10 @@ pub struct RunConfig {
     /// Each buyer's intended start; every offset is zero in a burst.
     pub schedule: Arc<Schedule>,
     pub load: LoadShape,
+    /// Units seeded, all products together.
     pub stock: u64,
+    /// Products, carts and reservations.
+    pub shop: Shop,
     pub qty: QtyRange,
     pub strategies: Vec<StrategyKind>,
     pub expectations: BTreeMap<StrategyKind, Expectation>,
@@ -101,6 +107,7 @@ impl RunConfig {
                 )));
             }
         }
+        let shop = shop::resolve(&v, &strategies)?;
         let script = load_script(&strategies, v.script.as_deref())?;
         let outputs = outputs(a.json, a.junit, a.markdown)?;
         let redis = match v.redis.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -114,7 +121,8 @@ impl RunConfig {
             buyers: buyers as u32,
             schedule: Arc::new(schedule),
             load,
-            stock: v.stock,
+            stock: shop.products.iter().map(|p| p.stock).sum(),
+            shop,
             qty: v.qty,
             strategies,
             expectations: v.expectations,
@@ -173,10 +181,14 @@ fn check_ranges(v: &layer::Settings) -> Result<()> {
             v.buyers
         )));
     }
-    let demand = v.buyers * u64::from(v.qty.max);
-    if v.stock > i64::MAX as u64 || demand > i64::MAX as u64 {
+    let lines = v.cart.map_or(1, |c| c.max);
+    let demand = v
+        .buyers
+        .saturating_mul(u64::from(v.qty.max))
+        .saturating_mul(u64::from(lines));
+    if demand > i64::MAX as u64 {
         return Err(Error::usage(
-            "--stock or --buyers x --qty exceeds what a Redis integer holds",
+            "--buyers x --qty exceeds what a Redis integer holds",
         ));
     }
     if v.backoff_base > v.backoff_max {

@@ -18,41 +18,103 @@ pub struct Keys {
 #[derive(Debug)]
 struct KeyNames {
     prefix: String,
-    stock: String,
-    sold: String,
+    /// Per product; a single-product run has one, named plainly `stock`.
+    stock: Vec<String>,
+    sold: Vec<String>,
+    reserved: Vec<String>,
     orders: String,
     meta: String,
     lock: String,
     fence: String,
+    holds: String,
+    deadlines: String,
+    ended: String,
+    placed: String,
 }
 
 impl Keys {
     pub fn new(run_id: &str, strategy: &str) -> Keys {
+        Keys::with_products(run_id, strategy, 1)
+    }
+
+    /// The namespace of a run over `products` products: `stock:<i>`,
+    /// `sold:<i>`, `reserved:<i>` each, all under the one hash tag.
+    pub fn with_products(run_id: &str, strategy: &str, products: u16) -> Keys {
         let prefix = format!("bf:{run_id}:{{{strategy}}}:");
         let key = |name: &str| format!("{prefix}{name}");
+        let per_product = |name: &str| -> Vec<String> {
+            if products <= 1 {
+                vec![key(name)]
+            } else {
+                (0..products).map(|p| key(&format!("{name}:{p}"))).collect()
+            }
+        };
         Keys {
             inner: Arc::new(KeyNames {
-                stock: key("stock"),
-                sold: key("sold"),
+                stock: per_product("stock"),
+                sold: per_product("sold"),
+                reserved: per_product("reserved"),
                 orders: key("orders"),
                 meta: key("meta"),
                 lock: key("lock"),
                 fence: key("fence"),
+                holds: key("holds"),
+                deadlines: key("deadlines"),
+                ended: key("ended"),
+                placed: key("placed"),
                 prefix,
             }),
         }
     }
 
+    pub fn products(&self) -> u16 {
+        self.inner.stock.len() as u16
+    }
+    /// Units of one product left for sale.
+    pub fn stock_of(&self, product: u16) -> &str {
+        &self.inner.stock[usize::from(product)]
+    }
+    /// Units of one product recorded as sold.
+    pub fn sold_of(&self, product: u16) -> &str {
+        &self.inner.sold[usize::from(product)]
+    }
+    /// Units of one product held by reservations not yet ended.
+    pub fn reserved_of(&self, product: u16) -> &str {
+        &self.inner.reserved[usize::from(product)]
+    }
+    /// Live holds: hold id -> its lines, `"p:q,p:q"` (atomic reservations).
+    pub fn holds(&self) -> &str {
+        &self.inner.holds
+    }
+    /// Hold of one buyer, a hash of its lines (the seed's layout, `reserve-naive`).
+    pub fn hold(&self, id: u32) -> String {
+        format!("{}hold:{id}", self.inner.prefix)
+    }
+    /// Sorted set of open holds by deadline (µs since the epoch).
+    pub fn deadlines(&self) -> &str {
+        &self.inner.deadlines
+    }
+    /// Log of every hold's end, `"<id>:c"` confirmed, `:x` cancelled, `:e`
+    /// expired: the audit's evidence that each hold ended exactly once.
+    pub fn ended(&self) -> &str {
+        &self.inner.ended
+    }
+    /// Counter of holds placed.
+    pub fn placed(&self) -> &str {
+        &self.inner.placed
+    }
+
     pub fn prefix(&self) -> &str {
         &self.inner.prefix
     }
-    /// Units left for sale. May go negative under an unsound strategy.
+    /// Units left for sale (of the first product). May go negative under
+    /// an unsound strategy.
     pub fn stock(&self) -> &str {
-        &self.inner.stock
+        self.stock_of(0)
     }
-    /// Units recorded as sold, incremented with every order.
+    /// Units recorded as sold (of the first product), incremented with every order.
     pub fn sold(&self) -> &str {
-        &self.inner.sold
+        self.sold_of(0)
     }
     /// List of order ids, one entry per recorded order.
     pub fn orders(&self) -> &str {
@@ -76,15 +138,16 @@ impl Keys {
     }
 }
 
-/// Seed a fresh namespace. Refuses to overwrite one that already exists.
+/// Seed a fresh namespace, one stock per product. Refuses to overwrite one
+/// that already exists.
 pub async fn seed(
     client: &Client,
     keys: &Keys,
-    initial: u64,
+    initial: &[u64],
     meta: &[(&str, String)],
 ) -> Result<(), Error> {
     let fresh: Option<String> = client
-        .set(keys.stock(), initial, None, Some(SetOptions::NX), false)
+        .set(keys.stock(), initial[0], None, Some(SetOptions::NX), false)
         .await?;
     if fresh.is_none() {
         return Err(Error::new(
@@ -95,9 +158,19 @@ pub async fn seed(
             ),
         ));
     }
-    let _: () = client.set(keys.sold(), 0, None, None, false).await?;
-    let mut fields: Vec<(&str, String)> = vec![("initial", initial.to_string())];
-    fields.extend(meta.iter().cloned());
+    let mut fields: Vec<(String, String)> = vec![(
+        "initial".into(),
+        initial.iter().sum::<u64>().to_string(),
+    )];
+    for (p, units) in initial.iter().enumerate() {
+        let p = p as u16;
+        if p > 0 {
+            let _: () = client.set(keys.stock_of(p), *units, None, None, false).await?;
+        }
+        let _: () = client.set(keys.sold_of(p), 0, None, None, false).await?;
+        fields.push((format!("initial:{p}"), units.to_string()));
+    }
+    fields.extend(meta.iter().map(|(k, v)| (k.to_string(), v.clone())));
     let _: () = client.hset(keys.meta(), fields).await?;
     Ok(())
 }
@@ -142,9 +215,18 @@ mod tests {
             k.lock(),
             k.fence(),
             &k.order(7),
+            k.holds(),
+            k.deadlines(),
+            k.ended(),
+            k.placed(),
+            &k.hold(3),
         ] {
             assert!(key.starts_with("bf:ab12:{watch}:"), "{key}");
         }
         assert_eq!(glob_escape("bf:a*[x]"), "bf:a\\*\\[x\\]");
+        let k = Keys::with_products("ab12", "lua", 3);
+        assert_eq!(k.stock_of(2), "bf:ab12:{lua}:stock:2");
+        assert_eq!(k.reserved_of(0), "bf:ab12:{lua}:reserved:0");
+        assert_eq!(Keys::new("ab12", "lua").stock(), "bf:ab12:{lua}:stock");
     }
 }

@@ -19,7 +19,8 @@ use serde::Serialize;
 
 use crate::audit::{self, Check, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
-use crate::crowd::QtyRange;
+use crate::crowd::{CartPlan, Product, QtyRange};
+use crate::reserve::ReservePlan;
 use crate::error::ExitStatus;
 use crate::gate::Expectation;
 use crate::gate::{self, Expect, Verdict};
@@ -63,6 +64,12 @@ pub struct RunMeta {
     /// Think time added to every retry's backoff.
     pub think: DurationRange,
     pub stock: u64,
+    /// Products on sale (one, named "item", in a single-product run).
+    pub products: Vec<Product>,
+    /// Cart runs: how carts were drawn.
+    pub carts: Option<CartPlan>,
+    /// Reservation runs: the hold flow.
+    pub reserve: Option<ReservePlan>,
     pub qty: QtyRange,
     /// Units the whole crowd asks for.
     pub demand: u64,
@@ -95,6 +102,56 @@ pub struct StrategyReport {
     pub server: ServerFacts,
     pub checks: Vec<Check>,
     pub verdict: Verdict,
+    /// Reservation runs: the holders' side and the reaper's.
+    pub holds: Option<HoldFigures>,
+}
+
+/// What the holders were told and how the reaper kept up. How the holds
+/// really ended is the server's account, in [`ServerFacts::holds`].
+#[derive(Debug, Clone, Serialize)]
+pub struct HoldFigures {
+    pub placed: u64,
+    pub confirmed: u64,
+    /// Confirms that came after the hold had already ended.
+    pub confirm_late: u64,
+    pub cancelled: u64,
+    pub cancel_late: u64,
+    pub abandoned: u64,
+    pub settle_errors: u64,
+    pub rebuys: u64,
+    /// Latency of each confirm and cancel call, µs.
+    pub confirm_us: Percentiles,
+    pub cancel_us: Percentiles,
+    /// Holds the reaper returned to stock.
+    pub reaped: u64,
+    /// From a hold's deadline to its units being back in stock, µs.
+    pub restock_lag_us: Percentiles,
+    pub reaper_errors: u64,
+    pub reaper_error_sample: Option<String>,
+    /// Holds still open when the reaper's drain gave up.
+    pub left_open: u64,
+}
+
+impl HoldFigures {
+    pub fn new(t: &crate::metrics::HoldTally, reaper: &crate::reserve::ReapStats) -> Self {
+        HoldFigures {
+            placed: t.placed,
+            confirmed: t.confirmed,
+            confirm_late: t.confirm_late,
+            cancelled: t.cancelled,
+            cancel_late: t.cancel_late,
+            abandoned: t.abandoned,
+            settle_errors: t.settle_errors,
+            rebuys: t.rebuys,
+            confirm_us: Percentiles::of(&t.confirm),
+            cancel_us: Percentiles::of(&t.cancel),
+            reaped: reaper.returned,
+            restock_lag_us: Percentiles::of(&reaper.lag),
+            reaper_errors: reaper.errors,
+            reaper_error_sample: reaper.last_error.clone(),
+            left_open: reaper.left_open,
+        }
+    }
 }
 
 /// The client-side figures of one strategy. Correctness numbers are in
@@ -141,7 +198,9 @@ impl Figures {
         Figures {
             purchased: t.purchased,
             sold_out: t.sold_out,
-            false_sold_outs: t.turned_away_with_stock(server.stock).sold_out,
+            false_sold_outs: t
+                .turned_away_with(&server.products.iter().map(|p| p.stock).collect::<Vec<_>>())
+                .sold_out,
             gave_up: t.gave_up,
             errors: t.errors,
             errors_by_class: t.errors_by_class.clone(),
@@ -191,6 +250,7 @@ impl StrategyReport {
             verdict: gate::judge(expect, tolerated, &checks),
             checks,
             server,
+            holds: None,
         }
     }
 

@@ -7,6 +7,7 @@
 
 mod app_lock;
 mod broken;
+mod cart;
 mod compensate;
 mod decr;
 mod function;
@@ -29,6 +30,7 @@ use serde::Serialize;
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::redis::{Connector, Keys};
+use crate::reserve::{Decision, Reaper, ReservePlan};
 
 /// What one attempt ended in. Only `Conflict` makes the driver try again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +41,9 @@ pub enum Attempt {
     SoldOut,
     /// Lost a race that is safe to retry (aborted EXEC, lock held by another).
     Conflict,
+    /// Reservations: not enough stock now, but some of the missing units are
+    /// held by others and may come back (`--rebuy` asks again later).
+    HeldElsewhere,
     /// The outcome is unknown: the purchase may or may not have been applied.
     Error(Failure),
 }
@@ -107,6 +112,24 @@ pub trait Strategy: Send + Sync {
     /// back as [`Attempt::Error`] and the driver counts them.
     async fn attempt(&self, buyer: Buyer) -> Step;
 
+    /// Reservation flows: confirm or cancel the hold `buyer` placed.
+    /// `Purchased` means this call ended the hold; `SoldOut`, that it had
+    /// already ended (expired) and nothing moved.
+    async fn settle(&self, _buyer: Buyer, _how: Decision) -> Step {
+        Step {
+            attempt: Attempt::Error(Failure {
+                class: ErrorClass::Other,
+                message: "this strategy does not hold units".into(),
+            }),
+            round_trips: 0,
+        }
+    }
+
+    /// Reservation flows: what returns expired holds to stock.
+    fn reaper(&self) -> Option<Arc<dyn Reaper>> {
+        None
+    }
+
     /// Close whatever connections the strategy opened.
     async fn close(&self) {}
 }
@@ -121,6 +144,10 @@ pub struct Setup<'a> {
     /// Exclusive connections for strategies that need one per attempt (WATCH).
     pub connections: usize,
     pub params: Params,
+    /// Buyers bring carts over several products.
+    pub carts: bool,
+    /// Buyers hold, then confirm, cancel or abandon.
+    pub reserve: Option<ReservePlan>,
 }
 
 /// Knobs of individual strategies.
@@ -165,6 +192,7 @@ pub enum StrategyKind {
     LockFenced,
     AppLock,
     Script,
+    ReserveNaive,
 }
 
 impl StrategyKind {
@@ -179,6 +207,7 @@ impl StrategyKind {
         StrategyKind::LockFenced,
         StrategyKind::AppLock,
         StrategyKind::Script,
+        StrategyKind::ReserveNaive,
     ];
 
     pub fn name(self) -> &'static str {
@@ -193,6 +222,7 @@ impl StrategyKind {
             StrategyKind::LockFenced => "lock-fenced",
             StrategyKind::AppLock => "app-lock",
             StrategyKind::Script => "script",
+            StrategyKind::ReserveNaive => "reserve-naive",
         }
     }
 
@@ -220,6 +250,18 @@ impl StrategyKind {
             // Holders stalled past their TTL have their writes refused: safe,
             // but the refusals can outlast the buyers' retries (undersell).
             StrategyKind::LockFenced if pauses_past_ttl(p) => &[CheckId::NoUndersell],
+            // The seed's reservations: a double restock breaks everything
+            // downstream of it too. The verdict rests on the double restock
+            // itself; the rest is shown.
+            StrategyKind::ReserveNaive => &[
+                CheckId::NoOversell,
+                CheckId::Conservation,
+                CheckId::OrdersMatch,
+                CheckId::ClientAgrees,
+                CheckId::NoUndersell,
+                CheckId::HoldsEndOnce,
+                CheckId::NoLateConfirm,
+            ],
             _ => &[],
         }
     }
@@ -254,6 +296,12 @@ impl FromStr for StrategyKind {
 
 /// Build a ready-to-run strategy: connections opened, scripts loaded.
 pub async fn prepare(kind: StrategyKind, setup: Setup<'_>) -> Result<Arc<dyn Strategy>> {
+    if let Some(plan) = setup.reserve {
+        return crate::reserve::prepare(kind, setup, plan).await;
+    }
+    if setup.carts {
+        return cart::prepare(kind, setup).await;
+    }
     Ok(match kind {
         StrategyKind::Broken => Arc::new(broken::Broken::new(setup).await?),
         StrategyKind::Decr => Arc::new(decr::Decr::new(setup).await?),
@@ -265,6 +313,11 @@ pub async fn prepare(kind: StrategyKind, setup: Setup<'_>) -> Result<Arc<dyn Str
         StrategyKind::LockFenced => Arc::new(lock::Lock::new(setup, true).await?),
         StrategyKind::AppLock => Arc::new(app_lock::AppLock::new(setup).await?),
         StrategyKind::Script => Arc::new(script::UserScript::new(setup).await?),
+        StrategyKind::ReserveNaive => {
+            return Err(crate::error::Error::usage(
+                "reserve-naive is a reservation flow: add --reserve",
+            ))
+        }
     })
 }
 

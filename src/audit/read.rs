@@ -1,0 +1,140 @@
+//! Reading a strategy's namespace back: counters, orders, holds.
+
+use std::collections::{HashMap, HashSet};
+
+use fred::prelude::*;
+
+use super::{holds, ProductFacts, ServerFacts};
+use crate::crowd::Crowd;
+use crate::redis::Keys;
+
+const PAGE: i64 = 10_000;
+
+/// What the audit needs to know about the run besides the keys.
+#[derive(Clone, Copy)]
+pub struct Shape<'a> {
+    /// Cart runs: the crowd, to compare each order with its buyer's cart.
+    pub carts: Option<&'a Crowd>,
+    /// Reservation runs: read the holds' log too.
+    pub reserve: bool,
+}
+
+pub async fn read_facts(c: &Client, keys: &Keys, shape: Shape<'_>) -> Result<ServerFacts, Error> {
+    let mut facts = ServerFacts::default();
+    for p in 0..keys.products() {
+        let initial: Option<i64> = c.hget(keys.meta(), format!("initial:{p}")).await?;
+        let stock: Option<i64> = c.get(keys.stock_of(p)).await?;
+        let sold: Option<i64> = c.get(keys.sold_of(p)).await?;
+        let reserved: Option<i64> = c.get(keys.reserved_of(p)).await?;
+        let initial = initial
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, "the namespace's meta hash is gone"))?;
+        facts.products.push(ProductFacts {
+            initial,
+            stock: stock.unwrap_or(0),
+            sold: sold.unwrap_or(0),
+            reserved: reserved.unwrap_or(0),
+            order_units: 0,
+        });
+    }
+    read_orders(c, keys, shape.carts, &mut facts).await?;
+    for p in &facts.products {
+        facts.initial += p.initial;
+        facts.stock += p.stock;
+        facts.sold += p.sold;
+        facts.reserved += p.reserved;
+    }
+    if shape.reserve {
+        facts.holds = Some(holds::read(c, keys).await?);
+    }
+    Ok(facts)
+}
+
+/// Walk the orders list page by page; each distinct order's hash adds its
+/// units to its products. In a cart run an order must hold exactly its
+/// buyer's cart, or it is a partial cart.
+async fn read_orders(
+    c: &Client,
+    keys: &Keys,
+    carts: Option<&Crowd>,
+    facts: &mut ServerFacts,
+) -> Result<(), Error> {
+    let mut seen = HashSet::new();
+    let mut partial = 0;
+    let mut start = 0;
+    loop {
+        let ids: Vec<u32> = c.lrange(keys.orders(), start, start + PAGE - 1).await?;
+        if ids.is_empty() {
+            break;
+        }
+        start += ids.len() as i64;
+        facts.orders += ids.len() as u64;
+        let fresh: Vec<u32> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        let p = c.pipeline();
+        for id in &fresh {
+            match carts {
+                None => p.hget::<(), _, _>(keys.order(*id), "qty").await?,
+                Some(_) => p.hgetall::<(), _>(keys.order(*id)).await?,
+            }
+        }
+        match carts {
+            None => {
+                let qtys: Vec<Option<i64>> = p.all().await?;
+                for q in qtys {
+                    match q {
+                        Some(q) => facts.products[0].order_units += q,
+                        None => facts.orders_without_hash += 1,
+                    }
+                }
+            }
+            Some(crowd) => {
+                let hashes: Vec<HashMap<String, String>> = p.all().await?;
+                for (id, hash) in fresh.iter().zip(hashes) {
+                    if hash.is_empty() {
+                        facts.orders_without_hash += 1;
+                        continue;
+                    }
+                    let items = items(&hash);
+                    for (product, qty) in &items {
+                        if let Some(f) = facts.products.get_mut(usize::from(*product)) {
+                            f.order_units += qty;
+                        }
+                    }
+                    partial += u64::from(!whole_cart(crowd, *id, &items));
+                }
+            }
+        }
+    }
+    facts.distinct_orders = seen.len() as u64;
+    facts.order_units = facts.products.iter().map(|p| p.order_units).sum();
+    if carts.is_some() {
+        facts.partial_orders = Some(partial);
+    }
+    Ok(())
+}
+
+/// The `p:<product>` fields of an order hash, in product order.
+fn items(hash: &HashMap<String, String>) -> Vec<(u16, i64)> {
+    let mut items: Vec<(u16, i64)> = hash
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("p:")?.parse().ok()?, v.parse().ok()?)))
+        .collect();
+    items.sort_unstable();
+    items
+}
+
+/// True when the order holds exactly the buyer's cart: every line, each
+/// with its full quantity, and nothing else.
+fn whole_cart(crowd: &Crowd, id: u32, items: &[(u16, i64)]) -> bool {
+    if id as usize >= crowd.len() {
+        return false;
+    }
+    let cart = crowd.buyer(id as usize).cart;
+    let wanted = cart
+        .lines()
+        .iter()
+        .map(|l| (l.product, i64::from(l.qty)));
+    items.len() == cart.lines().len() && wanted.eq(items.iter().copied())
+}

@@ -1,0 +1,125 @@
+//! Cart `watch`: WATCH every line's stock key, MGET them, and queue every
+//! decrement and the order in one MULTI. A change to any watched product
+//! aborts the EXEC (`Ok(None)`), and the driver retries the whole cart.
+//!
+//! As in the single-product `watch`, each attempt owns an exclusive
+//! connection from WATCH to EXEC: a WATCH only holds on its connection.
+
+use async_trait::async_trait;
+use fred::clients::{ExclusivePool, Pool};
+use fred::prelude::*;
+use fred::types::{ClusterHash, CustomCommand};
+
+use super::{cart_fits, queue_cart, stock_keys};
+use crate::crowd::Buyer;
+use crate::error::Result;
+use crate::redis::Keys;
+use crate::strategy::{Attempt, Setup, Step, Strategy};
+
+pub struct CartWatch {
+    pool: ExclusivePool,
+    shared: Pool,
+    keys: Keys,
+}
+
+impl CartWatch {
+    pub async fn new(setup: Setup<'_>) -> Result<Self> {
+        Ok(CartWatch {
+            pool: setup.connector.exclusive(setup.connections).await?,
+            shared: setup.connector.shared(1).await?,
+            keys: setup.keys,
+        })
+    }
+
+    async fn checkout(
+        &self,
+        c: &Client,
+        buyer: &Buyer,
+        round_trips: &mut u32,
+    ) -> Result<Attempt, fred::error::Error> {
+        let stock_keys = stock_keys(&self.keys, buyer);
+        // WATCH and MGET leave in one write, in order, on this connection:
+        // the read happens under the watch.
+        *round_trips += 1;
+        let p = c.pipeline();
+        let _: () = p.custom(watch_cmd(), stock_keys.clone()).await?;
+        let _: () = p.mget(stock_keys).await?;
+        let (watched, stocks): (String, Vec<Option<i64>>) = p.all().await?;
+        if watched != "OK" {
+            return Err(fred::error::Error::new(
+                ErrorKind::Protocol,
+                format!("WATCH answered {watched}"),
+            ));
+        }
+        if !cart_fits(buyer, &stocks) {
+            // Never hand back a connection with a WATCH still armed.
+            *round_trips += 1;
+            c.unwatch().await?;
+            return Ok(Attempt::SoldOut);
+        }
+        let trx = c.multi();
+        queue_cart(&trx, &self.keys, buyer).await?;
+        *round_trips += 1;
+        let committed: Option<Vec<Value>> = trx.exec(true).await?;
+        Ok(match committed {
+            Some(_) => Attempt::Purchased,
+            None => Attempt::Conflict,
+        })
+    }
+}
+
+fn watch_cmd() -> CustomCommand {
+    CustomCommand::new_static("WATCH", ClusterHash::FirstKey, false)
+}
+
+#[async_trait]
+impl Strategy for CartWatch {
+    async fn attempt(&self, buyer: Buyer) -> Step {
+        // A cart whose lines are already short is sold out without taking an
+        // exclusive connection: the same answer WATCH+MGET would give.
+        match self
+            .shared
+            .mget::<Vec<Option<i64>>, _>(stock_keys(&self.keys, &buyer))
+            .await
+        {
+            Ok(stocks) if !cart_fits(&buyer, &stocks) => {
+                return Step {
+                    attempt: Attempt::SoldOut,
+                    round_trips: 1,
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Step {
+                    attempt: Attempt::from(e),
+                    round_trips: 1,
+                }
+            }
+        }
+        let mut round_trips = 1;
+        let mut guard = self.pool.acquire().await;
+        let attempt = match self.checkout(&guard, &buyer, &mut round_trips).await {
+            Ok(a) => a,
+            Err(e) => {
+                // The connection's WATCH state is unknown: replace it.
+                let fresh = guard.clone_new();
+                if fresh.init().await.is_ok() {
+                    let old = std::mem::replace(&mut *guard, fresh);
+                    tokio::spawn(async move {
+                        let _ = old.quit().await;
+                    });
+                }
+                Attempt::from(e)
+            }
+        };
+        Step {
+            attempt,
+            round_trips,
+        }
+    }
+
+    async fn close(&self) {
+        let _ = self.pool.quit().await;
+        let _ = self.shared.quit().await;
+    }
+}
