@@ -191,6 +191,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub rebuy: bool,
 
+    /// --reserve: reaper instances returning expired holds, as when every app
+    /// server runs the expiry worker. [default: 2]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = positive)]
+    pub reapers: Option<u64>,
+
     /// Strategies to compare, in order: repeat the flag or give a comma list.
     /// Known: broken, decr, watch, lua, function, compensate, lock, lock-fenced, app-lock,
     /// script (your own checkout, see --script), reserve-naive (with --reserve).

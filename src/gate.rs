@@ -20,6 +20,9 @@ use crate::strategy::{Params, StrategyKind};
 pub enum Expect {
     Clean,
     Oversell,
+    /// `reserve-naive`: ending holds races the reaper, and some hold's units
+    /// must go back to stock twice.
+    DoubleRestock,
 }
 
 impl Expect {
@@ -34,7 +37,9 @@ impl Expect {
         stock: u64,
         concurrency: usize,
     ) -> Expect {
-        if kind.oversells_by_design(params) && demand > stock && concurrency >= 2 {
+        if kind == StrategyKind::ReserveNaive && concurrency >= 2 {
+            Expect::DoubleRestock
+        } else if kind.oversells_by_design(params) && demand > stock && concurrency >= 2 {
             Expect::Oversell
         } else {
             Expect::Clean
@@ -45,12 +50,22 @@ impl Expect {
         match self {
             Expect::Clean => "clean",
             Expect::Oversell => "oversell",
+            Expect::DoubleRestock => "double-restock",
         }
     }
 
     /// Whether a check's result is the one this expectation asks for.
     pub fn wants(self, id: CheckId) -> bool {
-        !(self == Expect::Oversell && id == CheckId::NoOversell)
+        self.tooth() != Some(id)
+    }
+
+    /// The check this expectation wants to fail: the control group's tooth.
+    pub fn tooth(self) -> Option<CheckId> {
+        match self {
+            Expect::Clean => None,
+            Expect::Oversell => Some(CheckId::NoOversell),
+            Expect::DoubleRestock => Some(CheckId::NoDoubleRestock),
+        }
     }
 }
 
@@ -66,8 +81,9 @@ impl FromStr for Expect {
         match s.trim() {
             "clean" => Ok(Expect::Clean),
             "oversell" => Ok(Expect::Oversell),
+            "double-restock" => Ok(Expect::DoubleRestock),
             other => Err(format!(
-                "unknown expectation '{other}' (known: clean, oversell)"
+                "unknown expectation '{other}' (known: clean, oversell, double-restock)"
             )),
         }
     }
@@ -85,7 +101,9 @@ impl FromStr for ExpectOverride {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (name, expect) = s
             .split_once('=')
-            .ok_or_else(|| format!("expected STRATEGY=clean|oversell, got '{s}'"))?;
+            .ok_or_else(|| {
+                format!("expected STRATEGY=clean|oversell|double-restock, got '{s}'")
+            })?;
         Ok(ExpectOverride {
             strategy: name.parse()?,
             expect: expect.parse()?,

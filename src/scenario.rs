@@ -46,6 +46,7 @@ pub struct Scenario {
     pub cancel_rate: Option<RateValue>,
     pub hold_think: Option<String>,
     pub rebuy: Option<bool>,
+    pub reapers: Option<u64>,
     /// "2" or "1..3".
     pub qty: Option<String>,
     pub arrival: Option<Arrival>,
@@ -101,6 +102,9 @@ pub struct Arrival {
 pub struct ExpectTable {
     /// "none" or "expected".
     pub oversell: Option<String>,
+    /// Reservations: "expected" for a control group that must restock a
+    /// hold twice (reserve-naive), "none" otherwise.
+    pub double_restock: Option<String>,
     pub max_p99_ms: Option<f64>,
     pub min_purchases_per_s: Option<f64>,
     pub max_gave_up: Option<u64>,

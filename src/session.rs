@@ -351,9 +351,18 @@ impl Session {
         let drain = plan.hold_ttl + Duration::from_secs(10);
         let stop = done.clone();
         let abort = abort.clone();
+        let tick = reserve::reaper::tick(plan.hold_ttl);
         let task = tokio::spawn(async move {
+            let all = (0..plan.reapers)
+                .map(|_| reserve::reaper::run(reaper.clone(), tick, stop.clone(), drain));
             tokio::select! {
-                stats = reserve::reaper::run(reaper, reserve::reaper::tick(plan.hold_ttl), stop, drain) => stats,
+                stats = futures::future::join_all(all) => {
+                    let mut sum = ReapStats::default();
+                    for s in &stats {
+                        sum += s;
+                    }
+                    sum
+                }
                 () = abort.cancelled() => ReapStats::default(),
             }
         });

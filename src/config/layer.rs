@@ -33,6 +33,7 @@ pub struct Settings {
     pub cancel_rate: f64,
     pub hold_think: Option<DurationRange>,
     pub rebuy: bool,
+    pub reapers: u64,
     pub qty: QtyRange,
     pub strategies: Vec<StrategyKind>,
     pub redis: Option<String>,
@@ -122,6 +123,10 @@ pub fn layer(a: &RunArgs, file: Option<&Scenario>) -> Result<Settings> {
             DurationRange::from_str,
         )?),
         rebuy: a.rebuy || f.rebuy.unwrap_or(false),
+        reapers: a
+            .reapers
+            .or(count(f, "reapers", f.reapers, true)?)
+            .unwrap_or(2),
         qty: a
             .qty
             .or(from_file(f, "qty", f.qty.as_deref(), QtyRange::from_str)?)
@@ -208,6 +213,17 @@ fn expectation(f: &Scenario, key: &str, t: &ExpectTable) -> Result<Expectation> 
         Some(other) => {
             return Err(Error::usage(format!(
                 "{}: oversell = \"{other}\" (expected \"none\" or \"expected\")",
+                f.at(key)
+            )))
+        }
+    };
+    let oversell = match t.double_restock.as_deref() {
+        None => oversell,
+        Some("expected") => Some(Expect::DoubleRestock),
+        Some("none") => oversell.or(Some(Expect::Clean)),
+        Some(other) => {
+            return Err(Error::usage(format!(
+                "{}: double_restock = \"{other}\" (expected \"none\" or \"expected\")",
                 f.at(key)
             )))
         }

@@ -137,6 +137,9 @@ fn reserve(v: &Settings) -> Result<Option<ReservePlan>> {
             v.confirm_rate, v.cancel_rate
         )));
     }
+    if v.reapers > 64 {
+        return Err(Error::usage("--reapers must be at most 64"));
+    }
     if v.hold_ttl < Duration::from_millis(10) {
         return Err(Error::usage(
             "--hold-ttl must be at least 10ms: the reaper checks deadlines in ms",
@@ -150,5 +153,6 @@ fn reserve(v: &Settings) -> Result<Option<ReservePlan>> {
             .hold_think
             .unwrap_or_else(|| ReservePlan::default_think(v.hold_ttl)),
         rebuy: v.rebuy,
+        reapers: v.reapers as u32,
     }))
 }

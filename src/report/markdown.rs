@@ -11,7 +11,7 @@ use super::table::{
     check_mark, error_lines, expectation, results_row, think, verdict_line, verdict_reason,
     RESULTS_HEADER, VALIDATION_HEADER,
 };
-use super::{Report, StrategyReport};
+use super::{shop, Report, StrategyReport};
 
 pub struct Markdown;
 
@@ -67,6 +67,17 @@ fn measurements(out: &mut String, r: &Report) {
         &rows(&measures::throughput_rows),
         3,
     ));
+    let products = rows(&|s| shop::product_rows(r, s));
+    if !products.is_empty() {
+        out.push_str("\n### Products, read back from Redis\n\n");
+        out.push_str(&table(&shop::PRODUCTS_HEADER, &products, 2));
+    }
+    let holds = rows(&shop::hold_rows);
+    if !holds.is_empty() {
+        out.push_str("\n### Holds\n\n");
+        out.push_str(&table(&shop::HOLDS_HEADER, &holds, 1));
+        notes(out, &shop::hold_notes(r));
+    }
     out.push_str("\n### CPU while each strategy ran\n\n");
     let cpu = rows(&|s| vec![measures::cpu_row(s)]);
     out.push_str(&table(&CPU_HEADER, &cpu, 1));

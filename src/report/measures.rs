@@ -38,10 +38,13 @@ fn row(strategy: &str, measured: &str, p: &Percentiles) -> Vec<String> {
 
 /// All buyers, then each outcome that occurred, then the service time.
 pub(super) fn latency_rows(r: &Report, s: &StrategyReport) -> Vec<Vec<String>> {
-    let all = if r.meta.load.is_open() {
-        "latency, all buyers"
-    } else {
-        "latency from release, all buyers"
+    let all = match (r.meta.load.is_open(), r.meta.reserve.is_some()) {
+        (false, false) => "latency from release, all buyers",
+        (true, false) => "latency, all buyers",
+        // Up to the hold or the sold-out answer; the think time is the
+        // shopper's, and the confirm and cancel calls have rows of their own.
+        (false, true) => "reserve latency from release, all buyers",
+        (true, true) => "reserve latency, all buyers",
     };
     let mut rows = vec![row(s.strategy.name(), all, &s.latency)];
     for (outcome, p) in s.latency_by_outcome.labelled() {
@@ -50,6 +53,13 @@ pub(super) fn latency_rows(r: &Report, s: &StrategyReport) -> Vec<Vec<String>> {
         }
     }
     rows.push(row("", "service time, all buyers", &s.service));
+    if let Some(h) = &s.holds {
+        for (op, p) in [("confirm call", &h.confirm_us), ("cancel call", &h.cancel_us)] {
+            if p.count > 0 {
+                rows.push(row("", op, p));
+            }
+        }
+    }
     rows
 }
 

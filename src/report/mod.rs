@@ -7,6 +7,7 @@ pub mod junit;
 pub mod markdown;
 mod measures;
 mod progress;
+mod shop;
 pub mod table;
 
 pub use export::{Exporter, Format, Output, Outputs, Target};

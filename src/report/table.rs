@@ -6,8 +6,8 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
 use super::measures::{self, CPU_HEADER, LATENCY_HEADER, RETRIES_HEADER, THROUGHPUT_HEADER};
-use super::{Report, StrategyReport};
-use crate::audit::Check;
+use super::{shop, Report, StrategyReport};
+use crate::audit::{Check, CheckId};
 use crate::gate::Expect;
 
 pub fn render(report: &Report, color: bool) -> String {
@@ -43,6 +43,21 @@ pub fn render(report: &Report, color: bool) -> String {
         "Throughput per 1-second bucket since the release\n{}",
         numbers(&THROUGHPUT_HEADER, throughput, 3)
     );
+    let products = rows(&|s| shop::product_rows(report, s));
+    if !products.is_empty() {
+        let _ = writeln!(
+            out,
+            "Products, read back from Redis\n{}",
+            numbers(&shop::PRODUCTS_HEADER, products, 2)
+        );
+    }
+    let holds = rows(&shop::hold_rows);
+    if !holds.is_empty() {
+        let _ = writeln!(out, "Holds\n{}", numbers(&shop::HOLDS_HEADER, holds, 1));
+        for line in shop::hold_notes(report) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
     let cpu = rows(&|s| vec![measures::cpu_row(s)]);
     let _ = writeln!(
         out,
@@ -73,10 +88,10 @@ pub fn header(r: &Report) -> String {
     format!(
         "blackfriday run {} · seed {} (repeat with --seed {})\n\
          crowd: {} buyers wanting {} unit(s) each, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
-         load: {}{}\n\
+         {}load: {}{}\n\
          redis: {server}\n",
         m.run_id, m.seed, m.seed, m.buyers, m.qty, m.demand, m.stock, m.concurrency, m.connections,
-        m.load, think(m)
+        shop::header_lines(r), m.load, think(m)
     )
 }
 
@@ -273,6 +288,7 @@ pub(super) fn expectation(s: &StrategyReport) -> String {
     match s.expect() {
         Expect::Clean => "clean: every check passes".into(),
         Expect::Oversell => "oversell: must oversell, all else passes".into(),
+        Expect::DoubleRestock => "double-restock: some hold's units must go back twice".into(),
     }
 }
 
@@ -291,8 +307,9 @@ pub(super) fn verdict_reason(s: &StrategyReport) -> String {
     }
     let failed: Vec<&str> = v.failed.iter().map(|c| c.title()).collect();
     match v.expect {
-        Expect::Oversell if v.failed.contains(&crate::audit::CheckId::NoOversell) => format!(
-            "expected to oversell and did not: the test has lost its teeth ({})",
+        e if e.tooth().is_some_and(|t| v.failed.contains(&t)) => format!(
+            "expected to fail '{}' and did not: the test has lost its teeth ({})",
+            e.tooth().map_or("", CheckId::title),
             failed.join(", ")
         ),
         _ => format!("unexpected result on: {}", failed.join(", ")),

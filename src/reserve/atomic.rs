@@ -52,7 +52,7 @@ impl Atomic {
         // The reaper gets a connection of its own: a slow reap never queues
         // behind the crowd's calls, nor theirs behind it.
         let reaper = Arc::new(AtomicReaper {
-            pool: setup.connector.shared(1).await?,
+            pool: setup.connector.shared(plan.reapers as usize).await?,
             script: reap,
             keys: setup.keys.clone(),
         });
@@ -102,9 +102,9 @@ impl Strategy for Atomic {
 
     async fn settle(&self, buyer: Buyer, how: Decision) -> Step {
         let k = &self.keys;
-        let (tag, target): (&str, fn(&Keys, u16) -> &str) = match how {
-            Decision::Confirm => ("c", Keys::sold_of),
-            _ => ("x", Keys::stock_of),
+        let tag = match how {
+            Decision::Confirm => "c",
+            _ => "x",
         };
         let mut keys = vec![
             k.holds().to_string(),
@@ -119,7 +119,8 @@ impl Strategy for Atomic {
             Integer(now_us()),
         ];
         for l in buyer.lines().lines() {
-            keys.push(target(k, l.product).into());
+            keys.push(k.stock_of(l.product).into());
+            keys.push(k.sold_of(l.product).into());
             keys.push(k.reserved_of(l.product).into());
             args.push(Value::from(l.product.to_string()));
         }

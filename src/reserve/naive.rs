@@ -41,7 +41,7 @@ impl Naive {
             exclusive: setup.connector.exclusive(setup.connections).await?,
             shared: setup.connector.shared(1).await?,
             reaper: Arc::new(NaiveReaper {
-                client: setup.connector.shared(1).await?,
+                client: setup.connector.shared(plan.reapers as usize).await?,
                 keys: setup.keys.clone(),
             }),
             keys: setup.keys,

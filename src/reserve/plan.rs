@@ -21,6 +21,8 @@ pub struct ReservePlan {
     pub think: DurationRange,
     /// Buyers told "sold out" while units are held come back later.
     pub rebuy: bool,
+    /// Reaper instances, as when every app server runs the expiry worker.
+    pub reapers: u32,
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -75,12 +77,13 @@ impl fmt::Display for ReservePlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "holds of {}, {:.0}% confirm, {:.0}% cancel, {:.0}% abandon after {}{}",
+            "holds of {}, {:.0}% confirm, {:.0}% cancel, {:.0}% abandon after {}, {} reaper(s){}",
             humantime::format_duration(self.hold_ttl),
             self.confirm_rate * 100.0,
             self.cancel_rate * 100.0,
             (1.0 - self.confirm_rate - self.cancel_rate).max(0.0) * 100.0,
             self.think,
+            self.reapers,
             if self.rebuy { ", rebuy on" } else { "" }
         )
     }
@@ -100,6 +103,7 @@ mod tests {
             cancel_rate: 0.2,
             think: ReservePlan::default_think(Duration::from_secs(2)),
             rebuy: false,
+            reapers: 2,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut n = [0u32; 3];

@@ -48,6 +48,19 @@ impl Default for ReapStats {
     }
 }
 
+impl std::ops::AddAssign<&ReapStats> for ReapStats {
+    fn add_assign(&mut self, o: &ReapStats) {
+        self.returned += o.returned;
+        self.lag.add(&o.lag).expect("histograms share their bounds");
+        self.errors += o.errors;
+        if self.last_error.is_none() {
+            self.last_error.clone_from(&o.last_error);
+        }
+        // Every instance saw the same set; the last to stop is the truth.
+        self.left_open = self.left_open.max(o.left_open);
+    }
+}
+
 /// How often the reaper looks: a hundredth of the TTL, between 5 and 100 ms.
 pub fn tick(hold_ttl: Duration) -> Duration {
     (hold_ttl / 100).clamp(Duration::from_millis(5), Duration::from_millis(100))
