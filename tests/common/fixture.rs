@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use blackfriday::audit::ServerFacts;
 use blackfriday::cpu::{CpuSample, CpuUse};
-use blackfriday::crowd::QtyRange;
+use blackfriday::crowd::{Product, QtyRange};
 use blackfriday::gate::{Expect, Expectation};
 use blackfriday::load::DurationRange;
 use blackfriday::metrics::{Outcome, Tally};
@@ -91,15 +91,7 @@ pub fn crowd(purchased: u64, sold_out: u64, errors: u64) -> Tally {
 
 /// What the server holds after selling `sold` single units out of 100.
 pub fn facts(stock: i64, sold: i64) -> ServerFacts {
-    ServerFacts {
-        initial: 100,
-        stock,
-        sold,
-        orders: sold as u64,
-        distinct_orders: sold as u64,
-        order_units: sold,
-        orders_without_hash: 0,
-    }
+    ServerFacts::single(100, stock, sold, sold as u64, sold)
 }
 
 /// Three strategies: `broken` oversells as expected, `watch` is clean, and a
@@ -116,6 +108,12 @@ pub fn report() -> Report {
             load: LoadShape::BURST,
             think: DurationRange::ZERO,
             stock: 100,
+            products: vec![Product {
+                name: "item".into(),
+                stock: 100,
+            }],
+            carts: None,
+            reserve: None,
             qty: QtyRange::ONE,
             demand: 500,
             concurrency: 500,
