@@ -262,7 +262,10 @@ pub fn checks(f: &ServerFacts, t: &Tally) -> Vec<Check> {
         out.push(check(
             CheckId::WholeCarts,
             partial == 0,
-            format!("{partial} of {} orders not exactly the buyer's cart", f.distinct_orders),
+            format!(
+                "{partial} of {} orders not exactly the buyer's cart",
+                f.distinct_orders
+            ),
         ));
     }
     if let Some(h) = &f.holds {
@@ -321,7 +324,10 @@ fn oversell_detail(f: &ServerFacts) -> String {
     );
     if f.products.len() > 1 {
         let over = f.products.iter().filter(|p| p.oversold() > 0).count();
-        s.push_str(&format!("; {over} of {} products oversold", f.products.len()));
+        s.push_str(&format!(
+            "; {over} of {} products oversold",
+            f.products.len()
+        ));
         s.push_str(&product_note(f, f.worst(|p| p.oversold() > 0)));
     }
     s

@@ -321,7 +321,9 @@ pub(crate) fn rate(s: &str) -> Result<f64, String> {
     };
     match v {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
-        _ => Err(format!("must be a share from 0 to 1 or 0% to 100%, got '{s}'")),
+        _ => Err(format!(
+            "must be a share from 0 to 1 or 0% to 100%, got '{s}'"
+        )),
     }
 }
 

@@ -22,6 +22,7 @@ pub enum Expect {
     Oversell,
     /// `reserve-naive`: ending holds races the reaper, and some hold's units
     /// must go back to stock twice.
+    #[serde(rename = "double-restock")]
     DoubleRestock,
 }
 
@@ -101,9 +102,7 @@ impl FromStr for ExpectOverride {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (name, expect) = s
             .split_once('=')
-            .ok_or_else(|| {
-                format!("expected STRATEGY=clean|oversell|double-restock, got '{s}'")
-            })?;
+            .ok_or_else(|| format!("expected STRATEGY=clean|oversell|double-restock, got '{s}'"))?;
         Ok(ExpectOverride {
             strategy: name.parse()?,
             expect: expect.parse()?,

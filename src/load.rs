@@ -37,8 +37,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::crowd::{Buyer, Crowd};
-use crate::reserve::ReservePlan;
 use crate::metrics::{AttemptSeconds, Outcome, Tally};
+use crate::reserve::ReservePlan;
 use crate::schedule::Schedule;
 use crate::strategy::{Attempt, ErrorClass, Failure, Step, Strategy};
 
@@ -374,6 +374,8 @@ impl Worker {
     /// The buyer's own generator: the same seed backs off and decides the
     /// same way whichever worker happens to serve the buyer.
     fn rng_of(&self, buyer: Buyer) -> ChaCha8Rng {
-        ChaCha8Rng::seed_from_u64(self.seed ^ u64::from(buyer.id).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        ChaCha8Rng::seed_from_u64(
+            self.seed ^ u64::from(buyer.id).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        )
     }
 }

@@ -304,7 +304,11 @@ impl Tally {
             sum += t;
         }
         for (cart, away) in &self.turned_away_carts {
-            if cart.lines().iter().all(|l| left(l.product) >= i64::from(l.qty)) {
+            if cart
+                .lines()
+                .iter()
+                .all(|l| left(l.product) >= i64::from(l.qty))
+            {
                 sum.add(*away);
             }
         }

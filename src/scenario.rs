@@ -21,6 +21,14 @@ pub const SHIPPED: &[(&str, &str)] = &[
         "flash-sale-10k",
         include_str!("../scenarios/flash-sale-10k.toml"),
     ),
+    (
+        "cart-checkout",
+        include_str!("../scenarios/cart-checkout.toml"),
+    ),
+    (
+        "reservations",
+        include_str!("../scenarios/reservations.toml"),
+    ),
     ("ci-gate", include_str!("../scenarios/ci-gate.toml")),
 ];
 

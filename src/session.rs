@@ -267,7 +267,12 @@ impl Session {
         keys: &Keys,
         config: &RunConfig,
         progress: Progress,
-    ) -> Result<(load::DriveResult, audit::ServerFacts, CpuUse, Option<ReapStats>)> {
+    ) -> Result<(
+        load::DriveResult,
+        audit::ServerFacts,
+        CpuUse,
+        Option<ReapStats>,
+    )> {
         let setup = Setup {
             connector: &self.connector,
             keys: keys.clone(),

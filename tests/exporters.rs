@@ -14,6 +14,7 @@ use blackfriday::report::{Exporter, Progress, Report};
 use blackfriday::session::Session;
 use blackfriday::strategy::StrategyKind;
 use common::fixture::{self, crowd, facts, report};
+use fred::prelude::*;
 use serde_json::Value;
 
 fn schema() -> jsonschema::Validator {
@@ -285,4 +286,51 @@ async fn json_of_a_real_run_matches_the_schema_and_the_server() {
     assert_eq!(doc["run"]["redis"]["url"], url.as_str());
     assert_eq!(doc["run"]["seed"], config.seed.to_string());
     assert_eq!(doc["verdict"]["exit_status"], report.status() as u8);
+}
+
+/// Carts and reservations add products, holds and the reaper's figures:
+/// the document of such a run still matches the schema, and its hold counts
+/// are the server's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_of_a_cart_reservation_run_matches_the_schema() {
+    let server = common::redis_server().await;
+    let url = server.url();
+    let config = common::config(&[
+        "--redis",
+        &url,
+        "-s",
+        "lua,reserve-naive",
+        "--reserve",
+        "--buyers",
+        "400",
+        "--stock",
+        "a=30,b=20",
+        "--hold-ttl",
+        "100ms",
+        "--keep",
+    ]);
+    let report = blackfriday::run(&config).await.unwrap();
+    let doc = valid_json(&report);
+    assert_eq!(doc["run"]["products"][1]["name"], "b");
+    assert_eq!(doc["run"]["reserve"]["reapers"], 2);
+    let redis = common::client(&url).await;
+    for (i, name) in ["lua", "reserve-naive"].into_iter().enumerate() {
+        let s = &doc["strategies"][i];
+        let placed: Option<u64> = redis
+            .get(format!("bf:{}:{{{name}}}:placed", report.meta.run_id))
+            .await
+            .unwrap();
+        assert_eq!(
+            s["server"]["holds"]["placed"],
+            placed.unwrap_or(0),
+            "{name}"
+        );
+        assert_eq!(s["server"]["products"].as_array().unwrap().len(), 2);
+        assert!(s["holds"]["restock_lag_us"]["count"].as_u64().is_some());
+        assert_eq!(
+            s["checks"].as_array().unwrap().len(),
+            10,
+            "{name}: 6 + whole carts + 3 hold checks"
+        );
+    }
 }

@@ -63,6 +63,7 @@ async fn drive(schedule: Schedule, concurrency: usize, work: Duration) -> Drove 
         },
         seed: 1,
         abort: Default::default(),
+        reserve: None,
     };
     // The clock is paused and nothing sleeps before the release: the
     // driver releases at this very instant.

@@ -26,8 +26,17 @@ async fn products(c: &Client, run: &str, strategy: &str, n: u16) -> Vec<Product>
     let key = |k: String| format!("bf:{run}:{{{strategy}}}:{k}");
     let mut out = Vec::new();
     for p in 0..n {
-        let name = |what: &str| if n == 1 { what.to_string() } else { format!("{what}:{p}") };
-        let initial: i64 = c.hget(key("meta".into()), format!("initial:{p}")).await.unwrap();
+        let name = |what: &str| {
+            if n == 1 {
+                what.to_string()
+            } else {
+                format!("{what}:{p}")
+            }
+        };
+        let initial: i64 = c
+            .hget(key("meta".into()), format!("initial:{p}"))
+            .await
+            .unwrap();
         let stock: Option<i64> = c.get(key(name("stock"))).await.unwrap();
         let sold: Option<i64> = c.get(key(name("sold"))).await.unwrap();
         let reserved: Option<i64> = c.get(key(name("reserved"))).await.unwrap();
@@ -64,8 +73,19 @@ fn crowd_of(cfg: &RunConfig) -> Crowd {
 }
 
 const CARTS: &[&str] = &[
-    "--buyers", "5000", "--products", "5", "--stock", "200", "--cart", "1..3", "--qty", "1..2",
-    "--seed", "11", "--keep",
+    "--buyers",
+    "5000",
+    "--products",
+    "5",
+    "--stock",
+    "200",
+    "--cart",
+    "1..3",
+    "--qty",
+    "1..2",
+    "--seed",
+    "11",
+    "--keep",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,18 +109,33 @@ async fn watch_and_lua_carts_never_oversell_nor_split_a_cart() {
                 .iter()
                 .map(|l| (l.product, i64::from(l.qty)))
                 .collect();
-            assert_eq!(items, &wanted, "{name}: order {id} is not its buyer's whole cart");
+            assert_eq!(
+                items, &wanted,
+                "{name}: order {id} is not its buyer's whole cart"
+            );
             for (p, q) in items {
                 in_orders[usize::from(*p)] += q;
             }
         }
         for (p, s) in state.iter().enumerate() {
-            assert!(s.sold <= s.initial && s.stock >= 0, "{name} oversold product {p}: {s:?}");
-            assert_eq!(s.stock + s.sold, s.initial, "{name}: product {p} not conserved");
-            assert_eq!(in_orders[p], s.sold, "{name}: orders' items vs sold of product {p}");
+            assert!(
+                s.sold <= s.initial && s.stock >= 0,
+                "{name} oversold product {p}: {s:?}"
+            );
+            assert_eq!(
+                s.stock + s.sold,
+                s.initial,
+                "{name}: product {p} not conserved"
+            );
+            assert_eq!(
+                in_orders[p], s.sold,
+                "{name}: orders' items vs sold of product {p}"
+            );
         }
         assert!(!orders.is_empty(), "{name} sold nothing");
-        let r = report.strategy(name.parse::<StrategyKind>().unwrap()).unwrap();
+        let r = report
+            .strategy(name.parse::<StrategyKind>().unwrap())
+            .unwrap();
         assert_eq!(r.server.partial_orders, Some(0));
         assert!(r.verdict.held, "{name}: {:?}", r.verdict);
     }
@@ -140,7 +175,10 @@ async fn the_audit_sees_a_partial_cart() {
     let first = buyer.cart.lines()[0];
     // Only the first of the buyer's two lines was taken.
     let _: () = c
-        .hset(keys.order(1), [("qty", 1i64), (format!("p:{}", first.product).as_str(), 1)])
+        .hset(
+            keys.order(1),
+            [("qty", 1i64), (format!("p:{}", first.product).as_str(), 1)],
+        )
         .await
         .unwrap();
     let _: () = c.rpush(keys.orders(), 1).await.unwrap();
@@ -185,9 +223,27 @@ async fn reservations_conserve_and_end_each_hold_once() {
     let server = redis_server().await;
     let url = server.url();
     let report = blackfriday::run(&config(&[
-        "--redis", &url, "-s", "lua", "--reserve", "--buyers", "3000", "--products", "3",
-        "--stock", "150", "--confirm-rate", "50%", "--cancel-rate", "20%", "--hold-ttl",
-        "200ms", "--rebuy", "--seed", "5", "--keep",
+        "--redis",
+        &url,
+        "-s",
+        "lua",
+        "--reserve",
+        "--buyers",
+        "3000",
+        "--products",
+        "3",
+        "--stock",
+        "150",
+        "--confirm-rate",
+        "50%",
+        "--cancel-rate",
+        "20%",
+        "--hold-ttl",
+        "200ms",
+        "--rebuy",
+        "--seed",
+        "5",
+        "--keep",
     ]))
     .await
     .unwrap();
@@ -195,33 +251,66 @@ async fn reservations_conserve_and_end_each_hold_once() {
     let run = &report.meta.run_id;
     for (p, s) in products(&c, run, "lua", 3).await.iter().enumerate() {
         assert_eq!(s.reserved, 0, "product {p}: the reaper drained every hold");
-        assert_eq!(s.stock + s.reserved + s.sold, s.initial, "product {p}: {s:?}");
+        assert_eq!(
+            s.stock + s.reserved + s.sold,
+            s.initial,
+            "product {p}: {s:?}"
+        );
         assert!(s.stock >= 0 && s.sold <= s.initial, "product {p}: {s:?}");
     }
     let (placed, open, live) = placed_and_open(&c, run, "lua").await;
     let ends = ends(&c, run, "lua").await;
-    assert!(placed > 150, "holds were placed, expired and placed again: {placed}");
+    assert!(
+        placed > 150,
+        "holds were placed, expired and placed again: {placed}"
+    );
     assert_eq!((open, live), (0, 0), "no hold left open");
     assert_eq!(ends.len() as u64, placed, "every hold placed has ended");
     let twice: Vec<_> = ends.iter().filter(|(_, e)| e.len() != 1).collect();
-    assert!(twice.is_empty(), "holds that ended more than once: {twice:?}");
+    assert!(
+        twice.is_empty(),
+        "holds that ended more than once: {twice:?}"
+    );
     for how in ['c', 'x', 'e'] {
-        assert!(ends.values().any(|e| e[0] == how), "no hold ended as '{how}'");
+        assert!(
+            ends.values().any(|e| e[0] == how),
+            "no hold ended as '{how}'"
+        );
     }
     let r = report.strategy(StrategyKind::Lua).unwrap();
     assert!(r.verdict.held, "{:?}", r.verdict);
 }
 
-/// Every holder confirms exactly at its hold's deadline, so every confirm
-/// races the expiry: each hold still ends once, confirmed or returned.
+/// Every holder confirms around its hold's deadline (thinking 20..80ms on a
+/// 50ms hold, with three reapers), so confirms race the expiry: each hold
+/// still ends once, confirmed or returned, and both happen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hold_expiring_while_its_confirm_is_in_flight_ends_once() {
     let server = redis_server().await;
     let url = server.url();
     let report = blackfriday::run(&config(&[
-        "--redis", &url, "-s", "lua", "--reserve", "--buyers", "2000", "--stock", "2000",
-        "--confirm-rate", "1", "--cancel-rate", "0", "--hold-ttl", "50ms", "--hold-think",
-        "45ms..55ms", "--reapers", "3", "--seed", "9", "--keep",
+        "--redis",
+        &url,
+        "-s",
+        "lua",
+        "--reserve",
+        "--buyers",
+        "1000",
+        "--stock",
+        "1000",
+        "--confirm-rate",
+        "1",
+        "--cancel-rate",
+        "0",
+        "--hold-ttl",
+        "50ms",
+        "--hold-think",
+        "20ms..80ms",
+        "--reapers",
+        "3",
+        "--seed",
+        "9",
+        "--keep",
     ]))
     .await
     .unwrap();
@@ -231,10 +320,20 @@ async fn a_hold_expiring_while_its_confirm_is_in_flight_ends_once() {
     let s = &products(&c, run, "lua", 1).await[0];
     let confirmed = ends.values().filter(|e| e == &&vec!['c']).count() as i64;
     let expired = ends.values().filter(|e| e == &&vec!['e']).count() as i64;
-    assert_eq!(ends.len(), 2000, "every buyer held, every hold ended");
-    assert_eq!(confirmed + expired, 2000, "each hold confirmed or returned, never both");
-    assert!(confirmed > 0 && expired > 0, "the race went both ways: {confirmed} / {expired}");
-    assert_eq!((s.sold, s.stock, s.reserved), (confirmed, 2000 - confirmed, 0));
+    assert_eq!(ends.len(), 1000, "every buyer held, every hold ended");
+    assert_eq!(
+        confirmed + expired,
+        1000,
+        "each hold confirmed or returned, never both"
+    );
+    assert!(
+        confirmed > 0 && expired > 0,
+        "the race went both ways: {confirmed} / {expired}"
+    );
+    assert_eq!(
+        (s.sold, s.stock, s.reserved),
+        (confirmed, 1000 - confirmed, 0)
+    );
 }
 
 /// The seed's reservations: cancels and one reaper each read a hold, then
@@ -248,9 +347,27 @@ async fn reserve_naive_restocks_a_hold_twice() {
     let mut seen = Vec::new();
     for seed in ["1", "2", "3", "4"] {
         let report = blackfriday::run(&config(&[
-            "--redis", &url, "-s", "reserve-naive", "--reserve", "--buyers", "3000", "--stock",
-            "300", "--confirm-rate", "50%", "--cancel-rate", "20%", "--hold-ttl", "200ms",
-            "--rebuy", "--reapers", "1", "--seed", seed, "--keep",
+            "--redis",
+            &url,
+            "-s",
+            "reserve-naive",
+            "--reserve",
+            "--buyers",
+            "3000",
+            "--stock",
+            "300",
+            "--confirm-rate",
+            "50%",
+            "--cancel-rate",
+            "20%",
+            "--hold-ttl",
+            "200ms",
+            "--rebuy",
+            "--reapers",
+            "1",
+            "--seed",
+            seed,
+            "--keep",
         ]))
         .await
         .unwrap();
@@ -262,10 +379,18 @@ async fn reserve_naive_restocks_a_hold_twice() {
         let s = &products(&c, &report.meta.run_id, "reserve-naive", 1).await[0];
         let r = report.strategy(StrategyKind::ReserveNaive).unwrap();
         let logged = r.server.holds.as_ref().unwrap().restocked_twice;
-        seen.push((seed, cancelled_and_expired, logged, s.stock + s.reserved + s.sold - s.initial));
+        seen.push((
+            seed,
+            cancelled_and_expired,
+            logged,
+            s.stock + s.reserved + s.sold - s.initial,
+        ));
         if cancelled_and_expired > 0 {
             assert!(logged > 0, "the audit counts what the log shows");
-            assert!(r.verdict.held, "a double restock is what reserve-naive must show");
+            assert!(
+                r.verdict.held,
+                "a double restock is what reserve-naive must show"
+            );
             return;
         }
     }

@@ -132,9 +132,6 @@ fn whole_cart(crowd: &Crowd, id: u32, items: &[(u16, i64)]) -> bool {
         return false;
     }
     let cart = crowd.buyer(id as usize).cart;
-    let wanted = cart
-        .lines()
-        .iter()
-        .map(|l| (l.product, i64::from(l.qty)));
+    let wanted = cart.lines().iter().map(|l| (l.product, i64::from(l.qty)));
     items.len() == cart.lines().len() && wanted.eq(items.iter().copied())
 }

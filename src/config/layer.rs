@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use crate::cli::{self, RunArgs};
 use crate::crowd::{QtyRange, StockSpec};
-use crate::load::DurationRange;
-use crate::scenario::{RateValue, StockValue};
 use crate::error::{Error, Result};
 use crate::gate::{Expect, Expectation};
+use crate::load::DurationRange;
 use crate::scenario::{ExpectTable, Scenario};
+use crate::scenario::{RateValue, StockValue};
 use crate::strategy::StrategyKind;
 
 /// Every setting of a run, layered, before cross-field checks.
@@ -102,7 +102,12 @@ pub fn layer(a: &RunArgs, file: Option<&Scenario>) -> Result<Settings> {
         cart: a
             .cart
             .or(from_file(f, "cart", f.cart.as_deref(), QtyRange::from_str)?),
-        skew: a.skew.or(from_file(f, "skew", f.skew.map(|v| v.to_string()).as_deref(), cli::non_negative)?),
+        skew: a.skew.or(from_file(
+            f,
+            "skew",
+            f.skew.map(|v| v.to_string()).as_deref(),
+            cli::non_negative,
+        )?),
         reserve,
         hold_ttl: a
             .hold_ttl

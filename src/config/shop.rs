@@ -73,7 +73,13 @@ fn products(v: &Settings) -> Result<Vec<Product>> {
                     "--products {n}: at most {MAX_PRODUCTS}"
                 )));
             }
-            let name = |p: u64| if n == 1 { "item".to_string() } else { format!("p{p}") };
+            let name = |p: u64| {
+                if n == 1 {
+                    "item".to_string()
+                } else {
+                    format!("p{p}")
+                }
+            };
             (0..n)
                 .map(|p| Product {
                     name: name(p),

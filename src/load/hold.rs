@@ -38,7 +38,9 @@ impl Settled {
 
     pub fn count(&self, t: &mut HoldTally) {
         t.placed += 1;
-        let us = u64::try_from(self.took.as_micros()).unwrap_or(u64::MAX).max(1);
+        let us = u64::try_from(self.took.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let (hist, won, late) = match self.decision {
             Decision::Abandon => {
                 t.abandoned += 1;

@@ -158,14 +158,14 @@ pub async fn seed(
             ),
         ));
     }
-    let mut fields: Vec<(String, String)> = vec![(
-        "initial".into(),
-        initial.iter().sum::<u64>().to_string(),
-    )];
+    let mut fields: Vec<(String, String)> =
+        vec![("initial".into(), initial.iter().sum::<u64>().to_string())];
     for (p, units) in initial.iter().enumerate() {
         let p = p as u16;
         if p > 0 {
-            let _: () = client.set(keys.stock_of(p), *units, None, None, false).await?;
+            let _: () = client
+                .set(keys.stock_of(p), *units, None, None, false)
+                .await?;
         }
         let _: () = client.set(keys.sold_of(p), 0, None, None, false).await?;
         fields.push((format!("initial:{p}"), units.to_string()));

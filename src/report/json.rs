@@ -11,10 +11,11 @@ use super::export::Exporter;
 use super::{Figures, Report, StrategyReport, Unavailable};
 use crate::audit::{Check, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
-use crate::crowd::QtyRange;
+use crate::crowd::{CartPlan, Product, QtyRange};
 use crate::gate::Expect;
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles};
+use crate::reserve::ReservePlan;
 use crate::schedule::LoadShape;
 use crate::strategy::StrategyKind;
 
@@ -61,6 +62,9 @@ struct Run<'a> {
     buyers: u32,
     load: Load,
     stock: u64,
+    products: &'a [Product],
+    carts: Option<CartPlan>,
+    reserve: Option<ReservePlan>,
     qty: QtyRange,
     demand: u64,
     concurrency: usize,
@@ -98,6 +102,7 @@ struct Strategy<'a> {
     server: Server<'a>,
     checks: Vec<CheckView<'a>>,
     verdict: StrategyVerdict<'a>,
+    holds: Option<&'a super::HoldFigures>,
 }
 
 #[derive(Serialize)]
@@ -168,6 +173,9 @@ impl<'a> Document<'a> {
                     think: m.think,
                 },
                 stock: m.stock,
+                products: &m.products,
+                carts: m.carts,
+                reserve: m.reserve,
                 qty: m.qty,
                 demand: m.demand,
                 concurrency: m.concurrency,
@@ -208,6 +216,7 @@ impl<'a> Strategy<'a> {
                 attempts: &s.timeline.attempts,
             },
             cpu: &s.cpu,
+            holds: s.holds.as_ref(),
             server: Server {
                 facts: &s.server,
                 oversold: s.server.oversold(),

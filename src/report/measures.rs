@@ -54,7 +54,10 @@ pub(super) fn latency_rows(r: &Report, s: &StrategyReport) -> Vec<Vec<String>> {
     }
     rows.push(row("", "service time, all buyers", &s.service));
     if let Some(h) = &s.holds {
-        for (op, p) in [("confirm call", &h.confirm_us), ("cancel call", &h.cancel_us)] {
+        for (op, p) in [
+            ("confirm call", &h.confirm_us),
+            ("cancel call", &h.cancel_us),
+        ] {
             if p.count > 0 {
                 rows.push(row("", op, p));
             }

@@ -21,12 +21,12 @@ use serde::Serialize;
 use crate::audit::{self, Check, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
 use crate::crowd::{CartPlan, Product, QtyRange};
-use crate::reserve::ReservePlan;
 use crate::error::ExitStatus;
 use crate::gate::Expectation;
 use crate::gate::{self, Expect, Verdict};
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles, Tally, Timeline};
+use crate::reserve::ReservePlan;
 use crate::schedule::LoadShape;
 use crate::strategy::{ErrorClass, StrategyKind};
 

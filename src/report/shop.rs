@@ -5,7 +5,14 @@ use super::table::micros;
 use super::{Report, StrategyReport};
 
 pub(super) const PRODUCTS_HEADER: [&str; 8] = [
-    "strategy", "product", "initial", "sold", "reserved", "stock left", "in orders", "oversold",
+    "strategy",
+    "product",
+    "initial",
+    "sold",
+    "reserved",
+    "stock left",
+    "in orders",
+    "oversold",
 ];
 
 /// One row per product of each strategy, from the audit. Only in runs

@@ -72,7 +72,11 @@ impl Strategy for Atomic {
     async fn attempt(&self, buyer: Buyer) -> Step {
         let cart = buyer.lines();
         let k = &self.keys;
-        let mut keys = vec![k.holds().to_string(), k.deadlines().into(), k.placed().into()];
+        let mut keys = vec![
+            k.holds().to_string(),
+            k.deadlines().into(),
+            k.placed().into(),
+        ];
         let mut args = vec![
             Integer(i64::from(buyer.id)),
             Integer(self.ttl_us),
@@ -154,7 +158,11 @@ impl Strategy for Atomic {
 impl Reaper for AtomicReaper {
     async fn reap(&self) -> Result<Vec<u64>, fred::error::Error> {
         let k = &self.keys;
-        let mut keys = vec![k.deadlines().to_string(), k.holds().into(), k.ended().into()];
+        let mut keys = vec![
+            k.deadlines().to_string(),
+            k.holds().into(),
+            k.ended().into(),
+        ];
         for p in 0..k.products() {
             keys.push(k.stock_of(p).into());
             keys.push(k.reserved_of(p).into());

@@ -81,7 +81,9 @@ impl Naive {
         let mut lines = Vec::new();
         for l in cart.lines() {
             let _: () = trx.decr_by(k.stock_of(l.product), i64::from(l.qty)).await?;
-            let _: () = trx.incr_by(k.reserved_of(l.product), i64::from(l.qty)).await?;
+            let _: () = trx
+                .incr_by(k.reserved_of(l.product), i64::from(l.qty))
+                .await?;
             lines.push((format!("p:{}", l.product), i64::from(l.qty)));
         }
         let _: () = trx.hset(k.hold(id), lines).await?;
@@ -184,10 +186,7 @@ impl Strategy for Naive {
 
     async fn settle(&self, buyer: Buyer, how: Decision) -> Step {
         Step {
-            attempt: self
-                .end(buyer.id, how)
-                .await
-                .unwrap_or_else(Attempt::from),
+            attempt: self.end(buyer.id, how).await.unwrap_or_else(Attempt::from),
             round_trips: 2,
         }
     }
