@@ -159,7 +159,7 @@ pub struct RunArgs {
     /// How hot the popular products are: the Zipf exponent of product
     /// popularity (0 uniform, 1 the first product twice as wanted as the
     /// second). [default: 1]
-    #[arg(long, value_name = "S", value_parser = non_negative)]
+    #[arg(long, value_name = "S", allow_negative_numbers = true, value_parser = non_negative)]
     pub skew: Option<f64>,
 
     /// Reservations: each buyer holds the cart (stock -> reserved, for

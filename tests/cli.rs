@@ -86,6 +86,39 @@ fn bad_usage_exits_2_with_one_line() {
         ),
         (&["run", "--think", "5ms..1ms"], "--think"),
         (&["run", "--rate", "1e9/s", "--duration", "1h"], "at most"),
+        (&["run", "--cart", "1..3"], "--cart needs several products"),
+        (&["run", "--products", "3", "--cart", "1..4"], "--cart 1..4"),
+        (
+            &["run", "--products", "3", "-s", "function"],
+            "no version for carts",
+        ),
+        (
+            &["run", "--stock", "a=1,b=2", "--products", "3"],
+            "--products 3",
+        ),
+        (&["run", "--stock", "a=1,a=2"], "appears twice"),
+        (&["run", "-s", "reserve-naive"], "add --reserve"),
+        (
+            &["run", "--reserve", "-s", "watch"],
+            "no version for --reserve",
+        ),
+        (
+            &[
+                "run",
+                "--reserve",
+                "--confirm-rate",
+                "0.9",
+                "--cancel-rate",
+                "30%",
+            ],
+            "more than everyone",
+        ),
+        (
+            &["run", "--reserve", "--confirm-rate", "120%"],
+            "--confirm-rate",
+        ),
+        (&["run", "--rebuy"], "--rebuy works with --reserve"),
+        (&["run", "--products", "2", "--skew", "-1"], "--skew"),
     ];
     for (args, needle) in cases {
         let out = blackfriday().args(*args).assert().code(2);
