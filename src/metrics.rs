@@ -4,9 +4,11 @@
 //! driver adds them up once the crowd is done. Histograms are in µs with 3
 //! significant digits (0.1% resolution at every magnitude).
 
+mod away;
 mod holds;
 mod timeline;
 
+pub use away::{Away, TurnedAway};
 pub use holds::HoldTally;
 
 pub use timeline::{AttemptSeconds, Timeline};
@@ -177,40 +179,6 @@ pub fn new_histogram() -> Histogram<u64> {
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
-
-/// What a buyer turned away was told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Away {
-    SoldOut,
-    GaveUp,
-    Error,
-}
-
-/// Buyers who did not get their units, by what they were told.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct TurnedAway {
-    pub sold_out: u64,
-    pub gave_up: u64,
-    pub errors: u64,
-}
-
-impl TurnedAway {
-    fn add(&mut self, away: Away) {
-        match away {
-            Away::SoldOut => self.sold_out += 1,
-            Away::GaveUp => self.gave_up += 1,
-            Away::Error => self.errors += 1,
-        }
-    }
-}
-
-impl AddAssign<&TurnedAway> for TurnedAway {
-    fn add_assign(&mut self, o: &TurnedAway) {
-        self.sold_out += o.sold_out;
-        self.gave_up += o.gave_up;
-        self.errors += o.errors;
-    }
 }
 
 impl Tally {

@@ -1,14 +1,16 @@
 //! Raw flags resolved into one checked configuration before any work starts.
 
+mod files;
 mod layer;
 mod shop;
+
+use files::{load_script, outputs};
 
 pub use shop::Shop;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::gate::{Expect, Expectation};
 use crate::load::RetryPolicy;
 use crate::redis::{default_binary, RedisUrl};
-use crate::report::export::{self, Format, Output, Outputs, Target};
+use crate::report::export::Outputs;
 use crate::scenario::Scenario;
 use crate::schedule::{Arrivals, Curve, Extent, LoadShape, Schedule};
 use crate::strategy::{Params, StrategyKind};
@@ -216,29 +218,6 @@ fn check_ranges(v: &layer::Settings) -> Result<()> {
     Ok(())
 }
 
-/// The user's checkout script, read now so a bad path fails before Redis.
-fn load_script(strategies: &[StrategyKind], path: Option<&Path>) -> Result<Option<Arc<str>>> {
-    let wanted = strategies.contains(&StrategyKind::Script);
-    match (wanted, path) {
-        (false, _) => Ok(None),
-        (true, None) => Err(Error::usage(
-            "the `script` strategy needs --script FILE (or `script = \"...\"` in the scenario)",
-        )),
-        (true, Some(p)) => {
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                Error::usage(format!("--script {}: cannot read it: {e}", p.display()))
-            })?;
-            if text.trim().is_empty() {
-                return Err(Error::usage(format!(
-                    "--script {}: the file is empty",
-                    p.display()
-                )));
-            }
-            Ok(Some(text.into()))
-        }
-    }
-}
-
 /// The load shape from `--rate`/`--ramp`, `--arrivals`, `--buyers` and
 /// `--duration`, and the seeded schedule it makes.
 fn schedule(a: &RunArgs, buyers: Option<u64>, seed: u64) -> Result<(Schedule, LoadShape)> {
@@ -274,49 +253,6 @@ fn schedule(a: &RunArgs, buyers: Option<u64>, seed: u64) -> Result<(Schedule, Lo
     let schedule = Schedule::open(curve, arrivals, extent, seed, MAX_BUYERS)
         .map_err(|e| Error::usage(format!("{flag}: {e}")))?;
     Ok((schedule, LoadShape::open(curve, arrivals, duration)))
-}
-
-/// `--json`, `--junit`, `--markdown` and `GITHUB_STEP_SUMMARY`, each checked
-/// writable now so a bad path fails before any Redis work.
-fn outputs(
-    json: Option<PathBuf>,
-    junit: Option<PathBuf>,
-    markdown: Option<PathBuf>,
-) -> Result<Outputs> {
-    let wants_markdown = markdown.is_some();
-    let asked = [
-        (Format::Json, json),
-        (Format::Junit, junit),
-        (Format::Markdown, markdown),
-    ];
-    let mut outputs: Vec<Output> = Vec::new();
-    for (format, path) in asked {
-        let Some(path) = path else { continue };
-        let target = Target::parse(path);
-        if let Some(other) = outputs.iter().find(|o| o.target == target) {
-            return Err(Error::usage(format!(
-                "{} {}: {} already writes there; give each report its own destination",
-                format.flag(),
-                target,
-                other.format.flag()
-            )));
-        }
-        if let Target::File(path) = &target {
-            export::check_writable(format.flag(), path)?;
-        }
-        outputs.push(Output { format, target });
-    }
-    let step_summary = match std::env::var_os("GITHUB_STEP_SUMMARY") {
-        Some(p) if !p.is_empty() && wants_markdown => Some(PathBuf::from(p)),
-        _ => None,
-    };
-    if let Some(path) = &step_summary {
-        export::check_appendable(path)?;
-    }
-    Ok(Outputs {
-        outputs,
-        step_summary,
-    })
 }
 
 fn names(s: &[StrategyKind]) -> String {

@@ -1,0 +1,78 @@
+//! Files a run reads or writes, checked before any Redis work: the user's
+//! checkout script and the report files.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::report::export::{self, Format, Output, Outputs, Target};
+use crate::strategy::StrategyKind;
+
+/// The user's checkout script, read now so a bad path fails before Redis.
+pub(super) fn load_script(
+    strategies: &[StrategyKind],
+    path: Option<&Path>,
+) -> Result<Option<Arc<str>>> {
+    let wanted = strategies.contains(&StrategyKind::Script);
+    match (wanted, path) {
+        (false, _) => Ok(None),
+        (true, None) => Err(Error::usage(
+            "the `script` strategy needs --script FILE (or `script = \"...\"` in the scenario)",
+        )),
+        (true, Some(p)) => {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                Error::usage(format!("--script {}: cannot read it: {e}", p.display()))
+            })?;
+            if text.trim().is_empty() {
+                return Err(Error::usage(format!(
+                    "--script {}: the file is empty",
+                    p.display()
+                )));
+            }
+            Ok(Some(text.into()))
+        }
+    }
+}
+
+/// `--json`, `--junit`, `--markdown` and `GITHUB_STEP_SUMMARY`, each checked
+/// writable now so a bad path fails before any Redis work.
+pub(super) fn outputs(
+    json: Option<PathBuf>,
+    junit: Option<PathBuf>,
+    markdown: Option<PathBuf>,
+) -> Result<Outputs> {
+    let wants_markdown = markdown.is_some();
+    let asked = [
+        (Format::Json, json),
+        (Format::Junit, junit),
+        (Format::Markdown, markdown),
+    ];
+    let mut outputs: Vec<Output> = Vec::new();
+    for (format, path) in asked {
+        let Some(path) = path else { continue };
+        let target = Target::parse(path);
+        if let Some(other) = outputs.iter().find(|o| o.target == target) {
+            return Err(Error::usage(format!(
+                "{} {}: {} already writes there; give each report its own destination",
+                format.flag(),
+                target,
+                other.format.flag()
+            )));
+        }
+        if let Target::File(path) = &target {
+            export::check_writable(format.flag(), path)?;
+        }
+        outputs.push(Output { format, target });
+    }
+    let step_summary = match std::env::var_os("GITHUB_STEP_SUMMARY") {
+        Some(p) if !p.is_empty() && wants_markdown => Some(PathBuf::from(p)),
+        _ => None,
+    };
+    if let Some(path) = &step_summary {
+        export::check_appendable(path)?;
+    }
+    Ok(Outputs {
+        outputs,
+        step_summary,
+    })
+}
