@@ -93,18 +93,27 @@ fn header(r: &Report) -> String {
     format!(
         "## blackfriday run {}\n\n\
          - seed {} (repeat with `--seed {}`)\n\
-         - crowd: {} buyers wanting {} unit(s) each, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
-         - load: {}{}\n\
+         - crowd: {} buyers wanting {} unit(s) {}, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
+         {}- load: {}{}\n\
          - redis: {server} at `{}`\n",
         m.run_id,
         m.seed,
         m.seed,
         m.buyers,
         m.qty,
+        if m.carts.is_some() {
+            "per cart line"
+        } else {
+            "each"
+        },
         m.demand,
         m.stock,
         m.concurrency,
         m.connections,
+        shop::header_lines(r)
+            .lines()
+            .map(|l| format!("- {}\n", escape(l)))
+            .collect::<String>(),
         m.load,
         think(m),
         m.redis_url

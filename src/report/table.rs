@@ -87,10 +87,12 @@ pub fn header(r: &Report) -> String {
     };
     format!(
         "blackfriday run {} · seed {} (repeat with --seed {})\n\
-         crowd: {} buyers wanting {} unit(s) each, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
+         crowd: {} buyers wanting {} unit(s) {}, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
          {}load: {}{}\n\
          redis: {server}\n",
-        m.run_id, m.seed, m.seed, m.buyers, m.qty, m.demand, m.stock, m.concurrency, m.connections,
+        m.run_id, m.seed, m.seed, m.buyers, m.qty,
+        if m.carts.is_some() { "per cart line" } else { "each" },
+        m.demand, m.stock, m.concurrency, m.connections,
         shop::header_lines(r), m.load, think(m)
     )
 }
