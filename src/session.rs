@@ -291,7 +291,9 @@ impl Session {
         let live = Arc::new(Live::default());
         let stock = StockProbe {
             client: self.admin.clone(),
-            key: keys.stock().to_string(),
+            keys: (0..keys.products())
+                .map(|p| keys.stock_of(p).to_string())
+                .collect(),
         };
         let bar = progress.start(
             kind.name(),

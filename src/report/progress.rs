@@ -25,7 +25,8 @@ const WINDOW: Duration = Duration::from_secs(1);
 /// of the strategy's connections.
 pub struct StockProbe {
     pub client: Client,
-    pub key: String,
+    /// Every product's stock key: the live line shows their sum.
+    pub keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -87,8 +88,13 @@ async fn tick(bar: ProgressBar, live: Arc<Live>, stock: StockProbe) {
         let now = Instant::now();
         if now.duration_since(stock_read) >= STOCK_EVERY {
             stock_read = now;
-            if let Ok(Some(left)) = stock.client.get::<Option<i64>, _>(&stock.key).await {
-                live.stock.store(left, Ordering::Relaxed);
+            let read = stock
+                .client
+                .mget::<Vec<Option<i64>>, _>(stock.keys.clone())
+                .await;
+            if let Ok(left) = read {
+                live.stock
+                    .store(left.into_iter().flatten().sum(), Ordering::Relaxed);
             }
         }
         let s = Sample {
