@@ -13,14 +13,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use fred::clients::{ExclusivePool, Pool};
 use fred::prelude::*;
-use fred::types::{ClusterHash, CustomCommand};
 
 use super::reaper::{Reaper, BATCH};
 use super::{Decision, ReservePlan};
 use crate::crowd::{Buyer, Cart};
 use crate::error::Result;
 use crate::redis::Keys;
-use crate::strategy::{now_us, Attempt, Setup, Step, Strategy};
+use crate::strategy::{now_us, replace_connection, watch_cmd, Attempt, Setup, Step, Strategy};
 
 pub struct Naive {
     exclusive: ExclusivePool,
@@ -156,10 +155,6 @@ async fn end_writes(
     })
 }
 
-fn watch_cmd() -> CustomCommand {
-    CustomCommand::new_static("WATCH", ClusterHash::FirstKey, false)
-}
-
 #[async_trait]
 impl Strategy for Naive {
     async fn attempt(&self, buyer: Buyer) -> Step {
@@ -167,14 +162,7 @@ impl Strategy for Naive {
         let attempt = match self.hold(&guard, &buyer.lines(), buyer.id).await {
             Ok(a) => a,
             Err(e) => {
-                // WATCH state unknown: replace the connection.
-                let fresh = guard.clone_new();
-                if fresh.init().await.is_ok() {
-                    let old = std::mem::replace(&mut *guard, fresh);
-                    tokio::spawn(async move {
-                        let _ = old.quit().await;
-                    });
-                }
+                replace_connection(&mut guard).await;
                 Attempt::from(e)
             }
         };

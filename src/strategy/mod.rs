@@ -17,7 +17,10 @@ mod script;
 mod shared;
 mod watch;
 
-pub(crate) use shared::{bought_or_sold_out, now_us, queue_order, sold_out_already, BuyScriptArgs};
+pub(crate) use shared::{
+    bought_or_sold_out, now_us, queue_order, replace_connection, sold_out_already, watch_cmd,
+    BuyScriptArgs,
+};
 
 /// `lua/buy.lua`, for the benchmark's server-side ceiling.
 pub(crate) use lua::BUY as BUY_SCRIPT;

@@ -114,3 +114,25 @@ where
     let _: () = c.incr_by(keys.sold(), i64::from(buyer.qty)).await?;
     Ok(())
 }
+
+/// WATCH as a raw command: fred's typed `watch` insists on an immediate OK,
+/// which a pipeline cannot give; the raw command can.
+pub(crate) fn watch_cmd() -> fred::types::CustomCommand {
+    fred::types::CustomCommand::new_static("WATCH", fred::types::ClusterHash::FirstKey, false)
+}
+
+/// After an error the connection's WATCH state is unknown: replace it rather
+/// than reuse it. If the server is down the fresh one fails to connect and
+/// the old one stays for the next try.
+pub(crate) async fn replace_connection(
+    guard: &mut tokio::sync::OwnedMutexGuard<fred::clients::Client>,
+) {
+    use fred::interfaces::ClientLike;
+    let fresh = guard.clone_new();
+    if fresh.init().await.is_ok() {
+        let old = std::mem::replace(&mut **guard, fresh);
+        tokio::spawn(async move {
+            let _ = old.quit().await;
+        });
+    }
+}

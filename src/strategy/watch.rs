@@ -14,9 +14,10 @@
 use async_trait::async_trait;
 use fred::clients::{ExclusivePool, Pool};
 use fred::prelude::*;
-use fred::types::{ClusterHash, CustomCommand};
 
-use super::{queue_order, sold_out_already, Attempt, Setup, Step, Strategy};
+use super::{
+    queue_order, replace_connection, sold_out_already, watch_cmd, Attempt, Setup, Step, Strategy,
+};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::redis::Keys;
@@ -88,10 +89,6 @@ impl Watch {
     }
 }
 
-fn watch_cmd() -> CustomCommand {
-    CustomCommand::new_static("WATCH", ClusterHash::FirstKey, false)
-}
-
 #[async_trait]
 impl Strategy for Watch {
     async fn attempt(&self, buyer: Buyer) -> Step {
@@ -103,16 +100,7 @@ impl Strategy for Watch {
         let attempt = match self.checkout(&guard, buyer, &mut round_trips).await {
             Ok(a) => a,
             Err(e) => {
-                // The connection's WATCH state is unknown now. Replace it
-                // rather than reuse it; if the server is down the fresh one
-                // fails to connect and the old one stays for the next try.
-                let fresh = guard.clone_new();
-                if fresh.init().await.is_ok() {
-                    let old = std::mem::replace(&mut *guard, fresh);
-                    tokio::spawn(async move {
-                        let _ = old.quit().await;
-                    });
-                }
+                replace_connection(&mut guard).await;
                 Attempt::from(e)
             }
         };

@@ -8,13 +8,12 @@
 use async_trait::async_trait;
 use fred::clients::{ExclusivePool, Pool};
 use fred::prelude::*;
-use fred::types::{ClusterHash, CustomCommand};
 
 use super::{cart_fits, queue_cart, stock_keys};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::redis::Keys;
-use crate::strategy::{Attempt, Setup, Step, Strategy};
+use crate::strategy::{replace_connection, watch_cmd, Attempt, Setup, Step, Strategy};
 
 pub struct CartWatch {
     pool: ExclusivePool,
@@ -68,10 +67,6 @@ impl CartWatch {
     }
 }
 
-fn watch_cmd() -> CustomCommand {
-    CustomCommand::new_static("WATCH", ClusterHash::FirstKey, false)
-}
-
 #[async_trait]
 impl Strategy for CartWatch {
     async fn attempt(&self, buyer: Buyer) -> Step {
@@ -101,14 +96,7 @@ impl Strategy for CartWatch {
         let attempt = match self.checkout(&guard, &buyer, &mut round_trips).await {
             Ok(a) => a,
             Err(e) => {
-                // The connection's WATCH state is unknown: replace it.
-                let fresh = guard.clone_new();
-                if fresh.init().await.is_ok() {
-                    let old = std::mem::replace(&mut *guard, fresh);
-                    tokio::spawn(async move {
-                        let _ = old.quit().await;
-                    });
-                }
+                replace_connection(&mut guard).await;
                 Attempt::from(e)
             }
         };
