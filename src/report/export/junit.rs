@@ -7,9 +7,9 @@ use std::io;
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use super::export::Exporter;
-use super::{Report, StrategyReport};
+use super::Exporter;
 use crate::audit::Check;
+use crate::findings::{Report, StrategyReport};
 
 #[derive(Debug, Clone, Default)]
 pub struct Junit {
