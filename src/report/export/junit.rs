@@ -19,6 +19,8 @@ pub struct Junit {
 }
 
 impl Junit {
+    /// Public for library users who name the suite themselves (the tests do);
+    /// the command line names it after the scenario instead.
     pub fn named(suite: impl Into<String>) -> Junit {
         Junit {
             suite: Some(suite.into()),
