@@ -238,3 +238,55 @@ async fn reap(reaper: Arc<dyn Reaper>, plan: ReservePlan, done: CancellationToke
     }
     sum
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redis::{default_binary, seed, Connector, ManagedRedis, RedisUrl};
+
+    async fn stock_seen(live: &Live, want: i64) -> bool {
+        for _ in 0..200 {
+            if live.stock.load(Ordering::Relaxed) == want {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    /// The poll follows every product's stock on a real server, and
+    /// stopping hands back promptly with nothing tripped.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_stock_poll_follows_the_server_and_stops_with_the_run() {
+        let server = match ManagedRedis::start(&default_binary()).await {
+            Ok(s) => s,
+            Err(e) => panic!("this test needs a real redis-server:\n{e}"),
+        };
+        let url = RedisUrl::parse(&server.url()).unwrap();
+        let connector = Connector::new(url, Duration::from_secs(5)).unwrap();
+        let admin = connector.admin().await.unwrap();
+        let keys = Keys::with_products("sidetest", "lua", 2);
+        seed(&admin, &keys, &[7, 5], &[]).await.unwrap();
+        let beside = Beside {
+            admin: admin.clone(),
+            keys: keys.clone(),
+            live: Arc::new(Live::default()),
+            abort: CancellationToken::new(),
+        };
+        let tasks = vec![
+            SideTask::Watchdog,
+            SideTask::StockPoll {
+                every: Duration::from_millis(10),
+            },
+        ];
+        let side = Side::start(tasks, &beside);
+        assert_eq!(side.draining(), None);
+        assert!(stock_seen(&beside.live, 12).await, "7 + 5 read back");
+        let _: i64 = admin.decr_by(keys.stock_of(1), 3).await.unwrap();
+        assert!(stock_seen(&beside.live, 9).await, "the poll saw the sale");
+        let stopped = tokio::time::timeout(Duration::from_secs(2), side.stop()).await;
+        let results = stopped.expect("side tasks stop promptly");
+        assert!(results.reaped.is_none());
+        assert!(!beside.abort.is_cancelled(), "the watchdog did not trip");
+    }
+}
