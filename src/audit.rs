@@ -203,75 +203,90 @@ pub struct Check {
 }
 
 pub fn checks(f: &ServerFacts, t: &Tally) -> Vec<Check> {
-    let check = |id, passed, detail: String| Check { id, passed, detail };
-    let stocks: Vec<i64> = f.products.iter().map(|p| p.stock).collect();
-    let away = t.turned_away_with(&stocks);
-    let duplicates = f.orders - f.distinct_orders;
     let unbalanced = f.worst(|p| p.initial != p.stock + p.reserved + p.sold);
-    let mismatched = f.worst(|p| p.order_units != p.sold);
     let mut out = vec![
-        check(CheckId::NoOversell, f.oversold() == 0, oversell_detail(f)),
-        check(
-            CheckId::Conservation,
-            unbalanced.is_none() && f.reserved == 0,
-            conservation_detail(f, unbalanced),
-        ),
-        check(
-            CheckId::OrdersMatch,
-            mismatched.is_none() && duplicates == 0 && f.orders_without_hash == 0,
-            format!(
-                "{} orders, {} units vs sold {}{}; {} duplicate, {} without hash",
-                f.distinct_orders,
-                f.order_units,
-                f.sold,
-                product_note(f, mismatched),
-                duplicates,
-                f.orders_without_hash
-            ),
-        ),
-        check(
-            CheckId::ClientAgrees,
-            t.purchased <= f.distinct_orders && f.distinct_orders <= t.purchased + t.errors,
-            format!(
-                "{} acknowledged, {} on server, {} unknown",
-                t.purchased, f.distinct_orders, t.errors
-            ),
-        ),
-        check(
-            CheckId::NoLostSales,
-            away.sold_out == 0,
-            format!(
-                "{} of {} sold-out answers while stock {} remained",
-                away.sold_out,
-                t.sold_out,
-                f.stock.max(0)
-            ),
-        ),
-        check(
-            CheckId::NoUndersell,
-            away.gave_up + away.errors == 0,
-            format!(
-                "{} gave up, {} failed while stock {} remained",
-                away.gave_up,
-                away.errors,
-                f.stock.max(0)
-            ),
-        ),
+        Check {
+            id: CheckId::NoOversell,
+            passed: f.oversold() == 0,
+            detail: oversell_detail(f),
+        },
+        Check {
+            id: CheckId::Conservation,
+            passed: unbalanced.is_none() && f.reserved == 0,
+            detail: conservation_detail(f, unbalanced),
+        },
+        orders_match(f),
     ];
+    out.extend(client_checks(f, t));
     if let Some(partial) = f.partial_orders {
-        out.push(check(
-            CheckId::WholeCarts,
-            partial == 0,
-            format!(
+        out.push(Check {
+            id: CheckId::WholeCarts,
+            passed: partial == 0,
+            detail: format!(
                 "{partial} of {} orders not exactly the buyer's cart",
                 f.distinct_orders
             ),
-        ));
+        });
     }
     if let Some(h) = &f.holds {
         out.extend(hold_checks(h));
     }
     out
+}
+
+fn orders_match(f: &ServerFacts) -> Check {
+    let duplicates = f.orders - f.distinct_orders;
+    let mismatched = f.worst(|p| p.order_units != p.sold);
+    Check {
+        id: CheckId::OrdersMatch,
+        passed: mismatched.is_none() && duplicates == 0 && f.orders_without_hash == 0,
+        detail: format!(
+            "{} orders, {} units vs sold {}{}; {} duplicate, {} without hash",
+            f.distinct_orders,
+            f.order_units,
+            f.sold,
+            product_note(f, mismatched),
+            duplicates,
+            f.orders_without_hash
+        ),
+    }
+}
+
+/// What buyers were told, against what the server holds: every answer
+/// accounted for, and nobody turned away while their quantity was in stock.
+fn client_checks(f: &ServerFacts, t: &Tally) -> [Check; 3] {
+    let stocks: Vec<i64> = f.products.iter().map(|p| p.stock).collect();
+    let away = t.turned_away_with(&stocks);
+    [
+        Check {
+            id: CheckId::ClientAgrees,
+            passed: t.purchased <= f.distinct_orders && f.distinct_orders <= t.purchased + t.errors,
+            detail: format!(
+                "{} acknowledged, {} on server, {} unknown",
+                t.purchased, f.distinct_orders, t.errors
+            ),
+        },
+        Check {
+            id: CheckId::NoLostSales,
+            passed: away.sold_out == 0,
+            detail: format!(
+                "{} of {} sold-out answers while stock {} remained",
+                away.sold_out,
+                t.sold_out,
+                f.stock.max(0)
+            ),
+        },
+        Check {
+            id: CheckId::NoUndersell,
+            passed: away.gave_up + away.errors == 0,
+            detail: format!(
+                "{} gave up, {} failed while stock {} remained",
+                away.gave_up,
+                away.errors,
+                f.stock.max(0)
+            ),
+        },
+    ]
 }
 
 fn hold_checks(h: &HoldFacts) -> [Check; 3] {

@@ -4,16 +4,26 @@
 //! means every audit check must hold. `oversell` means the no-oversell check
 //! must fail while every other check holds: an unsound strategy that stops
 //! overselling means the test has lost its teeth, and that fails too.
+//!
+//! The gate computes, then hands over: [`assess`] turns one strategy's
+//! evidence (the driver's tally, the audit's facts) into checks, thresholds
+//! and a verdict, and returns the finished [`crate::findings::StrategyReport`]
+//! that `report/` only formats.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::audit::{Check, CheckId, ServerFacts};
-use crate::metrics::Percentiles;
-use crate::report::Figures;
+use crate::audit::{Check, CheckId};
 use crate::strategy::{Params, StrategyKind};
+
+mod assess;
+mod thresholds;
+
+pub use crate::findings::Verdict;
+pub use assess::{assess, Evidence};
+pub use thresholds::thresholds;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -124,87 +134,6 @@ pub struct Expectation {
     pub sold_out: Option<bool>,
     /// Some(false) tolerates a failed conservation check.
     pub conservation: Option<bool>,
-}
-
-/// The thresholds as checks. Each one set is evaluated, even when its metric
-/// recorded nothing: zero is a value, and "no samples" fails a latency budget
-/// rather than passing it unseen.
-pub fn thresholds(
-    e: &Expectation,
-    f: &Figures,
-    latency: &Percentiles,
-    server: &ServerFacts,
-) -> Vec<Check> {
-    let mut checks = Vec::new();
-    let mut add = |id, passed, detail: String| checks.push(Check { id, passed, detail });
-    if let Some(max) = e.max_p99_ms {
-        let (passed, detail) = if latency.count == 0 {
-            (
-                false,
-                format!("no samples: nothing to show p99 <= {max} ms"),
-            )
-        } else {
-            let p99 = latency.p99 as f64 / 1e3;
-            (
-                p99 <= max,
-                format!(
-                    "p99 {p99:.2} ms vs max {max} ms over {} buyers",
-                    latency.count
-                ),
-            )
-        };
-        add(CheckId::MaxP99, passed, detail);
-    }
-    if let Some(min) = e.min_purchases_per_s {
-        let got = f.purchases_per_s;
-        add(
-            CheckId::MinPurchasesPerS,
-            got >= min,
-            format!("{got:.0} purchases/s vs min {min}"),
-        );
-    }
-    if let Some(max) = e.max_gave_up {
-        add(
-            CheckId::MaxGaveUp,
-            f.gave_up <= max,
-            format!("{} gave up vs max {max}", f.gave_up),
-        );
-    }
-    if let Some(max) = e.max_errors {
-        add(
-            CheckId::MaxErrors,
-            f.errors <= max,
-            format!("{} errors vs max {max}", f.errors),
-        );
-    }
-    if let Some(max) = e.max_false_sold_out {
-        let n = f.false_sold_outs;
-        add(
-            CheckId::MaxFalseSoldOut,
-            n <= max,
-            format!("{n} false sold-outs vs max {max}"),
-        );
-    }
-    if let Some(want) = e.sold_out {
-        let done = server.stock == 0;
-        let detail = format!(
-            "final stock {} (sold {} of {})",
-            server.stock, server.sold, server.initial
-        );
-        add(CheckId::SoldOut, done == want, detail);
-    }
-    checks
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Verdict {
-    pub expect: Expect,
-    pub held: bool,
-    /// Checks whose result differs from what the expectation wants.
-    pub failed: Vec<CheckId>,
-    /// Checks whose failure this strategy is known for and that are shown
-    /// without failing the verdict (compensate's false sold-outs).
-    pub tolerated: Vec<CheckId>,
 }
 
 pub fn judge(expect: Expect, tolerated: &[CheckId], checks: &[Check]) -> Verdict {

@@ -6,7 +6,8 @@
 //! `session` gets a Redis (`redis`: URL or a managed redis-server) and runs each
 //! strategy (`strategy`) through the one driver (`load`) on the same seeded
 //! `crowd`, recording `metrics`. The `audit` reads the truth back from Redis,
-//! the `gate` decides pass or fail, and `report` formats the finished result.
+//! the `gate` decides pass or fail and builds the finished result as data
+//! (`findings`), and `report` only formats it.
 
 pub mod audit;
 pub mod bench;
@@ -16,6 +17,7 @@ pub mod config;
 pub mod cpu;
 pub mod crowd;
 pub mod error;
+pub mod findings;
 pub mod gate;
 pub mod load;
 pub mod metrics;
@@ -32,7 +34,7 @@ use std::io::Write;
 
 pub use config::RunConfig;
 pub use error::{Error, ExitStatus, Result};
-pub use report::Report;
+pub use findings::Report;
 
 use cli::{Cli, Command};
 use report::{table, Progress};

@@ -12,17 +12,18 @@ use crate::config::{RedisTarget, RunConfig};
 use crate::cpu::{CpuSample, CpuUse};
 use crate::crowd::Crowd;
 use crate::error::{Error, Result};
+use crate::findings::{Report, RunMeta, StrategyReport, Unavailable};
+use crate::gate::{self, Evidence};
 use crate::load::{self, DriveOptions, Live};
 use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
-use crate::report::{
-    HoldFigures, Progress, Report, RunMeta, StockProbe, StrategyReport, Unavailable,
-};
-use crate::reserve::{self, ReapStats};
+use crate::report::Progress;
 use crate::strategy::{self, Setup, StrategyKind};
 
+mod side;
 mod signals;
 
-use signals::{stop_requested, watchdog};
+use side::{Beside, Side, SideResults};
+use signals::stop_requested;
 
 /// How long deleting a namespace may take before the run gives up on it.
 const CLEANUP_LIMIT: Duration = Duration::from_secs(10);
@@ -91,10 +92,6 @@ impl Session {
             cancel: CancellationToken::new(),
             managed,
         })
-    }
-
-    pub fn meta(&self) -> &RunMeta {
-        &self.meta
     }
 
     /// Run every strategy in turn. Ctrl-C stops releasing buyers; what ran
@@ -190,25 +187,12 @@ impl Session {
         let outcome = self.drive_and_audit(kind, &keys, config, progress).await;
         if !config.keep {
             // Clean up even when the run failed half-way.
-            // Bounded: after a failure the server may be gone, and a SCAN
-            // stream on a dead connection does not always time out.
-            let cleaned =
-                tokio::time::timeout(CLEANUP_LIMIT, redis::cleanup(&self.admin, &keys)).await;
+            let cleaned = self.clean_up(&keys).await;
             if outcome.is_ok() {
-                match cleaned {
-                    Ok(done) => {
-                        done.map_err(|e| self.connector.fail("deleting the run's keys", e))?
-                    }
-                    Err(_) => {
-                        return Err(Error::infra(format!(
-                            "deleting {}* took longer than {CLEANUP_LIMIT:?}; the keys may remain",
-                            keys.prefix()
-                        )))
-                    }
-                };
+                cleaned?;
             }
         }
-        let (result, server, cpu, reaped) = outcome?;
+        let ran = outcome?;
         let expectation = config.expectation(kind, self.meta.demand);
         let mut tolerated = kind.tolerated(&config.params).to_vec();
         if expectation.conservation == Some(false) {
@@ -220,17 +204,29 @@ impl Session {
             // what reservations cost, not a fault of the strategy.
             tolerated.push(audit::CheckId::NoLostSales);
         }
-        let mut report = StrategyReport::new(
-            kind,
-            &expectation,
-            &tolerated,
-            &result.tally,
-            result.elapsed,
-            server,
-            cpu,
-        );
-        report.holds = reaped.map(|r| HoldFigures::new(&result.tally.holds, &r));
-        Ok(report)
+        let evidence = Evidence {
+            tally: &ran.result.tally,
+            elapsed: ran.result.elapsed,
+            server: ran.server,
+            cpu: ran.cpu,
+            reaped: ran.side.reaped.as_ref(),
+        };
+        Ok(gate::assess(kind, &expectation, &tolerated, evidence))
+    }
+
+    /// Delete the strategy's namespace. Bounded: after a failure the server
+    /// may be gone, and a SCAN stream on a dead connection does not always
+    /// time out.
+    async fn clean_up(&self, keys: &Keys) -> Result<()> {
+        match tokio::time::timeout(CLEANUP_LIMIT, redis::cleanup(&self.admin, keys)).await {
+            Ok(done) => done
+                .map(drop)
+                .map_err(|e| self.connector.fail("deleting the run's keys", e)),
+            Err(_) => Err(Error::infra(format!(
+                "deleting {}* took longer than {CLEANUP_LIMIT:?}; the keys may remain",
+                keys.prefix()
+            ))),
+        }
     }
 
     /// Drive the crowd, with each side's CPU sampled just before and after.
@@ -265,55 +261,32 @@ impl Session {
         (result, cpu)
     }
 
+    /// Prepare the strategy, drive the crowd with the side tasks running
+    /// beside it, stop them, and read the truth back from the server.
     async fn drive_and_audit(
         &mut self,
         kind: StrategyKind,
         keys: &Keys,
         config: &RunConfig,
         progress: Progress,
-    ) -> Result<(
-        load::DriveResult,
-        audit::ServerFacts,
-        CpuUse,
-        Option<ReapStats>,
-    )> {
-        let setup = Setup {
-            connector: &self.connector,
-            keys: keys.clone(),
-            run_id: &self.meta.run_id,
-            server_version: &self.meta.server_version,
-            connections: config.connections,
-            params: config.params.clone(),
-            carts: config.shop.carts.is_some(),
-            reserve: config.shop.reserve,
-        };
-        let strategy = strategy::prepare(kind, setup).await?;
+    ) -> Result<Ran> {
+        let strategy = strategy::prepare(kind, self.setup(keys, config)).await?;
         let live = Arc::new(Live::default());
-        let stock = StockProbe {
-            client: self.admin.clone(),
-            keys: (0..keys.products())
-                .map(|p| keys.stock_of(p).to_string())
-                .collect(),
+        let bar = progress.start(kind.name(), u64::from(self.meta.buyers), live.clone());
+        let beside = Beside {
+            admin: self.admin.clone(),
+            keys: keys.clone(),
+            live: live.clone(),
+            abort: CancellationToken::new(),
         };
-        let bar = progress.start(
-            kind.name(),
-            u64::from(self.meta.buyers),
-            live.clone(),
-            stock,
-        );
-        let abort = CancellationToken::new();
-        let watchdog = tokio::spawn(watchdog(self.admin.clone(), abort.clone()));
-        let reaping = self.start_reaper(strategy.as_ref(), config, &abort);
-        let (result, cpu) = self.drive(strategy.clone(), config, live, &abort).await;
-        let reaped = match reaping {
-            Some((done, task)) => {
-                bar.set_message("· draining holds");
-                done.cancel();
-                Some(task.await.unwrap_or_default())
-            }
-            None => None,
-        };
-        watchdog.abort();
+        let tasks = side::plan(strategy.as_ref(), config, progress.shown());
+        let running = Side::start(tasks, &beside);
+        let abort = &beside.abort;
+        let (result, cpu) = self.drive(strategy.clone(), config, live, abort).await;
+        if let Some(what) = running.draining() {
+            bar.set_message(&format!("· {what}"));
+        }
+        let side = running.stop().await;
         // Closing connections to a dead server would wait out their timeouts.
         if !abort.is_cancelled() {
             strategy.close().await;
@@ -322,6 +295,32 @@ impl Session {
             result.tally.buyers(),
             format!("· {} purchased · auditing", result.tally.purchased),
         );
+        self.still_answering(kind, abort)?;
+        let server = self.audit(keys, config).await?;
+        Ok(Ran {
+            result,
+            server,
+            cpu,
+            side,
+        })
+    }
+
+    fn setup<'a>(&'a self, keys: &Keys, config: &RunConfig) -> Setup<'a> {
+        Setup {
+            connector: &self.connector,
+            keys: keys.clone(),
+            run_id: &self.meta.run_id,
+            server_version: &self.meta.server_version,
+            connections: config.connections,
+            params: config.params.clone(),
+            carts: config.shop.carts.is_some(),
+            reserve: config.shop.reserve,
+        }
+    }
+
+    /// The server must have outlived the strategy for its state to mean
+    /// anything.
+    fn still_answering(&mut self, kind: StrategyKind, abort: &CancellationToken) -> Result<()> {
         if let Some(server) = &mut self.managed {
             if !server.is_alive() {
                 return Err(Error::infra(format!(
@@ -337,46 +336,24 @@ impl Session {
                 self.meta.redis_url
             )));
         }
+        Ok(())
+    }
+
+    async fn audit(&self, keys: &Keys, config: &RunConfig) -> Result<audit::ServerFacts> {
         let shape = audit::Shape {
             carts: self.crowd.has_carts().then_some(self.crowd.as_ref()),
             reserve: config.shop.reserve.is_some(),
         };
-        let facts = audit::read_facts(&self.admin, keys, shape)
+        audit::read_facts(&self.admin, keys, shape)
             .await
-            .map_err(|e| self.connector.fail("auditing the server state", e))?;
-        Ok((result, facts, cpu, reaped))
+            .map_err(|e| self.connector.fail("auditing the server state", e))
     }
+}
 
-    /// Reservation runs: the reaper works while the crowd shops; once the
-    /// crowd is done it drains the holds still open (abandoned ones expire
-    /// up to a TTL later), for at most a TTL plus ten seconds.
-    fn start_reaper(
-        &self,
-        strategy: &dyn strategy::Strategy,
-        config: &RunConfig,
-        abort: &CancellationToken,
-    ) -> Option<(CancellationToken, tokio::task::JoinHandle<ReapStats>)> {
-        let plan = config.shop.reserve?;
-        let reaper = strategy.reaper()?;
-        let done = CancellationToken::new();
-        let drain = plan.hold_ttl + Duration::from_secs(10);
-        let stop = done.clone();
-        let abort = abort.clone();
-        let tick = reserve::reaper::tick(plan.hold_ttl);
-        let task = tokio::spawn(async move {
-            let all = (0..plan.reapers)
-                .map(|_| reserve::reaper::run(reaper.clone(), tick, stop.clone(), drain));
-            tokio::select! {
-                stats = futures::future::join_all(all) => {
-                    let mut sum = ReapStats::default();
-                    for s in &stats {
-                        sum += s;
-                    }
-                    sum
-                }
-                () = abort.cancelled() => ReapStats::default(),
-            }
-        });
-        Some((done, task))
-    }
+/// What one strategy's run left behind, before the gate judges it.
+struct Ran {
+    result: load::DriveResult,
+    server: audit::ServerFacts,
+    cpu: CpuUse,
+    side: SideResults,
 }

@@ -72,40 +72,7 @@ async fn read_orders(
         if fresh.is_empty() {
             continue;
         }
-        let p = c.pipeline();
-        for id in &fresh {
-            match carts {
-                None => p.hget::<(), _, _>(keys.order(*id), "qty").await?,
-                Some(_) => p.hgetall::<(), _>(keys.order(*id)).await?,
-            }
-        }
-        match carts {
-            None => {
-                let qtys: Vec<Option<i64>> = p.all().await?;
-                for q in qtys {
-                    match q {
-                        Some(q) => facts.products[0].order_units += q,
-                        None => facts.orders_without_hash += 1,
-                    }
-                }
-            }
-            Some(crowd) => {
-                let hashes: Vec<HashMap<String, String>> = p.all().await?;
-                for (id, hash) in fresh.iter().zip(hashes) {
-                    if hash.is_empty() {
-                        facts.orders_without_hash += 1;
-                        continue;
-                    }
-                    let items = items(&hash);
-                    for (product, qty) in &items {
-                        if let Some(f) = facts.products.get_mut(usize::from(*product)) {
-                            f.order_units += qty;
-                        }
-                    }
-                    partial += u64::from(!whole_cart(crowd, *id, &items));
-                }
-            }
-        }
+        partial += add_orders(c, keys, carts, &fresh, facts).await?;
     }
     facts.distinct_orders = seen.len() as u64;
     facts.order_units = facts.products.iter().map(|p| p.order_units).sum();
@@ -113,6 +80,50 @@ async fn read_orders(
         facts.partial_orders = Some(partial);
     }
     Ok(())
+}
+
+/// Add one page of fresh orders' units to their products; returns how many
+/// of them are not exactly their buyer's cart (always 0 outside cart runs).
+async fn add_orders(
+    c: &Client,
+    keys: &Keys,
+    carts: Option<&Crowd>,
+    fresh: &[u32],
+    facts: &mut ServerFacts,
+) -> Result<u64, Error> {
+    let p = c.pipeline();
+    for id in fresh {
+        match carts {
+            None => p.hget::<(), _, _>(keys.order(*id), "qty").await?,
+            Some(_) => p.hgetall::<(), _>(keys.order(*id)).await?,
+        }
+    }
+    let Some(crowd) = carts else {
+        let qtys: Vec<Option<i64>> = p.all().await?;
+        for q in qtys {
+            match q {
+                Some(q) => facts.products[0].order_units += q,
+                None => facts.orders_without_hash += 1,
+            }
+        }
+        return Ok(0);
+    };
+    let hashes: Vec<HashMap<String, String>> = p.all().await?;
+    let mut partial = 0;
+    for (id, hash) in fresh.iter().zip(hashes) {
+        if hash.is_empty() {
+            facts.orders_without_hash += 1;
+            continue;
+        }
+        let items = items(&hash);
+        for (product, qty) in &items {
+            if let Some(f) = facts.products.get_mut(usize::from(*product)) {
+                f.order_units += qty;
+            }
+        }
+        partial += u64::from(!whole_cart(crowd, *id, &items));
+    }
+    Ok(partial)
 }
 
 /// The `p:<product>` fields of an order hash, in product order.

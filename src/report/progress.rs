@@ -1,13 +1,13 @@
 //! Live progress on stderr: one indicatif bar per strategy with a live line
 //! (arrivals/s, purchases/s, stock left). Hidden when stderr is not a
-//! terminal or with --quiet, so CI logs stay clean; then nothing is polled.
+//! terminal or with --quiet, so CI logs stay clean. The bar only reads the
+//! driver's [`Live`] counters: the session's side tasks fill in the stock.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fred::prelude::*;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinHandle;
 
@@ -15,19 +15,8 @@ use crate::load::Live;
 
 /// Redraws per second.
 const TICK: Duration = Duration::from_millis(100);
-/// The stock key is read at most this often: the display must not add
-/// measurable load to the server it is watching.
-const STOCK_EVERY: Duration = Duration::from_millis(250);
 /// Rates are averaged over this window.
 const WINDOW: Duration = Duration::from_secs(1);
-
-/// Where the live line reads the stock left: the admin client, never one
-/// of the strategy's connections.
-pub struct StockProbe {
-    pub client: Client,
-    /// Every product's stock key: the live line shows their sum.
-    pub keys: Vec<String>,
-}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
@@ -48,9 +37,14 @@ impl Progress {
         Progress { enabled: false }
     }
 
+    /// Whether anything is drawn: when nothing is, nothing needs polling.
+    pub fn shown(&self) -> bool {
+        self.enabled
+    }
+
     /// A bar fed from the driver's live counters: the workers only bump
     /// atomics, and this ticker redraws ten times a second.
-    pub fn start(&self, name: &str, buyers: u64, live: Arc<Live>, stock: StockProbe) -> Bar {
+    pub fn start(&self, name: &str, buyers: u64, live: Arc<Live>) -> Bar {
         let bar = ProgressBar::with_draw_target(
             Some(buyers),
             if self.enabled {
@@ -67,9 +61,7 @@ impl Progress {
             .progress_chars("█▉▊▋▌▍▎▏ "),
         );
         bar.set_prefix(name.to_string());
-        let ticker = self
-            .enabled
-            .then(|| tokio::spawn(tick(bar.clone(), live, stock)));
+        let ticker = self.enabled.then(|| tokio::spawn(tick(bar.clone(), live)));
         Bar { bar, ticker }
     }
 }
@@ -81,22 +73,10 @@ struct Sample {
     purchased: u64,
 }
 
-async fn tick(bar: ProgressBar, live: Arc<Live>, stock: StockProbe) {
+async fn tick(bar: ProgressBar, live: Arc<Live>) {
     let mut window: VecDeque<Sample> = VecDeque::new();
-    let mut stock_read = Instant::now() - STOCK_EVERY;
     loop {
         let now = Instant::now();
-        if now.duration_since(stock_read) >= STOCK_EVERY {
-            stock_read = now;
-            let read = stock
-                .client
-                .mget::<Vec<Option<i64>>, _>(stock.keys.clone())
-                .await;
-            if let Ok(left) = read {
-                live.stock
-                    .store(left.into_iter().flatten().sum(), Ordering::Relaxed);
-            }
-        }
         let s = Sample {
             at: now,
             started: live.started.load(Ordering::Relaxed),

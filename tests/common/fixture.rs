@@ -7,7 +7,7 @@ use std::time::Duration;
 use blackfriday::audit::ServerFacts;
 use blackfriday::cpu::{CpuSample, CpuUse};
 use blackfriday::crowd::{Product, QtyRange};
-use blackfriday::gate::{Expect, Expectation};
+use blackfriday::gate::{self, Evidence, Expect, Expectation};
 use blackfriday::load::DurationRange;
 use blackfriday::metrics::{Outcome, Tally};
 use blackfriday::report::{Report, RunMeta, StrategyReport};
@@ -39,17 +39,20 @@ pub fn strategy(
         Duration::from_millis(250),
         tally.purchased,
     );
-    StrategyReport::new(
+    gate::assess(
         kind,
         &Expectation {
             oversell: Some(expect),
             ..Expectation::default()
         },
         kind.tolerated(&Default::default()),
-        tally,
-        Duration::from_millis(250),
-        server,
-        cpu,
+        Evidence {
+            tally,
+            elapsed: Duration::from_millis(250),
+            server,
+            cpu,
+            reaped: None,
+        },
     )
 }
 

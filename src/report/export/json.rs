@@ -7,11 +7,11 @@ use std::io;
 
 use serde::Serialize;
 
-use super::export::Exporter;
-use super::{Figures, Report, StrategyReport, Unavailable};
+use super::Exporter;
 use crate::audit::{Check, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
 use crate::crowd::{CartPlan, Product, QtyRange};
+use crate::findings::{Figures, HoldFigures, Report, StrategyReport, Unavailable};
 use crate::gate::Expect;
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles};
@@ -102,7 +102,7 @@ struct Strategy<'a> {
     server: Server<'a>,
     checks: Vec<CheckView<'a>>,
     verdict: StrategyVerdict<'a>,
-    holds: Option<&'a super::HoldFigures>,
+    holds: Option<&'a HoldFigures>,
 }
 
 #[derive(Serialize)]

@@ -7,9 +7,9 @@ use std::io;
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
-use super::export::Exporter;
-use super::{Report, StrategyReport};
+use super::Exporter;
 use crate::audit::Check;
+use crate::findings::{Report, StrategyReport};
 
 #[derive(Debug, Clone, Default)]
 pub struct Junit {
@@ -19,6 +19,8 @@ pub struct Junit {
 }
 
 impl Junit {
+    /// Public for library users who name the suite themselves (the tests do);
+    /// the command line names it after the scenario instead.
     pub fn named(suite: impl Into<String>) -> Junit {
         Junit {
             suite: Some(suite.into()),

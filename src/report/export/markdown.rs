@@ -1,17 +1,20 @@
 //! `--markdown`: the terminal's three tables and verdict as GitHub-flavoured
-//! Markdown, for a CI job summary. Cell texts come from `table.rs`, so the
+//! Markdown, for a CI job summary. Cell texts come from `report/cells`, so the
 //! two reports cannot drift apart.
 
 use std::fmt::Write;
 use std::io;
 
-use super::export::Exporter;
-use super::measures::{self, CPU_HEADER, LATENCY_HEADER, RETRIES_HEADER, THROUGHPUT_HEADER};
-use super::table::{
-    check_mark, error_lines, expectation, results_row, think, verdict_line, verdict_reason,
+use super::Exporter;
+use crate::findings::{Report, StrategyReport};
+use crate::report::cells::measures::{
+    self, CPU_HEADER, LATENCY_HEADER, RETRIES_HEADER, THROUGHPUT_HEADER,
+};
+use crate::report::cells::results::{
+    check_mark, error_lines, expectation, results_row, verdict_line, verdict_reason,
     RESULTS_HEADER, VALIDATION_HEADER,
 };
-use super::{shop, Report, StrategyReport};
+use crate::report::cells::{shop, think};
 
 pub struct Markdown;
 

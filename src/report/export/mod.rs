@@ -1,15 +1,23 @@
 //! Machine-readable reports: one [`Exporter`] per format, and the plumbing
 //! that puts their bytes in files (atomically) or on stdout.
+//!
+//! A new format is one file here (its `Exporter`), its arm in [`Format`],
+//! and the flag that asks for it in config.
 
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use super::json::Json;
-use super::junit::Junit;
-use super::markdown::Markdown;
-use super::Report;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+
+use json::Json;
+use junit::Junit;
+use markdown::Markdown;
+
 use crate::error::{Error, Result};
+use crate::findings::Report;
 
 /// Turns a finished (or partial) report into the bytes of one format.
 pub trait Exporter {

@@ -1,10 +1,10 @@
 //! Rows for cart and reservation runs: per product, and how holds ended.
 //! Shared by the terminal tables and the Markdown report.
 
-use super::table::micros;
-use super::{Report, StrategyReport};
+use super::micros;
+use crate::findings::{Report, StrategyReport};
 
-pub(super) const PRODUCTS_HEADER: [&str; 8] = [
+pub(in crate::report) const PRODUCTS_HEADER: [&str; 8] = [
     "strategy",
     "product",
     "initial",
@@ -17,7 +17,7 @@ pub(super) const PRODUCTS_HEADER: [&str; 8] = [
 
 /// One row per product of each strategy, from the audit. Only in runs
 /// over several products.
-pub(super) fn product_rows(r: &Report, s: &StrategyReport) -> Vec<Vec<String>> {
+pub(in crate::report) fn product_rows(r: &Report, s: &StrategyReport) -> Vec<Vec<String>> {
     if r.meta.products.len() < 2 {
         return Vec::new();
     }
@@ -41,7 +41,7 @@ pub(super) fn product_rows(r: &Report, s: &StrategyReport) -> Vec<Vec<String>> {
         .collect()
 }
 
-pub(super) const HOLDS_HEADER: [&str; 12] = [
+pub(in crate::report) const HOLDS_HEADER: [&str; 12] = [
     "strategy",
     "placed",
     "confirmed",
@@ -58,7 +58,7 @@ pub(super) const HOLDS_HEADER: [&str; 12] = [
 
 /// How holds ended, counted by the server's log; late confirms and rebuys
 /// as the holders were told; the reaper's lag from deadline to restock.
-pub(super) fn hold_rows(s: &StrategyReport) -> Vec<Vec<String>> {
+pub(in crate::report) fn hold_rows(s: &StrategyReport) -> Vec<Vec<String>> {
     let (Some(server), Some(client)) = (&s.server.holds, &s.holds) else {
         return Vec::new();
     };
@@ -80,7 +80,7 @@ pub(super) fn hold_rows(s: &StrategyReport) -> Vec<Vec<String>> {
 
 /// Notes under the holds table: what the columns mean, and the reaper's
 /// troubles if it had any.
-pub(super) fn hold_notes(r: &Report) -> Vec<String> {
+pub(in crate::report) fn hold_notes(r: &Report) -> Vec<String> {
     let mut lines = Vec::new();
     if r.meta.reserve.is_none() {
         return lines;
@@ -113,7 +113,7 @@ pub(super) fn hold_notes(r: &Report) -> Vec<String> {
 }
 
 /// The crowd line's addition for carts and reservations.
-pub(super) fn header_lines(r: &Report) -> String {
+pub(in crate::report) fn header_lines(r: &Report) -> String {
     let m = &r.meta;
     let mut out = String::new();
     if let Some(c) = &m.carts {

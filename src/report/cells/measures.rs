@@ -2,16 +2,16 @@
 //! time, CPU) and the notes under them, shared by the terminal and the
 //! Markdown report so the two cannot drift apart.
 
-use super::table::micros;
-use super::{Report, StrategyReport};
+use super::micros;
 use crate::cpu::SERVER_CEILING;
+use crate::findings::{Report, StrategyReport};
 use crate::metrics::Percentiles;
 
-pub(super) const LATENCY_HEADER: [&str; 8] = [
+pub(in crate::report) const LATENCY_HEADER: [&str; 8] = [
     "strategy", "measured", "buyers", "p50", "p90", "p99", "p99.9", "max",
 ];
 
-pub(super) fn latency_title(r: &Report) -> &'static str {
+pub(in crate::report) fn latency_title(r: &Report) -> &'static str {
     if r.meta.load.is_open() {
         "Latency (open model: from each buyer's intended arrival) and service time"
     } else {
@@ -37,7 +37,7 @@ fn row(strategy: &str, measured: &str, p: &Percentiles) -> Vec<String> {
 }
 
 /// All buyers, then each outcome that occurred, then the service time.
-pub(super) fn latency_rows(r: &Report, s: &StrategyReport) -> Vec<Vec<String>> {
+pub(in crate::report) fn latency_rows(r: &Report, s: &StrategyReport) -> Vec<Vec<String>> {
     let all = match (r.meta.load.is_open(), r.meta.reserve.is_some()) {
         (false, false) => "latency from release, all buyers",
         (true, false) => "latency, all buyers",
@@ -67,7 +67,7 @@ pub(super) fn latency_rows(r: &Report, s: &StrategyReport) -> Vec<Vec<String>> {
 }
 
 /// What a gap between the two measures means.
-pub(super) fn latency_note(r: &Report) -> &'static str {
+pub(in crate::report) fn latency_note(r: &Report) -> &'static str {
     if r.meta.load.is_open() {
         "latency runs from a buyer's intended arrival, service time from its first send. \
          A large gap is time buyers waited before their first send: the generator fell behind \
@@ -79,10 +79,10 @@ pub(super) fn latency_note(r: &Report) -> &'static str {
     }
 }
 
-pub(super) const RETRIES_HEADER: [&str; 7] =
+pub(in crate::report) const RETRIES_HEADER: [&str; 7] =
     ["strategy", "purchases", "p50", "p90", "p99", "max", "mean"];
 
-pub(super) fn retries_row(s: &StrategyReport) -> Vec<String> {
+pub(in crate::report) fn retries_row(s: &StrategyReport) -> Vec<String> {
     let p = &s.retries;
     vec![
         s.strategy.name().to_string(),
@@ -98,7 +98,8 @@ pub(super) fn retries_row(s: &StrategyReport) -> Vec<String> {
 /// Seconds shown per row; every bucket is in the JSON.
 const BUCKETS_SHOWN: usize = 20;
 
-pub(super) const THROUGHPUT_HEADER: [&str; 3] = ["strategy", "series", "per second: 0s, 1s, 2s…"];
+pub(in crate::report) const THROUGHPUT_HEADER: [&str; 3] =
+    ["strategy", "series", "per second: 0s, 1s, 2s…"];
 
 fn buckets(v: &[u64]) -> String {
     let mut text: Vec<String> = v.iter().take(BUCKETS_SHOWN).map(u64::to_string).collect();
@@ -108,7 +109,7 @@ fn buckets(v: &[u64]) -> String {
     text.join(" ")
 }
 
-pub(super) fn throughput_rows(s: &StrategyReport) -> Vec<Vec<String>> {
+pub(in crate::report) fn throughput_rows(s: &StrategyReport) -> Vec<Vec<String>> {
     let t = &s.timeline;
     vec![
         vec![
@@ -120,7 +121,7 @@ pub(super) fn throughput_rows(s: &StrategyReport) -> Vec<Vec<String>> {
     ]
 }
 
-pub(super) const CPU_HEADER: [&str; 8] = [
+pub(in crate::report) const CPU_HEADER: [&str; 8] = [
     "strategy",
     "wall",
     "server CPU",
@@ -135,7 +136,7 @@ fn opt(v: Option<f64>, fmt: impl Fn(f64) -> String) -> String {
     v.map_or_else(|| "n/a".to_string(), fmt)
 }
 
-pub(super) fn cpu_row(s: &StrategyReport) -> Vec<String> {
+pub(in crate::report) fn cpu_row(s: &StrategyReport) -> Vec<String> {
     let c = &s.cpu;
     let secs = |v: f64| format!("{v:.3}s");
     let cores = |v: f64| format!("{v:.2}");
@@ -153,7 +154,7 @@ pub(super) fn cpu_row(s: &StrategyReport) -> Vec<String> {
 }
 
 /// Warnings about what limited each strategy's figures.
-pub(super) fn cpu_warnings(r: &Report) -> Vec<String> {
+pub(in crate::report) fn cpu_warnings(r: &Report) -> Vec<String> {
     let mut lines = Vec::new();
     for s in &r.strategies {
         let c = &s.cpu;
@@ -183,7 +184,7 @@ pub(super) fn cpu_warnings(r: &Report) -> Vec<String> {
 
 /// Open model: buyers that could not start on time, per strategy that had
 /// any. (In a burst every buyer but the first few starts "late" by design.)
-pub(super) fn late_start_lines(r: &Report) -> Vec<String> {
+pub(in crate::report) fn late_start_lines(r: &Report) -> Vec<String> {
     if !r.meta.load.is_open() {
         return Vec::new();
     }

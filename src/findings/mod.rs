@@ -1,0 +1,142 @@
+//! The finished run as data: what ran, what the server held afterwards, and
+//! the gate's verdict. The session and the gate build it (`gate::assess`);
+//! `report/` only formats it, so nothing here decides or talks to Redis.
+
+mod figures;
+
+pub use figures::{Figures, HoldFigures};
+
+use serde::Serialize;
+
+use crate::audit::{Check, CheckId, ServerFacts};
+use crate::cpu::CpuUse;
+use crate::crowd::{CartPlan, Product, QtyRange};
+use crate::error::ExitStatus;
+// The expectation's vocabulary; the leaf `outcome` module is its future home.
+use crate::gate::Expect;
+use crate::load::DurationRange;
+use crate::metrics::{ByOutcome, Percentiles, Timeline};
+use crate::reserve::ReservePlan;
+use crate::schedule::LoadShape;
+use crate::strategy::StrategyKind;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub meta: RunMeta,
+    pub strategies: Vec<StrategyReport>,
+    /// Strategies the server could not run (e.g. functions before Redis 7).
+    pub unavailable: Vec<Unavailable>,
+    /// Ctrl-C stopped the run early; the figures cover what ran.
+    pub interrupted: bool,
+    /// False on the snapshots handed out while strategies are still to run,
+    /// so a file left behind by a crash says it is partial.
+    pub finished: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unavailable {
+    pub strategy: StrategyKind,
+    pub reason: String,
+}
+
+/// What the run was: enough to repeat it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunMeta {
+    pub run_id: String,
+    /// The scenario's name, when the run came from one.
+    pub scenario: Option<String>,
+    pub seed: u64,
+    /// Every strategy the run was asked for, in order; `Report::strategies`
+    /// holds those that have run so far.
+    pub strategies: Vec<StrategyKind>,
+    pub buyers: u32,
+    /// Closed burst or open model, and the open model's rate curve.
+    pub load: LoadShape,
+    /// Think time added to every retry's backoff.
+    pub think: DurationRange,
+    pub stock: u64,
+    /// Products on sale (one, named "item", in a single-product run).
+    pub products: Vec<Product>,
+    /// Cart runs: how carts were drawn.
+    pub carts: Option<CartPlan>,
+    /// Reservation runs: the hold flow.
+    pub reserve: Option<ReservePlan>,
+    pub qty: QtyRange,
+    /// Units the whole crowd asks for.
+    pub demand: u64,
+    pub concurrency: usize,
+    pub connections: usize,
+    pub max_retries: u32,
+    /// The URL with its password masked.
+    pub redis_url: String,
+    /// Whether blackfriday started this redis-server itself, and its pid.
+    pub managed_pid: Option<u32>,
+    pub server_version: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyReport {
+    pub strategy: StrategyKind,
+    pub figures: Figures,
+    /// Intended-start-to-outcome latency of every buyer, µs (from the
+    /// release in a burst).
+    pub latency: Percentiles,
+    /// The same, by final outcome.
+    pub latency_by_outcome: ByOutcome<Percentiles>,
+    /// First-send-to-outcome time of every buyer, µs.
+    pub service: Percentiles,
+    /// Retries made by each buyer who purchased.
+    pub retries: Percentiles,
+    /// Purchases and attempts per 1-second bucket since the release.
+    pub timeline: Timeline,
+    pub cpu: CpuUse,
+    pub server: ServerFacts,
+    pub checks: Vec<Check>,
+    pub verdict: Verdict,
+    /// Reservation runs: the holders' side and the reaper's.
+    pub holds: Option<HoldFigures>,
+}
+
+/// The gate's judgement of one strategy, as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub expect: Expect,
+    pub held: bool,
+    /// Checks whose result differs from what the expectation wants.
+    pub failed: Vec<CheckId>,
+    /// Checks whose failure this strategy is known for and that are shown
+    /// without failing the verdict (compensate's false sold-outs).
+    pub tolerated: Vec<CheckId>,
+}
+
+impl StrategyReport {
+    pub fn expect(&self) -> Expect {
+        self.verdict.expect
+    }
+}
+
+impl Report {
+    /// Strategies whose expectation failed, as the gate judged them.
+    pub fn failed(&self) -> impl Iterator<Item = &StrategyReport> {
+        self.strategies.iter().filter(|s| !s.verdict.held)
+    }
+
+    pub fn status(&self) -> ExitStatus {
+        if !self.unavailable.is_empty() {
+            // The run is incomplete: no verdict can claim it held.
+            ExitStatus::Infra
+        } else if self.interrupted {
+            // Buyers stopped by Ctrl-C gave up with stock left: the checks
+            // describe what ran, but a stopped run can neither pass nor fail.
+            ExitStatus::Interrupted
+        } else if self.failed().next().is_some() {
+            ExitStatus::ExpectationFailed
+        } else {
+            ExitStatus::Held
+        }
+    }
+
+    pub fn strategy(&self, kind: StrategyKind) -> Option<&StrategyReport> {
+        self.strategies.iter().find(|s| s.strategy == kind)
+    }
+}

@@ -1,0 +1,27 @@
+//! Cell texts and notes shared by every format: the terminal tables and the
+//! exporters take their rows from here, so they cannot drift apart and do
+//! not import each other. A leaf: it reads the findings and nothing else of
+//! `report/`.
+
+pub(super) mod measures;
+pub(super) mod results;
+pub(super) mod shop;
+
+use crate::findings::RunMeta;
+
+/// Microseconds as the shortest readable unit.
+pub(in crate::report) fn micros(us: u64) -> String {
+    match us {
+        0..=999 => format!("{us}µs"),
+        1_000..=999_999 => format!("{:.2}ms", us as f64 / 1e3),
+        _ => format!("{:.2}s", us as f64 / 1e6),
+    }
+}
+
+pub(in crate::report) fn think(m: &RunMeta) -> String {
+    if m.think.is_zero() {
+        String::new()
+    } else {
+        format!(" · think {} before each retry", m.think)
+    }
+}

@@ -1,0 +1,150 @@
+//! The results table, the error lines, the validation table and the verdict
+//! line, as text.
+
+use std::fmt::Write;
+
+use crate::audit::{Check, CheckId};
+use crate::findings::{Report, StrategyReport};
+use crate::gate::Expect;
+
+pub(in crate::report) const RESULTS_HEADER: [&str; 14] = [
+    "strategy",
+    "purchased",
+    "sold out",
+    "false sold-outs",
+    "gave up",
+    "errors",
+    "final stock",
+    "oversold",
+    "duration",
+    "last sale",
+    "purchases/s",
+    "attempts/s",
+    "retries/purchase",
+    "rtt/purchase",
+];
+/// Column of [`RESULTS_HEADER`] coloured by whether it is 0.
+pub(in crate::report) const OVERSOLD_COLUMN: usize = 7;
+
+/// One row of the results table as text, shared with the Markdown report.
+pub(in crate::report) fn results_row(s: &StrategyReport) -> Vec<String> {
+    let f = &s.figures;
+    vec![
+        s.strategy.name().to_string(),
+        f.purchased.to_string(),
+        f.sold_out.to_string(),
+        f.false_sold_outs.to_string(),
+        f.gave_up.to_string(),
+        f.errors.to_string(),
+        s.server.stock.to_string(),
+        s.server.oversold().to_string(),
+        format!("{:.3}s", f.duration_s),
+        format!("{:.3}s", f.last_sale_s),
+        format!("{:.0}", f.purchases_per_s),
+        format!("{:.0}", f.attempts_per_s),
+        format!("{:.2}", f.retries_per_purchase),
+        format!("{:.2}", f.round_trips_per_purchase),
+    ]
+}
+
+/// One line per strategy and error class, with the first message seen.
+pub(in crate::report) fn error_lines(r: &Report) -> Vec<String> {
+    let mut lines = Vec::new();
+    for s in &r.strategies {
+        for (class, n) in &s.figures.errors_by_class {
+            let sample = s
+                .figures
+                .error_samples
+                .get(class)
+                .map_or("", String::as_str);
+            lines.push(format!(
+                "errors: {} {n} × {} (first: {sample})",
+                s.strategy,
+                class.name()
+            ));
+        }
+    }
+    lines
+}
+
+pub(in crate::report) const VALIDATION_HEADER: [&str; 5] = [
+    "strategy",
+    "expected",
+    "check",
+    "result",
+    "evidence (from Redis)",
+];
+
+/// The result column: what the check did, and whether that was wanted.
+pub(in crate::report) fn check_mark(s: &StrategyReport, c: &Check) -> &'static str {
+    match (c.passed, s.expect().wants(c.id)) {
+        (true, true) => "✅ pass",
+        (false, false) => "❌ fail, as expected",
+        (true, false) => "✅ pass, expected to fail",
+        (false, true) if s.verdict.tolerated.contains(&c.id) => "⚠️ fail, tolerated",
+        (false, true) => "❌ fail",
+    }
+}
+
+pub(in crate::report) fn expectation(s: &StrategyReport) -> String {
+    match s.expect() {
+        Expect::Clean => "clean: every check passes".into(),
+        Expect::Oversell => "oversell: must oversell, all else passes".into(),
+        Expect::DoubleRestock => "double-restock: some hold's units must go back twice".into(),
+    }
+}
+
+pub(in crate::report) fn verdict_reason(s: &StrategyReport) -> String {
+    let v = &s.verdict;
+    if v.held && !v.tolerated.is_empty() {
+        let tolerated: Vec<&str> = v.tolerated.iter().map(|c| c.title()).collect();
+        return format!(
+            "as expected ({}); known weakness shown: {}",
+            v.expect,
+            tolerated.join(", ")
+        );
+    }
+    if v.held {
+        return format!("behaved as expected ({})", v.expect);
+    }
+    let failed: Vec<&str> = v.failed.iter().map(|c| c.title()).collect();
+    match v.expect {
+        e if e.tooth().is_some_and(|t| v.failed.contains(&t)) => format!(
+            "expected to fail '{}' and did not: the test has lost its teeth ({})",
+            e.tooth().map_or("", CheckId::title),
+            failed.join(", ")
+        ),
+        _ => format!("unexpected result on: {}", failed.join(", ")),
+    }
+}
+
+pub(in crate::report) fn verdict_line(r: &Report) -> String {
+    let failed: Vec<&str> = r.failed().map(|s| s.strategy.name()).collect();
+    let status = r.status() as u8;
+    let mut line = if failed.is_empty() {
+        format!("verdict: every expectation held (exit {status})")
+    } else {
+        format!(
+            "verdict: expectation failed for {} (exit {status})",
+            failed.join(", ")
+        )
+    };
+    for u in &r.unavailable {
+        let _ = write!(line, "\nnot run: {}: {} (exit 3)", u.strategy, u.reason);
+    }
+    if !r.finished {
+        let _ = write!(
+            line,
+            "\nnote: partial report, {} of {} strategies have run",
+            r.strategies.len(),
+            r.meta.strategies.len()
+        );
+    }
+    if r.interrupted {
+        line.push_str(
+            "\nnote: interrupted with Ctrl-C: buyers still retrying stopped and count as gave up; \
+             the checks describe what ran, the exit status is 130",
+        );
+    }
+    line
+}

@@ -1,0 +1,292 @@
+//! Side work: tasks the session starts beside the driver for one strategy
+//! and stops with it: the watchdog, the live stock poll, the reservation
+//! reaper.
+//!
+//! Each task is a value of [`SideTask`]; [`plan`] lists the ones a run needs
+//! and [`Side::start`] spawns them. A new kind of side work (fault steps, a
+//! stock sampler) is one variant, its arm in `spawn`, and, when it hands
+//! something back, one [`Output`] variant and one [`SideResults`] field.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fred::prelude::*;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::signals::watchdog;
+use crate::config::RunConfig;
+use crate::load::Live;
+use crate::redis::Keys;
+use crate::reserve::{self, ReapStats, Reaper, ReservePlan};
+use crate::strategy::Strategy;
+
+/// The live line's stock is read at most this often: the display must not
+/// add measurable load to the server it is watching.
+const STOCK_POLL_EVERY: Duration = Duration::from_millis(250);
+
+/// One kind of side work, as data.
+#[derive(Clone)]
+pub(crate) enum SideTask {
+    /// Ping the server; when it stops answering, trip [`Beside::abort`].
+    Watchdog,
+    /// Read every product's stock into [`Live::stock`] for the live line.
+    StockPoll { every: Duration },
+    /// Reservation runs: return expired holds to stock while the crowd
+    /// shops, then drain the holds still open.
+    Reaper {
+        reaper: Arc<dyn Reaper>,
+        plan: ReservePlan,
+    },
+}
+
+impl SideTask {
+    /// What the task still does once the crowd is done, when it finishes
+    /// its own work rather than stopping at once; the progress bar shows it.
+    fn drains(&self) -> Option<&'static str> {
+        match self {
+            SideTask::Reaper { .. } => Some("draining holds"),
+            SideTask::Watchdog | SideTask::StockPoll { .. } => None,
+        }
+    }
+}
+
+/// The side tasks one strategy's run needs. The watchdog always runs; the
+/// stock is polled only when a live line shows it.
+pub(crate) fn plan(strategy: &dyn Strategy, config: &RunConfig, shown: bool) -> Vec<SideTask> {
+    let mut tasks = vec![SideTask::Watchdog];
+    if shown {
+        tasks.push(SideTask::StockPoll {
+            every: STOCK_POLL_EVERY,
+        });
+    }
+    if let (Some(plan), Some(reaper)) = (config.shop.reserve, strategy.reaper()) {
+        tasks.push(SideTask::Reaper { reaper, plan });
+    }
+    tasks
+}
+
+/// What every side task may use. Side work talks to Redis on the admin
+/// client, never on one of the strategy's connections.
+pub(crate) struct Beside {
+    pub admin: Client,
+    pub keys: Keys,
+    pub live: Arc<Live>,
+    /// Stops the driver and every side task: the server stopped answering.
+    pub abort: CancellationToken,
+}
+
+/// What a task hands back when it ends.
+enum Output {
+    Nothing,
+    Reaped(ReapStats),
+}
+
+/// What the side tasks handed back, once stopped.
+#[derive(Debug, Default)]
+pub(crate) struct SideResults {
+    /// Reservation runs: the reapers' work, summed.
+    pub reaped: Option<ReapStats>,
+}
+
+impl SideResults {
+    fn add(&mut self, output: Output) {
+        match output {
+            Output::Nothing => {}
+            Output::Reaped(stats) => self.reaped = Some(stats),
+        }
+    }
+}
+
+struct Running {
+    drains: Option<&'static str>,
+    /// Stop now, or for a draining task: the crowd is done, finish up.
+    stop: CancellationToken,
+    handle: JoinHandle<Output>,
+}
+
+/// The side tasks of one strategy's run, running.
+pub(crate) struct Side {
+    running: Vec<Running>,
+}
+
+impl Side {
+    pub fn start(tasks: Vec<SideTask>, beside: &Beside) -> Side {
+        let running = tasks
+            .into_iter()
+            .map(|task| {
+                let stop = CancellationToken::new();
+                Running {
+                    drains: task.drains(),
+                    handle: spawn(task, beside, stop.clone()),
+                    stop,
+                }
+            })
+            .collect();
+        Side { running }
+    }
+
+    /// What is still being finished once the crowd is done, if anything.
+    pub fn draining(&self) -> Option<&'static str> {
+        self.running.iter().find_map(|r| r.drains)
+    }
+
+    /// Stop every task and collect what they hand back. Draining tasks go
+    /// first and are awaited while the others (the watchdog among them)
+    /// still run, so a server that dies during the drain still stops it.
+    pub async fn stop(mut self) -> SideResults {
+        let mut results = SideResults::default();
+        let (draining, rest): (Vec<Running>, Vec<Running>) = std::mem::take(&mut self.running)
+            .into_iter()
+            .partition(|r| r.drains.is_some());
+        for group in [draining, rest] {
+            for r in &group {
+                r.stop.cancel();
+            }
+            for r in group {
+                // A task that panicked hands back nothing; the run goes on.
+                results.add(r.handle.await.unwrap_or(Output::Nothing));
+            }
+        }
+        results
+    }
+}
+
+impl Drop for Side {
+    /// A run that fails half-way drops its side tasks: none may outlive it.
+    fn drop(&mut self) {
+        for r in &self.running {
+            r.handle.abort();
+        }
+    }
+}
+
+fn spawn(task: SideTask, beside: &Beside, stop: CancellationToken) -> JoinHandle<Output> {
+    match task {
+        SideTask::Watchdog => {
+            until_stopped(stop, watchdog(beside.admin.clone(), beside.abort.clone()))
+        }
+        SideTask::StockPoll { every } => until_stopped(
+            stop,
+            poll_stock(
+                beside.admin.clone(),
+                stock_keys(&beside.keys),
+                beside.live.clone(),
+                every,
+            ),
+        ),
+        SideTask::Reaper { reaper, plan } => {
+            let abort = beside.abort.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    stats = reap(reaper, plan, stop) => Output::Reaped(stats),
+                    // The server is gone: nothing the reaper did can be read back.
+                    () = abort.cancelled() => Output::Reaped(ReapStats::default()),
+                }
+            })
+        }
+    }
+}
+
+/// Run `work` until it ends or `stop` fires.
+fn until_stopped(
+    stop: CancellationToken,
+    work: impl Future<Output = ()> + Send + 'static,
+) -> JoinHandle<Output> {
+    tokio::spawn(async move {
+        tokio::select! {
+            () = work => {}
+            () = stop.cancelled() => {}
+        }
+        Output::Nothing
+    })
+}
+
+fn stock_keys(keys: &Keys) -> Vec<String> {
+    (0..keys.products())
+        .map(|p| keys.stock_of(p).to_string())
+        .collect()
+}
+
+/// Every product's stock left, summed; `None` when the read failed.
+async fn read_stock(admin: &Client, keys: &[String]) -> Option<i64> {
+    let left: Vec<Option<i64>> = admin.mget(keys.to_vec()).await.ok()?;
+    Some(left.into_iter().flatten().sum())
+}
+
+async fn poll_stock(admin: Client, keys: Vec<String>, live: Arc<Live>, every: Duration) {
+    loop {
+        if let Some(left) = read_stock(&admin, &keys).await {
+            live.stock.store(left, Ordering::Relaxed);
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// The plan's reapers side by side until `done`, then a drain bounded by a
+/// TTL plus ten seconds (abandoned holds expire up to a TTL later).
+async fn reap(reaper: Arc<dyn Reaper>, plan: ReservePlan, done: CancellationToken) -> ReapStats {
+    let drain = plan.hold_ttl + Duration::from_secs(10);
+    let tick = reserve::reaper::tick(plan.hold_ttl);
+    let all =
+        (0..plan.reapers).map(|_| reserve::reaper::run(reaper.clone(), tick, done.clone(), drain));
+    let mut sum = ReapStats::default();
+    for s in &futures::future::join_all(all).await {
+        sum += s;
+    }
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redis::{default_binary, seed, Connector, ManagedRedis, RedisUrl};
+
+    async fn stock_seen(live: &Live, want: i64) -> bool {
+        for _ in 0..200 {
+            if live.stock.load(Ordering::Relaxed) == want {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    /// The poll follows every product's stock on a real server, and
+    /// stopping hands back promptly with nothing tripped.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_stock_poll_follows_the_server_and_stops_with_the_run() {
+        let server = match ManagedRedis::start(&default_binary()).await {
+            Ok(s) => s,
+            Err(e) => panic!("this test needs a real redis-server:\n{e}"),
+        };
+        let url = RedisUrl::parse(&server.url()).unwrap();
+        let connector = Connector::new(url, Duration::from_secs(5)).unwrap();
+        let admin = connector.admin().await.unwrap();
+        let keys = Keys::with_products("sidetest", "lua", 2);
+        seed(&admin, &keys, &[7, 5], &[]).await.unwrap();
+        let beside = Beside {
+            admin: admin.clone(),
+            keys: keys.clone(),
+            live: Arc::new(Live::default()),
+            abort: CancellationToken::new(),
+        };
+        let tasks = vec![
+            SideTask::Watchdog,
+            SideTask::StockPoll {
+                every: Duration::from_millis(10),
+            },
+        ];
+        let side = Side::start(tasks, &beside);
+        assert_eq!(side.draining(), None);
+        assert!(stock_seen(&beside.live, 12).await, "7 + 5 read back");
+        let _: i64 = admin.decr_by(keys.stock_of(1), 3).await.unwrap();
+        assert!(stock_seen(&beside.live, 9).await, "the poll saw the sale");
+        let stopped = tokio::time::timeout(Duration::from_secs(2), side.stop()).await;
+        let results = stopped.expect("side tasks stop promptly");
+        assert!(results.reaped.is_none());
+        assert!(!beside.abort.is_cancelled(), "the watchdog did not trip");
+    }
+}
