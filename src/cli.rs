@@ -115,13 +115,13 @@ pub struct RunArgs {
     /// have finished, e.g. 5000/s. Latency is then measured from each buyer's
     /// intended arrival.
     #[arg(long, value_name = "N/s", value_parser = parse_rate, conflicts_with = "ramp",
-          allow_negative_numbers = true)]
+          allow_hyphen_values = true)]
     pub rate: Option<f64>,
 
     /// Open model, the sale-opening surge: the rate climbs linearly from FROM
     /// to TO over OVER, then holds TO, e.g. 0..20000/s:10s. Without --buyers
     /// or --duration the crowd is whoever arrives during the ramp.
-    #[arg(long, value_name = "FROM..TO/s:OVER")]
+    #[arg(long, value_name = "FROM..TO/s:OVER", allow_hyphen_values = true)]
     pub ramp: Option<RampSpec>,
 
     /// Open model: how arrivals are spaced [default: poisson]. poisson:
