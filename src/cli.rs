@@ -1,5 +1,7 @@
 //! Command-line surface (clap derive only). Values are parsed by the types
-//! they become; cross-field rules live in `config.rs`.
+//! they become; defaults and cross-field rules live in `config/`, so every
+//! run flag is an `Option` (or a bool that is off) and "no flags" is
+//! `RunArgs::default()`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -34,8 +36,9 @@ pub enum Command {
     Run(RunArgs),
     /// Validate scenario files without touching Redis: exit 0 valid, 2 invalid.
     Check {
-        /// Scenario files (or shipped scenario names).
-        #[arg(required = true, value_name = "FILE")]
+        /// Scenario files (or shipped scenario names). Not `required` in
+        /// clap: its error would not name the argument, ours does.
+        #[arg(value_name = "FILE")]
         files: Vec<PathBuf>,
     },
     /// List the scenarios shipped with blackfriday.
@@ -95,7 +98,7 @@ Validation: every check is read back from Redis after the strategy ran. See the 
 Report files (--json, --junit, --markdown) are rewritten after every strategy, each
 replaced atomically, so a run that dies half-way still leaves the strategies it finished.";
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 #[command(after_long_help = FIGURES)]
 pub struct RunArgs {
     /// A scenario file (or the name of a shipped one: see `blackfriday scenarios`).
@@ -111,13 +114,14 @@ pub struct RunArgs {
     /// Open model: buyers arrive at this rate whether or not earlier ones
     /// have finished, e.g. 5000/s. Latency is then measured from each buyer's
     /// intended arrival.
-    #[arg(long, value_name = "N/s", value_parser = parse_rate, conflicts_with = "ramp")]
+    #[arg(long, value_name = "N/s", value_parser = parse_rate, conflicts_with = "ramp",
+          allow_hyphen_values = true)]
     pub rate: Option<f64>,
 
     /// Open model, the sale-opening surge: the rate climbs linearly from FROM
     /// to TO over OVER, then holds TO, e.g. 0..20000/s:10s. Without --buyers
     /// or --duration the crowd is whoever arrives during the ramp.
-    #[arg(long, value_name = "FROM..TO/s:OVER")]
+    #[arg(long, value_name = "FROM..TO/s:OVER", allow_hyphen_values = true)]
     pub ramp: Option<RampSpec>,
 
     /// Open model: how arrivals are spaced [default: poisson]. poisson:
@@ -128,13 +132,14 @@ pub struct RunArgs {
 
     /// Open model: the crowd is every buyer arriving within this time,
     /// instead of a fixed --buyers.
-    #[arg(long, value_name = "DURATION", value_parser = duration, conflicts_with = "buyers")]
+    #[arg(long, value_name = "DURATION", value_parser = duration, conflicts_with = "buyers",
+          allow_hyphen_values = true)]
     pub duration: Option<Duration>,
 
     /// A shopper's pause before each retry, added to the backoff: a duration
-    /// or a range like 1ms..20ms, drawn from the seed.
-    #[arg(long, default_value = "0s", value_name = "DURATION|MIN..MAX")]
-    pub think: DurationRange,
+    /// or a range like 1ms..20ms, drawn from the seed. [default: 0s]
+    #[arg(long, value_name = "DURATION|MIN..MAX")]
+    pub think: Option<DurationRange>,
 
     /// Your checkout script for the `script` strategy (contract in the README).
     #[arg(long, value_name = "FILE")]
@@ -211,7 +216,7 @@ pub struct RunArgs {
 
     /// Seed of the crowd and of the backoff jitter; the same seed gives the same crowd.
     /// Printed with every run so it can be repeated.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
 
     /// Units each buyer wants: a number or an inclusive range like 1..3, drawn from the seed. [default: 1]

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command};
+use crate::cli::RunArgs;
 use crate::config::RunConfig;
 use crate::error::ExitStatus;
 use crate::scenario::{Scenario, SHIPPED};
@@ -11,6 +11,13 @@ use crate::scenario::{Scenario, SHIPPED};
 /// resolve it exactly as `run --scenario` would, so cross-field mistakes are
 /// caught too. One line per file; exit 0 when all are valid, 2 otherwise.
 pub fn check(files: &[PathBuf]) -> ExitStatus {
+    if files.is_empty() {
+        eprintln!(
+            "error: check needs at least one FILE (a scenario file or a shipped scenario name); \
+             see blackfriday check --help"
+        );
+        return ExitStatus::Usage;
+    }
     let mut status = ExitStatus::Held;
     for file in files {
         match resolve(file) {
@@ -29,17 +36,9 @@ pub fn check(files: &[PathBuf]) -> ExitStatus {
 
 fn resolve(file: &std::path::Path) -> crate::Result<String> {
     let scenario = Scenario::load(file)?;
-    // Resolve with no flags at all: the file alone must make a valid run.
-    let cli =
-        <Cli as clap::Parser>::try_parse_from(["blackfriday", "run"]).expect("bare run parses");
-    let Command::Run(args) = cli.command else {
-        unreachable!("parsed a run")
-    };
-    let args = crate::cli::RunArgs {
-        redis: None,
-        ..args
-    };
-    RunConfig::resolve(args, Some(&scenario))?;
+    // Resolve with no flags at all (not even REDIS_URL): the file alone
+    // must make a valid run.
+    RunConfig::resolve(RunArgs::default(), Some(&scenario))?;
     Ok(scenario.name)
 }
 

@@ -30,6 +30,21 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../scenarios/reservations.toml"),
     ),
     ("ci-gate", include_str!("../scenarios/ci-gate.toml")),
+    ("doors-open", include_str!("../scenarios/doors-open.toml")),
+];
+
+/// Scripts the shipped scenarios name, by their path relative to the
+/// scenario, embedded so `--scenario ci-gate` works from any directory and
+/// after `cargo install`.
+const SHIPPED_SCRIPTS: &[(&str, &str)] = &[
+    (
+        "scripts/checkout.lua",
+        include_str!("../scenarios/scripts/checkout.lua"),
+    ),
+    (
+        "scripts/broken-checkout.lua",
+        include_str!("../scenarios/scripts/broken-checkout.lua"),
+    ),
 ];
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -57,6 +72,9 @@ pub struct Scenario {
     pub reapers: Option<u64>,
     /// "2" or "1..3".
     pub qty: Option<String>,
+    /// How buyers arrive: a burst, or the open model with its rate.
+    pub load: Option<LoadTable>,
+    /// The older spelling of `[load] model = "burst"`, still accepted.
     pub arrival: Option<Arrival>,
     pub strategies: Option<Vec<String>>,
     /// The user's checkout script for `strategy = "script"`, relative to
@@ -72,19 +90,67 @@ pub struct Scenario {
     pub hold_pause: Option<String>,
     pub app_servers: Option<u64>,
     pub app_work: Option<String>,
+    /// `--keep`: leave each strategy's keys for inspection.
+    pub keep: Option<bool>,
+    /// `--quiet`: no progress bars.
+    pub quiet: Option<bool>,
+    /// Report files, as `--json`, `--junit`, `--markdown`.
+    pub report: Option<ReportTable>,
     /// Per strategy: `[expect.watch]`.
     #[serde(default)]
     pub expect: BTreeMap<String, ExpectTable>,
     /// Where it was read from; relative paths inside resolve against it.
     #[serde(skip)]
     pub source: PathBuf,
+    /// Shipped with the tool: its scripts are embedded, not read from disk.
+    #[serde(skip)]
+    pub shipped: bool,
 }
 
-/// `stock = 100` or `stock = "ps5=100,xbox=50"`.
+/// `[load]`: the same load shape as `--rate`/`--ramp`, `--arrivals`,
+/// `--duration` and `--think`, with the same value syntax.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadTable {
+    /// "burst" (everyone at once) or "open" (arrivals at `rate`/`ramp`).
+    /// Optional: a rate or a ramp alone means "open".
+    pub model: Option<LoadModel>,
+    /// "5000/s".
+    pub rate: Option<String>,
+    /// "0..20000/s:10s".
+    pub ramp: Option<String>,
+    /// "poisson" or "constant".
+    pub arrivals: Option<String>,
+    /// "2s": the crowd is whoever arrives within it (instead of `buyers`).
+    pub duration: Option<String>,
+    /// "1ms" or "1ms..20ms": a shopper's pause before each retry.
+    pub think: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadModel {
+    Burst,
+    Open,
+}
+
+/// `[report]`: paths as the flags take them, relative to the directory
+/// blackfriday runs in (where CI collects them), not to the scenario.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportTable {
+    pub json: Option<PathBuf>,
+    pub junit: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+}
+
+/// `stock = 100` or `stock = "ps5=100,xbox=50"`. Units are read signed so
+/// that `stock = -5` reaches the resolver, whose message names the key
+/// (an unsigned field would fail inside serde's untagged matching).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum StockValue {
-    Units(u64),
+    Units(i64),
     List(String),
 }
 
@@ -129,7 +195,8 @@ impl Scenario {
     pub fn load(path_or_name: &Path) -> Result<Scenario> {
         if let Some(name) = path_or_name.to_str() {
             if let Some((_, text)) = SHIPPED.iter().find(|(n, _)| *n == name) {
-                return Scenario::parse(text, Path::new(&format!("scenarios/{name}.toml")));
+                let s = Scenario::parse(text, Path::new(&format!("scenarios/{name}.toml")))?;
+                return Ok(Scenario { shipped: true, ..s });
             }
         }
         let text = std::fs::read_to_string(path_or_name).map_err(|e| {
@@ -144,7 +211,7 @@ impl Scenario {
     }
 
     pub fn parse(text: &str, source: &Path) -> Result<Scenario> {
-        let mut s: Scenario = toml::from_str(text).map_err(|e| {
+        let s: Scenario = toml::from_str(text).map_err(|e| {
             let at = e.span().map(|span| {
                 let line = text[..span.start].matches('\n').count() + 1;
                 let col = span.start - text[..span.start].rfind('\n').map_or(0, |i| i + 1) + 1;
@@ -166,14 +233,32 @@ impl Scenario {
         if let Some(a) = &s.arrival {
             if a.model != "burst" {
                 return Err(Error::usage(format!(
-                    "{}: arrival.model = \"{}\" is not supported yet (supported: \"burst\")",
+                    "{}: arrival.model = \"{}\": [arrival] only knows \"burst\"; \
+                     describe an open model in a [load] table (model = \"open\", rate = \"5000/s\")",
                     source.display(),
                     a.model
                 )));
             }
+            if s.load.is_some() {
+                return Err(Error::usage(format!(
+                    "{}: [arrival] and [load] both describe the load: keep [load]",
+                    source.display()
+                )));
+            }
         }
-        s.source = source.to_path_buf();
-        Ok(s)
+        Ok(Scenario {
+            source: source.to_path_buf(),
+            ..s
+        })
+    }
+
+    /// The embedded text of a script a shipped scenario names.
+    pub fn shipped_script(&self, path: &Path) -> Option<&'static str> {
+        let wanted = path.to_str()?;
+        self.shipped
+            .then(|| SHIPPED_SCRIPTS.iter().find(|(p, _)| *p == wanted))
+            .flatten()
+            .map(|(_, text)| *text)
     }
 
     /// A path from the file, resolved against the file's directory.

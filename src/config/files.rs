@@ -1,9 +1,10 @@
 //! Files a run reads or writes, checked before any Redis work: the user's
 //! checkout script and the report files.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::ScriptSource;
 use crate::error::{Error, Result};
 use crate::report::export::{self, Format, Output, Outputs, Target};
 use crate::strategy::StrategyKind;
@@ -11,27 +12,25 @@ use crate::strategy::StrategyKind;
 /// The user's checkout script, read now so a bad path fails before Redis.
 pub(super) fn load_script(
     strategies: &[StrategyKind],
-    path: Option<&Path>,
+    source: Option<&ScriptSource>,
 ) -> Result<Option<Arc<str>>> {
-    let wanted = strategies.contains(&StrategyKind::Script);
-    match (wanted, path) {
-        (false, _) => Ok(None),
-        (true, None) => Err(Error::usage(
-            "the `script` strategy needs --script FILE (or `script = \"...\"` in the scenario)",
-        )),
-        (true, Some(p)) => {
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                Error::usage(format!("--script {}: cannot read it: {e}", p.display()))
-            })?;
-            if text.trim().is_empty() {
-                return Err(Error::usage(format!(
-                    "--script {}: the file is empty",
-                    p.display()
-                )));
-            }
-            Ok(Some(text.into()))
-        }
+    if !strategies.contains(&StrategyKind::Script) {
+        return Ok(None);
     }
+    let (path, name) =
+        match source {
+            None => return Err(Error::usage(
+                "the `script` strategy needs --script FILE (or `script = \"...\"` in the scenario)",
+            )),
+            Some(ScriptSource::Shipped { text }) => return Ok(Some((*text).into())),
+            Some(ScriptSource::File { path, name }) => (path, name),
+        };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("{name}: cannot read {}: {e}", path.display())))?;
+    if text.trim().is_empty() {
+        return Err(Error::usage(format!("{name}: {} is empty", path.display())));
+    }
+    Ok(Some(text.into()))
 }
 
 /// `--json`, `--junit`, `--markdown` and `GITHUB_STEP_SUMMARY`, each checked

@@ -1,61 +1,27 @@
 //! Defaults < scenario file < command-line flags, one setting at a time.
 //!
-//! Values from a file go through the same parsers as the flags, and an error
-//! names the file and the key it came from.
+//! The only code that reads `RunArgs`. Values from a file go through the
+//! same parsers as the flags, and an error names the file and the key it
+//! came from.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
 
+use super::modes::{self, Given};
+use super::settings::{
+    Named, ScriptSource, Settings, DEFAULT_RESERVE_STRATEGIES, DEFAULT_STRATEGIES,
+};
+use super::shape;
 use crate::cli::{self, RunArgs};
 use crate::crowd::{QtyRange, StockSpec};
 use crate::error::{Error, Result};
 use crate::gate::{Expect, Expectation};
 use crate::load::DurationRange;
-use crate::scenario::{ExpectTable, Scenario};
-use crate::scenario::{RateValue, StockValue};
+use crate::scenario::{ExpectTable, RateValue, Scenario, StockValue};
 use crate::strategy::StrategyKind;
 
-/// Every setting of a run, layered, before cross-field checks.
-pub struct Settings {
-    pub buyers: u64,
-    /// `--buyers` or the file's `buyers`, if either was given: an open-model
-    /// ramp alone otherwise decides the crowd.
-    pub buyers_given: Option<u64>,
-    pub stock: StockSpec,
-    pub products: Option<u64>,
-    pub cart: Option<QtyRange>,
-    pub skew: Option<f64>,
-    pub reserve: bool,
-    pub hold_ttl: Duration,
-    pub confirm_rate: f64,
-    pub cancel_rate: f64,
-    pub hold_think: Option<DurationRange>,
-    pub rebuy: bool,
-    pub reapers: u64,
-    pub qty: QtyRange,
-    pub strategies: Vec<StrategyKind>,
-    pub redis: Option<String>,
-    pub seed: Option<u64>,
-    pub concurrency: Option<u64>,
-    pub connections: u64,
-    pub max_retries: u64,
-    pub backoff_base: Duration,
-    pub backoff_max: Duration,
-    pub timeout: Duration,
-    pub lock_ttl: Duration,
-    pub hold_pause: Duration,
-    pub app_work: Duration,
-    pub app_servers: u64,
-    pub script: Option<PathBuf>,
-    pub expectations: BTreeMap<StrategyKind, Expectation>,
-    /// The scenario's name, for report titles.
-    pub name: Option<String>,
-}
-
 /// Parse a value from the scenario file with the flag's own parser.
-fn from_file<T>(
+pub(super) fn from_file<T>(
     s: &Scenario,
     key: &str,
     raw: Option<&str>,
@@ -65,123 +31,232 @@ fn from_file<T>(
         .transpose()
 }
 
-fn count(s: &Scenario, key: &str, v: Option<u64>, at_least_one: bool) -> Result<Option<u64>> {
+fn count(s: &Scenario, key: &str, v: Option<u64>) -> Result<Option<u64>> {
     match v {
-        Some(0) if at_least_one => Err(Error::usage(format!("{}: must be at least 1", s.at(key)))),
+        Some(0) => Err(Error::usage(format!("{}: must be at least 1", s.at(key)))),
         v => Ok(v),
     }
 }
 
+/// Overwrite `slot` with a value that was given.
+fn set<T>(slot: &mut T, v: Option<T>) {
+    if let Some(v) = v {
+        *slot = v;
+    }
+}
+
 pub fn layer(a: &RunArgs, file: Option<&Scenario>) -> Result<Settings> {
-    let empty = Scenario::default();
-    let f = file.unwrap_or(&empty);
+    let mut s = Settings::default();
+    if let Some(f) = file {
+        file_shop(&mut s, f)?;
+        file_run(&mut s, f)?;
+        shape::from_file(&mut s, f)?;
+        s.name = Some(f.name.clone());
+    }
+    flags(&mut s, a);
+    shape::check_model(&s, file)?;
+    s.buyers = s.buyers_given.unwrap_or(s.buyers);
+    s.expectations = expectations(a, file)?;
+    if s.strategies.is_empty() {
+        s.strategies = if s.reserve {
+            DEFAULT_RESERVE_STRATEGIES.to_vec()
+        } else {
+            DEFAULT_STRATEGIES.to_vec()
+        };
+    }
+    modes::check(&s, &given(a, file), file, !a.strategies.is_empty())?;
+    Ok(s)
+}
+
+/// What is on sale and who buys it, from the file.
+fn file_shop(s: &mut Settings, f: &Scenario) -> Result<()> {
     let dur = |key: &str, raw: &Option<String>| from_file(f, key, raw.as_deref(), cli::duration);
-    let reserve = a.reserve || f.reserve.unwrap_or(false);
-    let strategies = if !a.strategies.is_empty() {
-        a.strategies.clone()
-    } else if let Some(names) = &f.strategies {
+    s.buyers_given = count(f, "buyers", f.buyers)?;
+    match &f.stock {
+        Some(StockValue::Units(n)) => {
+            let units = u64::try_from(*n).map_err(|_| {
+                Error::usage(format!(
+                    "{}: must be 0 or more units, got {n}",
+                    f.at("stock")
+                ))
+            })?;
+            s.stock = StockSpec::Each(units);
+        }
+        Some(StockValue::List(l)) => {
+            s.stock = StockSpec::from_str(l)
+                .map_err(|e| Error::usage(format!("{}: {e}", f.at("stock"))))?
+        }
+        None => {}
+    }
+    s.products = count(f, "products", f.products)?;
+    s.cart = from_file(f, "cart", f.cart.as_deref(), QtyRange::from_str)?;
+    let skew = f.skew.map(|v| v.to_string());
+    s.skew = from_file(f, "skew", skew.as_deref(), cli::non_negative)?;
+    set(
+        &mut s.qty,
+        from_file(f, "qty", f.qty.as_deref(), QtyRange::from_str)?,
+    );
+    set(&mut s.reserve, f.reserve);
+    set(&mut s.hold_ttl, dur("hold_ttl", &f.hold_ttl)?);
+    set(
+        &mut s.confirm_rate,
+        rate(f, "confirm_rate", &f.confirm_rate)?,
+    );
+    set(&mut s.cancel_rate, rate(f, "cancel_rate", &f.cancel_rate)?);
+    let think = f.hold_think.as_deref();
+    s.hold_think = from_file(f, "hold_think", think, DurationRange::from_str)?;
+    set(&mut s.rebuy, f.rebuy);
+    set(&mut s.reapers, count(f, "reapers", f.reapers)?);
+    Ok(())
+}
+
+/// How the run is driven and what it writes, from the file.
+fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
+    let dur = |key: &str, raw: &Option<String>| from_file(f, key, raw.as_deref(), cli::duration);
+    if let Some(names) = &f.strategies {
+        if names.is_empty() {
+            return Err(Error::usage(format!(
+                "{}: names no strategy; an empty run tests nothing, so it cannot pass: \
+                 name at least one, or leave the key out for the default pair",
+                f.at("strategies")
+            )));
+        }
         let parsed: Result<Vec<_>, _> = names.iter().map(|n| StrategyKind::from_str(n)).collect();
-        parsed.map_err(|e| Error::usage(format!("{}: {e}", f.at("strategies"))))?
-    } else if reserve {
-        vec![StrategyKind::Lua, StrategyKind::ReserveNaive]
-    } else {
-        vec![StrategyKind::Broken, StrategyKind::Watch]
-    };
-    let buyers_given = a.buyers.or(count(f, "buyers", f.buyers, true)?);
-    Ok(Settings {
-        buyers: buyers_given.unwrap_or(500),
-        buyers_given,
-        stock: match (&a.stock, &f.stock) {
-            (Some(s), _) => s.clone(),
-            (None, Some(StockValue::Units(n))) => StockSpec::Each(*n),
-            (None, Some(StockValue::List(l))) => StockSpec::from_str(l)
-                .map_err(|e| Error::usage(format!("{}: {e}", f.at("stock"))))?,
-            (None, None) => StockSpec::Each(100),
+        s.strategies = parsed.map_err(|e| Error::usage(format!("{}: {e}", f.at("strategies"))))?;
+    }
+    s.redis = f.redis.clone();
+    s.seed = f.seed;
+    s.concurrency = count(f, "concurrency", f.concurrency)?;
+    set(&mut s.connections, count(f, "connections", f.connections)?);
+    set(&mut s.max_retries, f.max_retries);
+    set(&mut s.backoff_base, dur("backoff_base", &f.backoff_base)?);
+    set(&mut s.backoff_max, dur("backoff_max", &f.backoff_max)?);
+    set(&mut s.timeout, dur("timeout", &f.timeout)?);
+    set(&mut s.lock_ttl, dur("lock_ttl", &f.lock_ttl)?);
+    set(&mut s.hold_pause, dur("hold_pause", &f.hold_pause)?);
+    set(&mut s.app_work, dur("app_work", &f.app_work)?);
+    set(&mut s.app_servers, count(f, "app_servers", f.app_servers)?);
+    s.script = f.script.as_ref().map(|p| match f.shipped_script(p) {
+        Some(text) => ScriptSource::Shipped { text },
+        None => ScriptSource::File {
+            path: f.resolve(p),
+            name: f.at("script"),
         },
-        products: a.products.or(count(f, "products", f.products, true)?),
-        cart: a
-            .cart
-            .or(from_file(f, "cart", f.cart.as_deref(), QtyRange::from_str)?),
-        skew: a.skew.or(from_file(
-            f,
-            "skew",
-            f.skew.map(|v| v.to_string()).as_deref(),
-            cli::non_negative,
-        )?),
-        reserve,
-        hold_ttl: a
-            .hold_ttl
-            .or(dur("hold_ttl", &f.hold_ttl)?)
-            .unwrap_or(Duration::from_secs(2)),
-        confirm_rate: a
-            .confirm_rate
-            .or(rate(f, "confirm_rate", &f.confirm_rate)?)
-            .unwrap_or(0.5),
-        cancel_rate: a
-            .cancel_rate
-            .or(rate(f, "cancel_rate", &f.cancel_rate)?)
-            .unwrap_or(0.2),
-        hold_think: a.hold_think.or(from_file(
-            f,
-            "hold_think",
-            f.hold_think.as_deref(),
-            DurationRange::from_str,
-        )?),
-        rebuy: a.rebuy || f.rebuy.unwrap_or(false),
-        reapers: a
-            .reapers
-            .or(count(f, "reapers", f.reapers, true)?)
-            .unwrap_or(2),
-        qty: a
-            .qty
-            .or(from_file(f, "qty", f.qty.as_deref(), QtyRange::from_str)?)
-            .unwrap_or(QtyRange::ONE),
-        strategies,
-        redis: a.redis.clone().or_else(|| f.redis.clone()),
-        seed: a.seed.or(f.seed),
-        concurrency: a
-            .concurrency
-            .or(count(f, "concurrency", f.concurrency, true)?),
-        connections: a
-            .connections
-            .or(count(f, "connections", f.connections, true)?)
-            .unwrap_or(4),
-        max_retries: a.max_retries.or(f.max_retries).unwrap_or(1000),
-        backoff_base: a
-            .backoff_base
-            .or(dur("backoff_base", &f.backoff_base)?)
-            .unwrap_or(Duration::from_micros(500)),
-        backoff_max: a
-            .backoff_max
-            .or(dur("backoff_max", &f.backoff_max)?)
-            .unwrap_or(Duration::from_millis(20)),
-        timeout: a
-            .timeout
-            .or(dur("timeout", &f.timeout)?)
-            .unwrap_or(Duration::from_secs(5)),
-        lock_ttl: a
-            .lock_ttl
-            .or(dur("lock_ttl", &f.lock_ttl)?)
-            .unwrap_or(Duration::from_secs(1)),
-        hold_pause: a
-            .hold_pause
-            .or(dur("hold_pause", &f.hold_pause)?)
-            .unwrap_or(Duration::ZERO),
-        app_work: a
-            .app_work
-            .or(dur("app_work", &f.app_work)?)
-            .unwrap_or(Duration::from_millis(1)),
-        app_servers: a
-            .app_servers
-            .or(count(f, "app_servers", f.app_servers, true)?)
-            .unwrap_or(3),
-        script: a
-            .script
-            .clone()
-            .or_else(|| f.script.as_ref().map(|p| f.resolve(p))),
-        expectations: expectations(a, f)?,
-        name: file.map(|s| s.name.clone()),
-    })
+    });
+    set(&mut s.keep, f.keep);
+    set(&mut s.quiet, f.quiet);
+    let report = f.report.clone().unwrap_or_default();
+    (s.json, s.junit, s.markdown) = (report.json, report.junit, report.markdown);
+    Ok(())
+}
+
+/// Every flag given on the command line, over the file.
+fn flags(s: &mut Settings, a: &RunArgs) {
+    // `--buyers` and `--duration` both size the crowd: given on the command
+    // line, either replaces the file's `buyers` and `load.duration` together.
+    if a.buyers.is_some() || a.duration.is_some() {
+        s.buyers_given = a.buyers;
+        s.duration = a.duration.map(|value| Named {
+            value,
+            name: "--duration".into(),
+        });
+    }
+    set(&mut s.stock, a.stock.clone());
+    s.products = a.products.or(s.products);
+    s.cart = a.cart.or(s.cart);
+    s.skew = a.skew.or(s.skew);
+    s.reserve |= a.reserve;
+    set(&mut s.hold_ttl, a.hold_ttl);
+    set(&mut s.confirm_rate, a.confirm_rate);
+    set(&mut s.cancel_rate, a.cancel_rate);
+    s.hold_think = a.hold_think.or(s.hold_think);
+    s.rebuy |= a.rebuy;
+    set(&mut s.reapers, a.reapers);
+    set(&mut s.qty, a.qty);
+    if !a.strategies.is_empty() {
+        s.strategies = a.strategies.clone();
+    }
+    s.redis = a.redis.clone().or(s.redis.take());
+    s.seed = a.seed.or(s.seed);
+    s.concurrency = a.concurrency.or(s.concurrency);
+    set(&mut s.connections, a.connections);
+    set(&mut s.max_retries, a.max_retries);
+    set(&mut s.backoff_base, a.backoff_base);
+    set(&mut s.backoff_max, a.backoff_max);
+    set(&mut s.timeout, a.timeout);
+    set(&mut s.lock_ttl, a.lock_ttl);
+    set(&mut s.hold_pause, a.hold_pause);
+    set(&mut s.app_work, a.app_work);
+    set(&mut s.app_servers, a.app_servers);
+    if let Some(path) = &a.script {
+        let name = format!("--script {}", path.display());
+        s.script = Some(ScriptSource::File {
+            path: path.clone(),
+            name,
+        });
+    }
+    shape::from_flags(s, a.rate, a.ramp.map(|r| r.0), a.arrivals, a.think);
+    s.keep |= a.keep;
+    s.quiet |= a.quiet;
+    s.json = a.json.clone().or(s.json.take());
+    s.junit = a.junit.clone().or(s.junit.take());
+    s.markdown = a.markdown.clone().or(s.markdown.take());
+    s.expect_flags = a.expect.clone();
+}
+
+/// The settings that only some runs use, and whether the flag or the
+/// file's key gave them.
+fn given(a: &RunArgs, f: Option<&Scenario>) -> Vec<Given> {
+    let file = |pick: fn(&Scenario) -> bool| f.is_some_and(pick);
+    vec![
+        Given::new("--script", a.script.is_some(), file(|f| f.script.is_some())),
+        Given::new(
+            "--lock-ttl",
+            a.lock_ttl.is_some(),
+            file(|f| f.lock_ttl.is_some()),
+        ),
+        Given::new(
+            "--hold-pause",
+            a.hold_pause.is_some(),
+            file(|f| f.hold_pause.is_some()),
+        ),
+        Given::new(
+            "--app-servers",
+            a.app_servers.is_some(),
+            file(|f| f.app_servers.is_some()),
+        ),
+        Given::new(
+            "--app-work",
+            a.app_work.is_some(),
+            file(|f| f.app_work.is_some()),
+        ),
+        Given::new(
+            "--hold-ttl",
+            a.hold_ttl.is_some(),
+            file(|f| f.hold_ttl.is_some()),
+        ),
+        Given::new(
+            "--confirm-rate",
+            a.confirm_rate.is_some(),
+            file(|f| f.confirm_rate.is_some()),
+        ),
+        Given::new(
+            "--cancel-rate",
+            a.cancel_rate.is_some(),
+            file(|f| f.cancel_rate.is_some()),
+        ),
+        Given::new(
+            "--hold-think",
+            a.hold_think.is_some(),
+            file(|f| f.hold_think.is_some()),
+        ),
+        Given::new(
+            "--reapers",
+            a.reapers.is_some(),
+            file(|f| f.reapers.is_some()),
+        ),
+        Given::new("--rebuy", a.rebuy, file(|f| f.rebuy == Some(true))),
+    ]
 }
 
 fn rate(f: &Scenario, key: &str, v: &Option<RateValue>) -> Result<Option<f64>> {
@@ -194,13 +269,15 @@ fn rate(f: &Scenario, key: &str, v: &Option<RateValue>) -> Result<Option<f64>> {
 }
 
 /// The file's `[expect.<strategy>]` tables, then `--expect` on top.
-fn expectations(a: &RunArgs, f: &Scenario) -> Result<BTreeMap<StrategyKind, Expectation>> {
+fn expectations(a: &RunArgs, f: Option<&Scenario>) -> Result<BTreeMap<StrategyKind, Expectation>> {
     let mut out = BTreeMap::new();
-    for (name, table) in &f.expect {
-        let key = format!("expect.{name}");
-        let kind = StrategyKind::from_str(name)
-            .map_err(|e| Error::usage(format!("{}: {e}", f.at(&key))))?;
-        out.insert(kind, expectation(f, &key, table)?);
+    if let Some(f) = f {
+        for (name, table) in &f.expect {
+            let key = format!("expect.{name}");
+            let kind = StrategyKind::from_str(name)
+                .map_err(|e| Error::usage(format!("{}: {e}", f.at(&key))))?;
+            out.insert(kind, expectation(f, &key, table)?);
+        }
     }
     for o in &a.expect {
         out.entry(o.strategy)

@@ -2,10 +2,14 @@
 
 mod files;
 mod layer;
+mod modes;
+mod settings;
+mod shape;
 mod shop;
 
 use files::{load_script, outputs};
 
+pub use settings::{Named, ScriptSource, Settings};
 pub use shop::Shop;
 
 use std::collections::BTreeMap;
@@ -22,13 +26,11 @@ use crate::load::RetryPolicy;
 use crate::redis::{default_binary, RedisUrl};
 use crate::report::export::Outputs;
 use crate::scenario::Scenario;
-use crate::schedule::{Arrivals, Curve, Extent, LoadShape, Schedule};
+use crate::schedule::{LoadShape, Schedule};
 use crate::strategy::{Params, StrategyKind};
 
 /// Most buyers one run accepts; the crowd is held in memory.
 pub const MAX_BUYERS: u64 = 100_000_000;
-const DEFAULT_MAX_CONCURRENCY: u64 = 10_000;
-const DEFAULT_BUYERS: u64 = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedisTarget {
@@ -75,87 +77,45 @@ impl RunConfig {
         RunConfig::resolve(a, scenario.as_ref())
     }
 
+    /// Layer the file and the flags over the defaults, then check every
+    /// rule that ties settings together. Only `layer` reads the flags.
     pub fn resolve(a: RunArgs, scenario: Option<&Scenario>) -> Result<RunConfig> {
         let v = layer::layer(&a, scenario)?;
         check_ranges(&v)?;
         let seed = v.seed.unwrap_or_else(rand::random);
-        let (schedule, load) = schedule(&a, v.buyers_given, seed)?;
-        let buyers = schedule.len() as u64;
-        if buyers == 0 {
-            return Err(Error::usage(
-                "--duration is too short for the rate: no buyer would arrive",
-            ));
-        }
-        let demand = buyers * u64::from(v.qty.max);
-        if demand > i64::MAX as u64 {
-            return Err(Error::usage(
-                "--buyers x --qty exceeds what a Redis integer holds",
-            ));
-        }
-        let mut strategies = Vec::new();
-        for s in &v.strategies {
-            if !strategies.contains(s) {
-                strategies.push(*s);
-            }
-        }
-        for o in &a.expect {
-            if !strategies.contains(&o.strategy) {
-                return Err(Error::usage(format!(
-                    "--expect {}={}: {} is not among this run's strategies ({})",
-                    o.strategy,
-                    o.expect,
-                    o.strategy,
-                    names(&strategies)
-                )));
-            }
-        }
+        let (schedule, load) = shape::schedule(&v, seed)?;
+        let buyers = check_crowd(&schedule, &v)?;
+        let strategies = strategies(&v)?;
         let shop = shop::resolve(&v, &strategies)?;
-        let script = load_script(&strategies, v.script.as_deref())?;
-        let outputs = outputs(a.json, a.junit, a.markdown)?;
-        let redis = match v.redis.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(url) => RedisTarget::External(
-                RedisUrl::parse(url)
-                    .map_err(|e| Error::usage(format!("--redis / REDIS_URL: {e}")))?,
-            ),
-            None => RedisTarget::Managed(default_binary()),
-        };
+        let outputs = outputs(v.json.clone(), v.junit.clone(), v.markdown.clone())?;
         Ok(RunConfig {
             buyers: buyers as u32,
             schedule: Arc::new(schedule),
             load,
             stock: shop.products.iter().map(|p| p.stock).sum(),
-            shop,
             qty: v.qty,
-            strategies,
-            expectations: v.expectations,
-            redis,
+            redis: redis(v.redis.as_deref())?,
             seed,
-            concurrency: v.concurrency.unwrap_or(buyers.min(DEFAULT_MAX_CONCURRENCY)) as usize,
+            concurrency: v
+                .concurrency
+                .unwrap_or(buyers.min(settings::DEFAULT_MAX_CONCURRENCY))
+                as usize,
             connections: v.connections as usize,
             retry: RetryPolicy {
                 max_retries: u32::try_from(v.max_retries).unwrap_or(u32::MAX),
                 base: v.backoff_base,
                 cap: v.backoff_max,
-                think: a.think,
+                think: v.think,
             },
             command_timeout: v.timeout,
-            params: Params {
-                lock_ttl: v.lock_ttl,
-                hold_pause: v.hold_pause,
-                app_servers: v.app_servers as u32,
-                app_work: v.app_work,
-                script,
-            },
+            params: v.params(load_script(&strategies, v.script.as_ref())?),
+            progress: !v.quiet && std::io::stderr().is_terminal(),
+            color: color(&outputs),
+            shop,
+            strategies,
+            expectations: v.expectations,
             name: v.name,
-            keep: a.keep,
-            progress: !a.quiet && std::io::stderr().is_terminal(),
-            // The tables go to stderr when a report takes stdout.
-            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && if outputs.uses_stdout() {
-                    std::io::stderr().is_terminal()
-                } else {
-                    std::io::stdout().is_terminal()
-                },
+            keep: v.keep,
             outputs,
         })
     }
@@ -176,7 +136,7 @@ impl RunConfig {
 }
 
 /// Limits that need more than one value, or that clap cannot express.
-fn check_ranges(v: &layer::Settings) -> Result<()> {
+fn check_ranges(v: &Settings) -> Result<()> {
     if v.buyers > MAX_BUYERS {
         return Err(Error::usage(format!(
             "--buyers {} is more than this tool holds in memory (at most {MAX_BUYERS})",
@@ -199,10 +159,13 @@ fn check_ranges(v: &layer::Settings) -> Result<()> {
             v.backoff_base, v.backoff_max
         )));
     }
-    if v.timeout.is_zero() {
-        return Err(Error::usage(
-            "--timeout must be more than 0: a command without one can hang forever",
-        ));
+    // The client counts timeouts in whole milliseconds and reads 0 as "no
+    // timeout": anything under 1ms would make a command wait forever.
+    if v.timeout < Duration::from_millis(1) {
+        return Err(Error::usage(format!(
+            "--timeout must be at least 1ms, got {:?}: under that a command could hang forever",
+            v.timeout
+        )));
     }
     if v.lock_ttl.as_millis() < 1 {
         return Err(Error::usage(
@@ -218,41 +181,81 @@ fn check_ranges(v: &layer::Settings) -> Result<()> {
     Ok(())
 }
 
-/// The load shape from `--rate`/`--ramp`, `--arrivals`, `--buyers` and
-/// `--duration`, and the seeded schedule it makes.
-fn schedule(a: &RunArgs, buyers: Option<u64>, seed: u64) -> Result<(Schedule, LoadShape)> {
-    let curve = match (a.rate, a.ramp) {
-        (Some(per_s), _) => Some(Curve::Constant { per_s }),
-        (None, Some(ramp)) => Some(ramp.0),
-        (None, None) => None,
-    };
-    let Some(curve) = curve else {
-        let open_only = [
-            (a.arrivals.is_some(), "--arrivals"),
-            (a.duration.is_some(), "--duration"),
-        ];
-        if let Some((_, flag)) = open_only.iter().find(|(given, _)| *given) {
+/// The crowd the schedule holds, and the demand it brings, within bounds.
+fn check_crowd(schedule: &Schedule, v: &Settings) -> Result<u64> {
+    let buyers = schedule.len() as u64;
+    if buyers == 0 {
+        let name = v
+            .duration
+            .as_ref()
+            .map_or("--duration", |d| d.name.as_str());
+        return Err(Error::usage(format!(
+            "{name} is too short for the rate: no buyer would arrive"
+        )));
+    }
+    if buyers * u64::from(v.qty.max) > i64::MAX as u64 {
+        return Err(Error::usage(
+            "--buyers x --qty exceeds what a Redis integer holds",
+        ));
+    }
+    Ok(buyers)
+}
+
+/// The run's strategies, each once, and `--expect` only for those.
+fn strategies(v: &Settings) -> Result<Vec<StrategyKind>> {
+    let mut strategies = Vec::new();
+    for s in &v.strategies {
+        if !strategies.contains(s) {
+            strategies.push(*s);
+        }
+    }
+    for o in &v.expect_flags {
+        if !strategies.contains(&o.strategy) {
             return Err(Error::usage(format!(
-                "{flag} shapes the open model: add --rate N/s or --ramp FROM..TO/s:OVER"
+                "--expect {}={}: {} is not among this run's strategies ({})",
+                o.strategy,
+                o.expect,
+                o.strategy,
+                names(&strategies)
             )));
         }
-        let n = buyers.unwrap_or(DEFAULT_BUYERS);
-        return Ok((Schedule::burst(n as u32), LoadShape::BURST));
+    }
+    Ok(strategies)
+}
+
+/// `--redis`, `REDIS_URL` or the file's `redis`; a managed server without.
+fn redis(url: Option<&str>) -> Result<RedisTarget> {
+    let Some(url) = url.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(RedisTarget::Managed(default_binary()));
     };
-    let arrivals = a.arrivals.unwrap_or(Arrivals::Poisson);
-    // A ramp alone describes its crowd: whoever arrives while it climbs.
-    let duration = match (curve, buyers, a.duration) {
-        (Curve::Ramp { over_s, .. }, None, None) => Some(Duration::from_secs_f64(over_s)),
-        (_, _, d) => d,
-    };
-    let extent = match (duration, buyers) {
-        (Some(d), _) => Extent::Within(d),
-        (None, n) => Extent::Buyers(n.unwrap_or(DEFAULT_BUYERS) as u32),
-    };
-    let flag = if a.rate.is_some() { "--rate" } else { "--ramp" };
-    let schedule = Schedule::open(curve, arrivals, extent, seed, MAX_BUYERS)
-        .map_err(|e| Error::usage(format!("{flag}: {e}")))?;
-    Ok((schedule, LoadShape::open(curve, arrivals, duration)))
+    let parsed =
+        RedisUrl::parse(url).map_err(|e| Error::usage(format!("--redis / REDIS_URL: {e}")))?;
+    // fred reads the database from the path only: a `?db=2` would be
+    // ignored while the banner printed it, and the run would write to db 0.
+    if let Some((_, query)) = url.split_once('?') {
+        return Err(Error::usage(format!(
+            "--redis / REDIS_URL {}: query parameters ({}) are not honoured; \
+             give the database as the path, e.g. redis://host:6379/2",
+            parsed.masked(),
+            query
+                .split('&')
+                .map(|p| p.split('=').next().unwrap_or(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(RedisTarget::External(parsed))
+}
+
+/// Colour the tables only on a terminal, never with NO_COLOR; the tables go
+/// to stderr when a report takes stdout.
+fn color(outputs: &Outputs) -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && if outputs.uses_stdout() {
+            std::io::stderr().is_terminal()
+        } else {
+            std::io::stdout().is_terminal()
+        }
 }
 
 fn names(s: &[StrategyKind]) -> String {
@@ -307,6 +310,8 @@ mod tests {
     #[test]
     fn the_pause_and_the_servers_decide_what_locks_must_do() {
         let c = resolve(&[
+            "-s",
+            "app-lock,lock,lock-fenced",
             "--app-servers",
             "1",
             "--hold-pause",

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::layer::Settings;
+use super::Settings;
 use crate::crowd::{CartPlan, Product, QtyRange, StockSpec, MAX_LINES, MAX_PRODUCTS};
 use crate::error::{Error, Result};
 use crate::reserve::ReservePlan;
@@ -17,6 +17,10 @@ pub struct Shop {
     pub carts: Option<CartPlan>,
     pub reserve: Option<ReservePlan>,
 }
+
+/// Most units a run seeds: Redis hands Lua integers as doubles, exact only
+/// up to 2^53, so a larger stock would be miscounted by the scripts.
+const MAX_UNITS: u64 = 1 << 53;
 
 /// Strategies that have a cart version.
 const CART_STRATEGIES: &[StrategyKind] =
@@ -94,9 +98,14 @@ fn products(v: &Settings) -> Result<Vec<Product>> {
             products.len()
         )));
     }
-    let total: u64 = products.iter().map(|p| p.stock).sum();
-    if total > i64::MAX as u64 {
-        return Err(Error::usage("--stock exceeds what a Redis integer holds"));
+    let total = products
+        .iter()
+        .try_fold(0u64, |sum, p| sum.checked_add(p.stock));
+    if total.is_none_or(|t| t > MAX_UNITS) {
+        return Err(Error::usage(format!(
+            "--stock: at most {MAX_UNITS} units in all (2^53): the Lua scripts count \
+             stock in doubles, exact only up to there"
+        )));
     }
     Ok(products)
 }

@@ -172,18 +172,6 @@ pub struct Params {
     pub script: Option<std::sync::Arc<str>>,
 }
 
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            lock_ttl: Duration::from_secs(1),
-            hold_pause: Duration::ZERO,
-            app_servers: 3,
-            app_work: Duration::from_millis(1),
-            script: None,
-        }
-    }
-}
-
 /// The strategies a user can name on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]

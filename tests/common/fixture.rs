@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use blackfriday::audit::ServerFacts;
+use blackfriday::config::Settings;
 use blackfriday::cpu::{CpuSample, CpuUse};
 use blackfriday::crowd::{Product, QtyRange};
 use blackfriday::gate::{self, Evidence, Expect, Expectation};
@@ -45,7 +46,7 @@ pub fn strategy(
             oversell: Some(expect),
             ..Expectation::default()
         },
-        kind.tolerated(&Default::default()),
+        kind.tolerated(&Settings::default().params(None)),
         Evidence {
             tally,
             elapsed: Duration::from_millis(250),

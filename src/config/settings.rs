@@ -1,0 +1,156 @@
+//! Every setting of a run, and the one block of defaults they start from.
+//!
+//! `layer` lays the scenario file and then the flags over
+//! `Settings::default()`; nothing else in the crate holds a default for a
+//! run setting.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::crowd::{QtyRange, StockSpec};
+use crate::gate::{ExpectOverride, Expectation};
+use crate::load::DurationRange;
+use crate::schedule::{Arrivals, Curve};
+use crate::strategy::{Params, StrategyKind};
+
+/// A value and where it came from (`--rate` or `file.toml (load.rate)`),
+/// so a rule that needs another setting names the one the user gave.
+#[derive(Debug, Clone)]
+pub struct Named<T> {
+    pub value: T,
+    pub name: String,
+}
+
+/// The user's checkout script: a file to read, or a shipped scenario's
+/// embedded copy.
+#[derive(Debug, Clone)]
+pub enum ScriptSource {
+    File { path: PathBuf, name: String },
+    Shipped { text: &'static str },
+}
+
+/// Every setting of a run, layered, before cross-field checks.
+pub struct Settings {
+    pub buyers: u64,
+    /// `--buyers` or the file's `buyers`, if either was given: an open-model
+    /// ramp alone otherwise decides the crowd.
+    pub buyers_given: Option<u64>,
+    pub stock: StockSpec,
+    pub products: Option<u64>,
+    pub cart: Option<QtyRange>,
+    pub skew: Option<f64>,
+    pub reserve: bool,
+    pub hold_ttl: Duration,
+    pub confirm_rate: f64,
+    pub cancel_rate: f64,
+    pub hold_think: Option<DurationRange>,
+    pub rebuy: bool,
+    pub reapers: u64,
+    pub qty: QtyRange,
+    /// Empty until layered: then the run's strategies, or the default pair
+    /// for its mode.
+    pub strategies: Vec<StrategyKind>,
+    pub redis: Option<String>,
+    pub seed: Option<u64>,
+    pub concurrency: Option<u64>,
+    pub connections: u64,
+    pub max_retries: u64,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub timeout: Duration,
+    pub lock_ttl: Duration,
+    pub hold_pause: Duration,
+    pub app_work: Duration,
+    pub app_servers: u64,
+    pub script: Option<ScriptSource>,
+    pub expectations: BTreeMap<StrategyKind, Expectation>,
+    /// `--expect` as given, checked against the run's strategies.
+    pub expect_flags: Vec<ExpectOverride>,
+    /// The scenario's name, for report titles.
+    pub name: Option<String>,
+    /// Open model: `--rate`/`--ramp` or `[load] rate`/`ramp`.
+    pub curve: Option<Named<Curve>>,
+    pub arrivals: Option<Named<Arrivals>>,
+    pub duration: Option<Named<Duration>>,
+    pub think: DurationRange,
+    pub keep: bool,
+    pub quiet: bool,
+    pub json: Option<PathBuf>,
+    pub junit: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+}
+
+/// The default strategies: the seed's race against its fix, or, for
+/// reservations, the atomic scripts against the seed's naive version.
+pub const DEFAULT_STRATEGIES: [StrategyKind; 2] = [StrategyKind::Broken, StrategyKind::Watch];
+pub const DEFAULT_RESERVE_STRATEGIES: [StrategyKind; 2] =
+    [StrategyKind::Lua, StrategyKind::ReserveNaive];
+/// Without `--concurrency`, every buyer is in flight, up to this many.
+pub const DEFAULT_MAX_CONCURRENCY: u64 = 10_000;
+
+impl Default for Settings {
+    /// The one block of defaults: what a run with no scenario and no flags
+    /// does. Defaults that depend on other settings (products from a
+    /// `--stock` list, cart lines, hold think time, concurrency, arrivals
+    /// when a rate is given) are `None` here and derived where they are
+    /// resolved.
+    fn default() -> Settings {
+        Settings {
+            buyers: 500,
+            buyers_given: None,
+            stock: StockSpec::Each(100),
+            products: None,
+            cart: None,
+            skew: None,
+            reserve: false,
+            hold_ttl: Duration::from_secs(2),
+            confirm_rate: 0.5,
+            cancel_rate: 0.2,
+            hold_think: None,
+            rebuy: false,
+            reapers: 2,
+            qty: QtyRange::ONE,
+            strategies: Vec::new(),
+            redis: None,
+            seed: None,
+            concurrency: None,
+            connections: 4,
+            max_retries: 1000,
+            backoff_base: Duration::from_micros(500),
+            backoff_max: Duration::from_millis(20),
+            timeout: Duration::from_secs(5),
+            lock_ttl: Duration::from_secs(1),
+            hold_pause: Duration::ZERO,
+            app_work: Duration::from_millis(1),
+            app_servers: 3,
+            script: None,
+            expectations: BTreeMap::new(),
+            expect_flags: Vec::new(),
+            name: None,
+            curve: None,
+            arrivals: None,
+            duration: None,
+            think: DurationRange::ZERO,
+            keep: false,
+            quiet: false,
+            json: None,
+            junit: None,
+            markdown: None,
+        }
+    }
+}
+
+impl Settings {
+    /// The strategies' knobs, with the user's checkout once it is read.
+    pub fn params(&self, script: Option<Arc<str>>) -> Params {
+        Params {
+            lock_ttl: self.lock_ttl,
+            hold_pause: self.hold_pause,
+            app_servers: u32::try_from(self.app_servers).unwrap_or(u32::MAX),
+            app_work: self.app_work,
+            script,
+        }
+    }
+}
