@@ -4,8 +4,10 @@
 //! produces the same crowd, so a surprising run can be repeated exactly.
 
 mod cart;
+mod think;
 
 pub use cart::{Cart, CartPlan, Line, Product, StockSpec, MAX_LINES, MAX_PRODUCTS};
+pub use think::DurationRange;
 
 use std::fmt;
 use std::str::FromStr;

@@ -23,7 +23,8 @@
 mod hold;
 mod retry;
 
-pub use retry::{DurationRange, RetryPolicy};
+pub use crate::crowd::DurationRange;
+pub use retry::RetryPolicy;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -38,8 +39,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::crowd::{Buyer, Crowd};
 use crate::metrics::{AttemptSeconds, Outcome, Tally};
-use crate::reserve::ReservePlan;
 use crate::schedule::Schedule;
+use crate::strategy::reserve::ReservePlan;
 use crate::strategy::{Attempt, ErrorClass, Failure, Step, Strategy};
 
 /// A start later than this after the intended time counts as late. The

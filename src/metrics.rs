@@ -21,22 +21,14 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::crowd::{Buyer, Cart};
-use crate::strategy::{ErrorClass, Failure};
+use crate::outcome::{ErrorClass, Failure};
+
+/// Kept here so `metrics::Outcome` keeps working.
+pub use crate::outcome::Outcome;
 
 /// Highest latency the histograms track exactly: one hour, in µs. Anything
 /// above is clamped and still counted.
 const MAX_MICROS: u64 = 3_600_000_000;
-
-/// Final outcome of one buyer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Purchased,
-    SoldOut,
-    GaveUp,
-    Error(ErrorClass),
-    /// Reservations: held, then cancelled, abandoned, or confirmed too late.
-    Released,
-}
 
 #[derive(Debug, Clone)]
 pub struct Tally {

@@ -12,12 +12,13 @@ use crate::config::{RedisTarget, RunConfig};
 use crate::cpu::{CpuSample, CpuUse};
 use crate::crowd::Crowd;
 use crate::error::{Error, Result};
+use crate::gate;
 use crate::load::{self, DriveOptions, Live};
 use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
 use crate::report::{
     HoldFigures, Progress, Report, RunMeta, StockProbe, StrategyReport, Unavailable,
 };
-use crate::reserve::{self, ReapStats};
+use crate::strategy::reserve::{self, ReapStats};
 use crate::strategy::{self, Setup, StrategyKind};
 
 mod signals;
@@ -209,17 +210,10 @@ impl Session {
             }
         }
         let (result, server, cpu, reaped) = outcome?;
-        let expectation = config.expectation(kind, self.meta.demand);
-        let mut tolerated = kind.tolerated(&config.params).to_vec();
-        if expectation.conservation == Some(false) {
-            tolerated.push(audit::CheckId::Conservation);
-        }
-        if config.shop.reserve.is_some() {
-            // Holds that expire after a buyer was told "sold out" put units
-            // back on the shelf: the lost sale is real, and shown, but it is
-            // what reservations cost, not a fault of the strategy.
-            tolerated.push(audit::CheckId::NoLostSales);
-        }
+        let gate::Expected {
+            expectation,
+            tolerated,
+        } = config.expected(kind, self.meta.demand);
         let mut report = StrategyReport::new(
             kind,
             &expectation,

@@ -15,8 +15,8 @@ use crate::crowd::{CartPlan, Product, QtyRange};
 use crate::gate::Expect;
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles};
-use crate::reserve::ReservePlan;
 use crate::schedule::LoadShape;
+use crate::strategy::reserve::ReservePlan;
 use crate::strategy::StrategyKind;
 
 /// Bumped on any change a consumer could trip over (a field removed,

@@ -26,8 +26,8 @@ use crate::gate::Expectation;
 use crate::gate::{self, Expect, Verdict};
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles, Tally, Timeline};
-use crate::reserve::ReservePlan;
 use crate::schedule::LoadShape;
+use crate::strategy::reserve::ReservePlan;
 use crate::strategy::{ErrorClass, StrategyKind};
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,7 +134,10 @@ pub struct HoldFigures {
 }
 
 impl HoldFigures {
-    pub fn new(t: &crate::metrics::HoldTally, reaper: &crate::reserve::ReapStats) -> Self {
+    pub fn new(
+        t: &crate::metrics::HoldTally,
+        reaper: &crate::strategy::reserve::ReapStats,
+    ) -> Self {
         HoldFigures {
             placed: t.placed,
             confirmed: t.confirmed,

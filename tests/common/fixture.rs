@@ -45,7 +45,7 @@ pub fn strategy(
             oversell: Some(expect),
             ..Expectation::default()
         },
-        kind.tolerated(&Default::default()),
+        (kind.facts().tolerates)(&Default::default()),
         tally,
         Duration::from_millis(250),
         server,

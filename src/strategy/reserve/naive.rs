@@ -15,7 +15,7 @@ use fred::clients::{ExclusivePool, Pool};
 use fred::prelude::*;
 
 use super::reaper::{Reaper, BATCH};
-use super::{Decision, ReservePlan};
+use super::Decision;
 use crate::crowd::{Buyer, Cart};
 use crate::error::Result;
 use crate::redis::Keys;
@@ -35,7 +35,8 @@ struct NaiveReaper {
 }
 
 impl Naive {
-    pub async fn new(setup: Setup<'_>, plan: ReservePlan) -> Result<Self> {
+    pub async fn new(setup: Setup<'_>) -> Result<Self> {
+        let plan = super::plan_of(&setup)?;
         Ok(Naive {
             exclusive: setup.connector.exclusive(setup.connections).await?,
             shared: setup.connector.shared(1).await?,
