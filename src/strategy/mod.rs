@@ -25,7 +25,7 @@ pub(crate) use facts::built;
 pub use facts::{Build, Facts, Shape};
 pub use kind::{help, StrategyKind};
 pub(crate) use shared::{
-    bought_or_sold_out, now_us, queue_order, replace_connection, sold_out_already, watch_cmd,
+    bought_or_sold_out, now_us, on_own_connection, queue_order, sold_out_already, watch_cmd,
     BuyScriptArgs,
 };
 

@@ -17,7 +17,7 @@ use fred::prelude::*;
 
 use super::Facts;
 use super::{
-    queue_order, replace_connection, sold_out_already, watch_cmd, Attempt, Setup, Step, Strategy,
+    on_own_connection, queue_order, sold_out_already, watch_cmd, Attempt, Setup, Step, Strategy,
 };
 use crate::crowd::Buyer;
 use crate::error::Result;
@@ -107,14 +107,10 @@ impl Strategy for Watch {
             return answer;
         }
         let mut round_trips = 1;
-        let mut guard = self.pool.acquire().await;
-        let attempt = match self.checkout(&guard, buyer, &mut round_trips).await {
-            Ok(a) => a,
-            Err(e) => {
-                replace_connection(&mut guard).await;
-                Attempt::from(e)
-            }
-        };
+        let attempt = on_own_connection(&self.pool, async |c| {
+            self.checkout(c, buyer, &mut round_trips).await
+        })
+        .await;
         Step {
             attempt,
             round_trips,

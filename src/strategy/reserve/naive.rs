@@ -19,7 +19,7 @@ use super::Decision;
 use crate::crowd::{Buyer, Cart};
 use crate::error::Result;
 use crate::redis::Keys;
-use crate::strategy::{now_us, replace_connection, watch_cmd, Attempt, Setup, Step, Strategy};
+use crate::strategy::{now_us, on_own_connection, watch_cmd, Attempt, Setup, Step, Strategy};
 
 pub struct Naive {
     exclusive: ExclusivePool,
@@ -159,14 +159,10 @@ async fn end_writes(
 #[async_trait]
 impl Strategy for Naive {
     async fn attempt(&self, buyer: Buyer) -> Step {
-        let mut guard = self.exclusive.acquire().await;
-        let attempt = match self.hold(&guard, &buyer.lines(), buyer.id).await {
-            Ok(a) => a,
-            Err(e) => {
-                replace_connection(&mut guard).await;
-                Attempt::from(e)
-            }
-        };
+        let attempt = on_own_connection(&self.exclusive, async |c| {
+            self.hold(c, &buyer.lines(), buyer.id).await
+        })
+        .await;
         Step {
             attempt,
             round_trips: 2,
