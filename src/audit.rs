@@ -13,6 +13,9 @@ use serde::Serialize;
 
 use crate::metrics::Tally;
 
+/// Kept here so `audit::CheckId` keeps naming the checks.
+pub use crate::outcome::CheckId;
+
 /// One product's truth. A single-product run has exactly one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ProductFacts {
@@ -92,105 +95,6 @@ impl ServerFacts {
 
     fn worst(&self, bad: impl Fn(&ProductFacts) -> bool) -> Option<usize> {
         self.products.iter().position(bad)
-    }
-}
-
-/// The audit checks, each its own line in the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckId {
-    NoOversell,
-    Conservation,
-    OrdersMatch,
-    ClientAgrees,
-    NoLostSales,
-    NoUndersell,
-    // Cart runs.
-    WholeCarts,
-    // Reservation runs.
-    HoldsEndOnce,
-    NoDoubleRestock,
-    NoLateConfirm,
-    // Thresholds a scenario can set; evaluated by the gate.
-    MaxP99,
-    MinPurchasesPerS,
-    MaxGaveUp,
-    MaxErrors,
-    MaxFalseSoldOut,
-    SoldOut,
-}
-
-impl CheckId {
-    /// The stable identifier, as serialized.
-    pub fn key(self) -> &'static str {
-        match self {
-            CheckId::NoOversell => "no_oversell",
-            CheckId::Conservation => "conservation",
-            CheckId::OrdersMatch => "orders_match",
-            CheckId::ClientAgrees => "client_agrees",
-            CheckId::NoLostSales => "no_lost_sales",
-            CheckId::NoUndersell => "no_undersell",
-            CheckId::WholeCarts => "whole_carts",
-            CheckId::HoldsEndOnce => "holds_end_once",
-            CheckId::NoDoubleRestock => "no_double_restock",
-            CheckId::NoLateConfirm => "no_late_confirm",
-            CheckId::MaxP99 => "max_p99",
-            CheckId::MinPurchasesPerS => "min_purchases_per_s",
-            CheckId::MaxGaveUp => "max_gave_up",
-            CheckId::MaxErrors => "max_errors",
-            CheckId::MaxFalseSoldOut => "max_false_sold_out",
-            CheckId::SoldOut => "sold_out",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            CheckId::NoOversell => "no oversell",
-            CheckId::Conservation => "conservation",
-            CheckId::OrdersMatch => "orders match sold",
-            CheckId::ClientAgrees => "client agrees",
-            CheckId::NoLostSales => "no lost sales",
-            CheckId::NoUndersell => "no undersell",
-            CheckId::WholeCarts => "no partial cart",
-            CheckId::HoldsEndOnce => "holds end once",
-            CheckId::NoDoubleRestock => "no double restock",
-            CheckId::NoLateConfirm => "no late confirm",
-            CheckId::MaxP99 => "p99 within budget",
-            CheckId::MinPurchasesPerS => "purchases/s at least",
-            CheckId::MaxGaveUp => "gave up at most",
-            CheckId::MaxErrors => "errors at most",
-            CheckId::MaxFalseSoldOut => "false sold-outs at most",
-            CheckId::SoldOut => "sold out",
-        }
-    }
-
-    pub fn rule(self) -> &'static str {
-        match self {
-            CheckId::NoOversell => "per product: sold <= initial and final stock >= 0",
-            CheckId::Conservation => {
-                "per product: initial = stock + reserved + sold, and nothing left reserved"
-            }
-            CheckId::OrdersMatch => {
-                "per product: units in order hashes = sold; no duplicate or dangling orders"
-            }
-            CheckId::ClientAgrees => "acknowledged <= server orders <= acknowledged + unknown outcomes",
-            CheckId::NoLostSales => "nobody told 'sold out' while their quantity is still in stock",
-            CheckId::NoUndersell => {
-                "nobody gave up (retries exhausted) or failed (unknown outcome) while their quantity is still in stock"
-            }
-            CheckId::WholeCarts => "every order holds exactly its buyer's cart, every line in full",
-            CheckId::HoldsEndOnce => {
-                "every hold placed ended exactly once (confirmed, cancelled or expired); none left open"
-            }
-            CheckId::NoDoubleRestock => "no hold's units went back to stock twice",
-            CheckId::NoLateConfirm => "no hold was confirmed after it was cancelled or expired",
-            CheckId::MaxP99 => "p99 latency of all buyers <= max_p99_ms (no samples fails)",
-            CheckId::MinPurchasesPerS => "purchases/s >= min_purchases_per_s",
-            CheckId::MaxGaveUp => "buyers who gave up <= max_gave_up",
-            CheckId::MaxErrors => "buyers with an unknown outcome <= max_errors",
-            CheckId::MaxFalseSoldOut => "false sold-outs <= max_false_sold_out",
-            CheckId::SoldOut => "final stock read back from Redis is 0",
-        }
     }
 }
 

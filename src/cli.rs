@@ -202,11 +202,7 @@ pub struct RunArgs {
     pub reapers: Option<u64>,
 
     /// Strategies to compare, in order: repeat the flag or give a comma list.
-    /// Known: broken, decr, watch, lua, function, compensate, lock, lock-fenced, app-lock,
-    /// script (your own checkout, see --script), reserve-naive (with --reserve).
-    /// Carts: broken, watch, lua. Reservations: lua, reserve-naive. [default: broken,watch;
-    /// with --reserve: lua,reserve-naive]
-    #[arg(short, long = "strategy", value_name = "NAME", value_delimiter = ',')]
+    #[arg(short, long = "strategy", value_name = "NAME", value_delimiter = ',', long_help = crate::strategy::help())]
     pub strategies: Vec<StrategyKind>,
 
     /// Redis to use, redis://[user:password@]host[:port][/db]. Without it,

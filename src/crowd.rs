@@ -4,8 +4,10 @@
 //! produces the same crowd, so a surprising run can be repeated exactly.
 
 mod cart;
+mod think;
 
 pub use cart::{Cart, CartPlan, Line, Product, StockSpec, MAX_LINES, MAX_PRODUCTS};
+pub use think::DurationRange;
 
 use std::fmt;
 use std::str::FromStr;
@@ -95,6 +97,8 @@ pub struct Crowd {
 }
 
 impl Crowd {
+    /// A crowd without carts. Public for the driver's integration tests
+    /// (tests/open_model.rs), which drive a crowd without a whole run.
     pub fn generate(seed: u64, buyers: u32, qty: QtyRange) -> Crowd {
         Crowd::with_carts(seed, buyers, qty, None)
     }
@@ -123,18 +127,6 @@ impl Crowd {
                 }
             }
         }
-    }
-
-    /// Units of `product` the whole crowd asks for.
-    pub fn demand_of(&self, product: u16) -> u64 {
-        if self.carts.is_empty() {
-            return if product == 0 { self.demand() } else { 0 };
-        }
-        let lines = self.carts.iter().flat_map(|c| c.lines());
-        lines
-            .filter(|l| l.product == product)
-            .map(|l| u64::from(l.qty))
-            .sum()
     }
 
     /// True when every buyer brings a cart over several products.

@@ -10,12 +10,11 @@
 //! and a verdict, and returns the finished [`crate::findings::StrategyReport`]
 //! that `report/` only formats.
 
-use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
-
 use crate::audit::{Check, CheckId};
+/// Kept here so `gate::Expect` keeps working.
+pub use crate::outcome::Expect;
 use crate::strategy::{Params, StrategyKind};
 
 mod assess;
@@ -24,81 +23,6 @@ mod thresholds;
 pub use crate::findings::Verdict;
 pub use assess::{assess, Evidence};
 pub use thresholds::thresholds;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Expect {
-    Clean,
-    Oversell,
-    /// `reserve-naive`: ending holds races the reaper, and some hold's units
-    /// must go back to stock twice.
-    #[serde(rename = "double-restock")]
-    DoubleRestock,
-}
-
-impl Expect {
-    /// Strategies unsound by design are expected to oversell whenever the
-    /// crowd asks for more than the stock and at least two buyers are in
-    /// flight; with enough stock for everyone, or one buyer at a time,
-    /// nothing can oversell, so every strategy must then be clean.
-    pub fn default_for(
-        kind: StrategyKind,
-        params: &Params,
-        demand: u64,
-        stock: u64,
-        concurrency: usize,
-    ) -> Expect {
-        if kind == StrategyKind::ReserveNaive && concurrency >= 2 {
-            Expect::DoubleRestock
-        } else if kind.oversells_by_design(params) && demand > stock && concurrency >= 2 {
-            Expect::Oversell
-        } else {
-            Expect::Clean
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Expect::Clean => "clean",
-            Expect::Oversell => "oversell",
-            Expect::DoubleRestock => "double-restock",
-        }
-    }
-
-    /// Whether a check's result is the one this expectation asks for.
-    pub fn wants(self, id: CheckId) -> bool {
-        self.tooth() != Some(id)
-    }
-
-    /// The check this expectation wants to fail: the control group's tooth.
-    pub fn tooth(self) -> Option<CheckId> {
-        match self {
-            Expect::Clean => None,
-            Expect::Oversell => Some(CheckId::NoOversell),
-            Expect::DoubleRestock => Some(CheckId::NoDoubleRestock),
-        }
-    }
-}
-
-impl fmt::Display for Expect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Expect {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "clean" => Ok(Expect::Clean),
-            "oversell" => Ok(Expect::Oversell),
-            "double-restock" => Ok(Expect::DoubleRestock),
-            other => Err(format!(
-                "unknown expectation '{other}' (known: clean, oversell, double-restock)"
-            )),
-        }
-    }
-}
 
 /// `--expect STRATEGY=clean|oversell`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +48,7 @@ impl FromStr for ExpectOverride {
 /// thresholds of a scenario's `[expect.<strategy>]` table.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Expectation {
-    /// None: the default for the strategy ([`Expect::default_for`]).
+    /// None: the default for the strategy ([`expected`]).
     pub oversell: Option<Expect>,
     pub max_p99_ms: Option<f64>,
     pub min_purchases_per_s: Option<f64>,
@@ -146,6 +70,66 @@ pub fn judge(expect: Expect, tolerated: &[CheckId], checks: &[Check]) -> Verdict
         expect,
         held: failed.is_empty(),
         failed,
+        tolerated,
+    }
+}
+
+/// This run, as far as what a strategy must do depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    /// Units the whole crowd asks for.
+    pub demand: u64,
+    /// Units seeded, all products together.
+    pub stock: u64,
+    /// Buyers in flight at once.
+    pub concurrency: usize,
+    /// Buyers hold, then confirm, cancel or abandon (`--reserve`).
+    pub reserve: bool,
+}
+
+/// What a strategy must do in a run, and the checks it may fail without
+/// failing its verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expected {
+    pub expectation: Expectation,
+    pub tolerated: Vec<CheckId>,
+}
+
+/// The expected-outcome rule, in one place: the strategy's facts, this
+/// run's load and the user's own expectation (`--expect`, a scenario's
+/// `[expect.<strategy>]`, None when neither says) make what the verdict
+/// holds the strategy to.
+///
+/// A control group must show its flaw only when the crowd can provoke it:
+/// at least two buyers in flight, and for an oversell more demand than
+/// stock. Otherwise, and for every sound strategy, it must be clean.
+pub fn expected(
+    kind: StrategyKind,
+    params: &Params,
+    run: &Run,
+    given: Option<&Expectation>,
+) -> Expected {
+    let facts = kind.facts();
+    let mut expectation = given.cloned().unwrap_or_default();
+    let by_design = || match (facts.control)(params) {
+        Some(_) if run.concurrency < 2 => Expect::Clean,
+        Some(Expect::Oversell) if run.demand <= run.stock => Expect::Clean,
+        Some(flaw) => flaw,
+        None => Expect::Clean,
+    };
+    expectation.oversell = Some(expectation.oversell.unwrap_or_else(by_design));
+    let mut tolerated = (facts.tolerates)(params).to_vec();
+    if expectation.conservation == Some(false) {
+        tolerated.push(CheckId::Conservation);
+    }
+    if run.reserve {
+        // Holds that expire after a buyer was told "sold out" put units
+        // back on the shelf: the lost sale is real, and shown, but it is
+        // what reservations cost, not a fault of the strategy.
+        tolerated.push(CheckId::NoLostSales);
+    }
+    Expected {
+        expectation,
         tolerated,
     }
 }

@@ -20,10 +20,14 @@
 //! Time is `tokio::time::Instant`, so a paused test clock drives the
 //! schedule exactly.
 
+mod bought;
 mod hold;
 mod retry;
 
-pub use retry::{DurationRange, RetryPolicy};
+use bought::{Again, Bought};
+
+pub use crate::crowd::DurationRange;
+pub use retry::RetryPolicy;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -37,9 +41,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::crowd::{Buyer, Crowd};
-use crate::metrics::{AttemptSeconds, Outcome, Tally};
-use crate::reserve::ReservePlan;
+use crate::metrics::{Outcome, Tally};
 use crate::schedule::Schedule;
+use crate::strategy::reserve::ReservePlan;
 use crate::strategy::{Attempt, ErrorClass, Failure, Step, Strategy};
 
 /// A start later than this after the intended time counts as late. The
@@ -168,26 +172,6 @@ struct Due {
     at: Instant,
 }
 
-/// What one buyer's attempts cost, reported back to its worker.
-struct Bought {
-    buyer: Buyer,
-    outcome: Outcome,
-    /// From the intended start to the final outcome.
-    latency: Duration,
-    /// From the actual start (just before the first send) to the outcome.
-    service: Duration,
-    /// From the release to the final outcome.
-    finished: Duration,
-    attempts: u64,
-    conflicts: u64,
-    round_trips: u64,
-    rebuys: u64,
-    attempt_seconds: AttemptSeconds,
-    failure: Option<Failure>,
-    /// Reservations: how the buyer's hold ended.
-    settled: Option<hold::Settled>,
-}
-
 fn second(since_release: Duration) -> u32 {
     u32::try_from(since_release.as_secs()).unwrap_or(u32::MAX)
 }
@@ -272,38 +256,18 @@ impl Worker {
         let buyer = self.crowd.buyer(index);
         // Jitter seeded per buyer: the same seed backs off the same way
         // whichever worker happens to serve the buyer. Built on the first
-        // conflict only: most buyers never need it.
+        // retry only: most buyers never need it.
         let mut rng: Option<ChaCha8Rng> = None;
-        let mut b = Bought {
-            buyer,
-            outcome: Outcome::GaveUp,
-            latency: Duration::ZERO,
-            service: Duration::ZERO,
-            finished: Duration::ZERO,
-            attempts: 0,
-            conflicts: 0,
-            round_trips: 0,
-            rebuys: 0,
-            attempt_seconds: AttemptSeconds::default(),
-            failure: None,
-            settled: None,
-        };
+        let mut b = Bought::new(buyer);
         let mut retries = 0;
         b.outcome = loop {
-            let step = tokio::select! {
-                step = self.strategy.attempt(buyer) => step,
-                _ = self.abort.cancelled() => Step {
-                    attempt: Attempt::Error(Failure {
-                        class: ErrorClass::Canceled,
-                        message: "stopped: the server stopped answering".into(),
-                    }),
-                    round_trips: 0,
-                },
-            };
+            let step = self.attempt(buyer).await;
             b.attempts += 1;
             b.round_trips += u64::from(step.round_trips);
             b.attempt_seconds.add(second(release.elapsed()));
-            match step.attempt {
+            // What the buyer ends with if it does not try again, and why
+            // it would.
+            let (stop, again) = match step.attempt {
                 Attempt::Purchased => break Outcome::Purchased,
                 Attempt::SoldOut => break Outcome::SoldOut,
                 Attempt::Error(failure) => {
@@ -311,38 +275,29 @@ impl Worker {
                     b.failure = Some(failure);
                     break Outcome::Error(class);
                 }
-                Attempt::HeldElsewhere => {
-                    // Sold out for now; with --rebuy the buyer comes back
-                    // once holds may have ended, as long as some are held.
-                    let Some(plan) = self.reserve.filter(|p| p.rebuy) else {
-                        break Outcome::SoldOut;
-                    };
-                    if retries >= self.retry.max_retries || self.cancel.is_cancelled() {
-                        break Outcome::SoldOut;
-                    }
-                    let rng = rng.get_or_insert_with(|| self.rng_of(buyer));
-                    b.rebuys += 1;
-                    tokio::select! {
-                        _ = tokio::time::sleep(plan.rebuy_pause(rng)) => {}
-                        _ = self.cancel.cancelled() => break Outcome::SoldOut,
-                    }
-                    retries += 1;
-                }
+                // Sold out for now; with --rebuy the buyer comes back once
+                // holds may have ended, as long as some are held.
+                Attempt::HeldElsewhere => match self.reserve.filter(|p| p.rebuy) {
+                    Some(plan) => (Outcome::SoldOut, Again::Rebuy(plan)),
+                    None => break Outcome::SoldOut,
+                },
+                // Nothing of a lost race was applied: a buyer who stops
+                // trying simply gave up.
                 Attempt::Conflict => {
                     b.conflicts += 1;
-                    // Ctrl-C: a buyer between attempts stops trying. Nothing
-                    // of a lost race was applied, so it simply gave up.
-                    if retries >= self.retry.max_retries || self.cancel.is_cancelled() {
-                        break Outcome::GaveUp;
-                    }
-                    let rng = rng.get_or_insert_with(|| self.rng_of(buyer));
-                    tokio::select! {
-                        _ = tokio::time::sleep(self.retry.pause(retries, rng)) => {}
-                        _ = self.cancel.cancelled() => break Outcome::GaveUp,
-                    }
-                    retries += 1;
+                    (Outcome::GaveUp, Again::Backoff)
                 }
+            };
+            let Some(pause) = self.next_pause(again, retries, &mut rng, buyer) else {
+                break stop;
+            };
+            b.rebuys += u64::from(matches!(again, Again::Rebuy(_)));
+            // Ctrl-C: a buyer between attempts stops trying.
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = self.cancel.cancelled() => break stop,
             }
+            retries += 1;
         };
         let now = Instant::now();
         // In a reservation run this is the hold's latency: the think time
@@ -350,25 +305,63 @@ impl Worker {
         b.latency = now.saturating_duration_since(intended);
         b.service = now.saturating_duration_since(started);
         if let (Outcome::Purchased, Some(plan)) = (b.outcome, &self.reserve) {
-            // A generator of its own, not the backoff's: the same buyer
-            // decides alike under every strategy, however many retries its
-            // hold took.
-            let mut decide = ChaCha8Rng::seed_from_u64(self.rng_of(buyer).next_u64() ^ 0x5EED);
-            let s = hold::settle(
-                self.strategy.as_ref(),
-                buyer,
-                plan,
-                &mut decide,
-                &self.cancel,
-                &self.abort,
-            )
-            .await;
-            b.outcome = s.outcome();
-            b.failure = s.failure().or(b.failure.take());
-            b.settled = Some(s);
+            self.settle(&mut b, plan).await;
         }
         b.finished = Instant::now().saturating_duration_since(release);
         b
+    }
+
+    /// One attempt, ended at once as an unknown outcome when the server
+    /// stops answering.
+    async fn attempt(&self, buyer: Buyer) -> Step {
+        tokio::select! {
+            step = self.strategy.attempt(buyer) => step,
+            _ = self.abort.cancelled() => Step {
+                attempt: Attempt::Error(Failure {
+                    class: ErrorClass::Canceled,
+                    message: "stopped: the server stopped answering".into(),
+                }),
+                round_trips: 0,
+            },
+        }
+    }
+
+    /// The one retry path of lost races and rebuys: None when the retries
+    /// are used up or Ctrl-C came, else how long to wait first.
+    fn next_pause(
+        &self,
+        again: Again,
+        retries: u32,
+        rng: &mut Option<ChaCha8Rng>,
+        buyer: Buyer,
+    ) -> Option<Duration> {
+        if retries >= self.retry.max_retries || self.cancel.is_cancelled() {
+            return None;
+        }
+        let rng = rng.get_or_insert_with(|| self.rng_of(buyer));
+        Some(match again {
+            Again::Backoff => self.retry.pause(retries, rng),
+            Again::Rebuy(plan) => plan.rebuy_pause(rng),
+        })
+    }
+
+    /// Reservations: the holder confirms, cancels or walks away.
+    async fn settle(&self, b: &mut Bought, plan: &ReservePlan) {
+        // A generator of its own, not the backoff's: the same buyer decides
+        // alike under every strategy, however many retries its hold took.
+        let mut decide = ChaCha8Rng::seed_from_u64(self.rng_of(b.buyer).next_u64() ^ 0x5EED);
+        let s = hold::settle(
+            self.strategy.as_ref(),
+            b.buyer,
+            plan,
+            &mut decide,
+            &self.cancel,
+            &self.abort,
+        )
+        .await;
+        b.outcome = s.outcome();
+        b.failure = s.failure().or(b.failure.take());
+        b.settled = Some(s);
     }
 
     /// The buyer's own generator: the same seed backs off and decides the

@@ -5,38 +5,29 @@
 //! significant digits (0.1% resolution at every magnitude).
 
 mod away;
+mod histograms;
 mod holds;
 mod timeline;
 
 pub use away::{Away, TurnedAway};
 pub use holds::HoldTally;
 
+pub use histograms::{new_histogram, ByOutcome, Percentiles};
 pub use timeline::{AttemptSeconds, Timeline};
+
+use histograms::MAX_MICROS;
 
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
 
 use crate::crowd::{Buyer, Cart};
-use crate::strategy::{ErrorClass, Failure};
+use crate::outcome::{ErrorClass, Failure};
 
-/// Highest latency the histograms track exactly: one hour, in µs. Anything
-/// above is clamped and still counted.
-const MAX_MICROS: u64 = 3_600_000_000;
-
-/// Final outcome of one buyer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Purchased,
-    SoldOut,
-    GaveUp,
-    Error(ErrorClass),
-    /// Reservations: held, then cancelled, abandoned, or confirmed too late.
-    Released,
-}
+/// Kept here so `metrics::Outcome` keeps working.
+pub use crate::outcome::Outcome;
 
 #[derive(Debug, Clone)]
 pub struct Tally {
@@ -87,61 +78,6 @@ pub struct Tally {
     pub last_purchase_us: u64,
 }
 
-/// One value per final outcome.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ByOutcome<T> {
-    pub purchased: T,
-    pub sold_out: T,
-    pub gave_up: T,
-    pub error: T,
-    pub released: T,
-}
-
-impl<T> ByOutcome<T> {
-    pub fn get_mut(&mut self, o: Outcome) -> &mut T {
-        match o {
-            Outcome::Purchased => &mut self.purchased,
-            Outcome::SoldOut => &mut self.sold_out,
-            Outcome::GaveUp => &mut self.gave_up,
-            Outcome::Error(_) => &mut self.error,
-            Outcome::Released => &mut self.released,
-        }
-    }
-
-    /// In the order the report shows them, with their labels.
-    pub fn labelled(&self) -> [(&'static str, &T); 5] {
-        [
-            ("purchased", &self.purchased),
-            ("sold out", &self.sold_out),
-            ("gave up", &self.gave_up),
-            ("error", &self.error),
-            ("released", &self.released),
-        ]
-    }
-
-    pub fn map<U>(&self, f: impl Fn(&T) -> U) -> ByOutcome<U> {
-        ByOutcome {
-            purchased: f(&self.purchased),
-            sold_out: f(&self.sold_out),
-            gave_up: f(&self.gave_up),
-            error: f(&self.error),
-            released: f(&self.released),
-        }
-    }
-}
-
-impl Default for ByOutcome<Histogram<u64>> {
-    fn default() -> Self {
-        ByOutcome {
-            purchased: new_histogram(),
-            sold_out: new_histogram(),
-            gave_up: new_histogram(),
-            error: new_histogram(),
-            released: new_histogram(),
-        }
-    }
-}
-
 impl Default for Tally {
     fn default() -> Self {
         Tally {
@@ -170,11 +106,6 @@ impl Default for Tally {
             last_purchase_us: 0,
         }
     }
-}
-
-pub fn new_histogram() -> Histogram<u64> {
-    // 3 significant digits: 0.1% resolution at every magnitude.
-    Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("static histogram bounds are valid")
 }
 
 fn micros(d: Duration) -> u64 {
@@ -256,12 +187,6 @@ impl Tally {
         self.purchased + self.sold_out + self.gave_up + self.errors + self.released
     }
 
-    /// Buyers turned away whose quantity is still in stock: `stock_left` is
-    /// what the audit found on the server.
-    pub fn turned_away_with_stock(&self, stock_left: i64) -> TurnedAway {
-        self.turned_away_with(&[stock_left])
-    }
-
     /// Buyers turned away whose whole want is still in stock, given each
     /// product's stock as the audit found it (one entry: a single product).
     pub fn turned_away_with(&self, stocks: &[i64]) -> TurnedAway {
@@ -325,35 +250,6 @@ impl AddAssign<&Tally> for Tally {
         ];
         for (mine, theirs) in pairs {
             mine.add(theirs).expect("histograms share bounds");
-        }
-    }
-}
-
-/// Percentiles of a histogram: µs for latencies, a count for retries.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Percentiles {
-    pub count: u64,
-    pub p50: u64,
-    pub p90: u64,
-    pub p99: u64,
-    pub p999: u64,
-    pub max: u64,
-    pub mean: f64,
-}
-
-impl Percentiles {
-    pub fn of(h: &Histogram<u64>) -> Percentiles {
-        if h.is_empty() {
-            return Percentiles::default();
-        }
-        Percentiles {
-            count: h.len(),
-            p50: h.value_at_quantile(0.50),
-            p90: h.value_at_quantile(0.90),
-            p99: h.value_at_quantile(0.99),
-            p999: h.value_at_quantile(0.999),
-            max: h.max(),
-            mean: h.mean(),
         }
     }
 }
@@ -429,7 +325,7 @@ mod tests {
         t.record(2, Outcome::GaveUp, Duration::from_micros(5));
         t.record(1, Outcome::Error(ErrorClass::Io), Duration::from_micros(5));
         let at = |stock| {
-            let a = t.turned_away_with_stock(stock);
+            let a = t.turned_away_with(&[stock]);
             (a.sold_out, a.gave_up, a.errors)
         };
         assert_eq!(at(0), (0, 0, 0));

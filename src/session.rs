@@ -193,17 +193,10 @@ impl Session {
             }
         }
         let ran = outcome?;
-        let expectation = config.expectation(kind, self.meta.demand);
-        let mut tolerated = kind.tolerated(&config.params).to_vec();
-        if expectation.conservation == Some(false) {
-            tolerated.push(audit::CheckId::Conservation);
-        }
-        if config.shop.reserve.is_some() {
-            // Holds that expire after a buyer was told "sold out" put units
-            // back on the shelf: the lost sale is real, and shown, but it is
-            // what reservations cost, not a fault of the strategy.
-            tolerated.push(audit::CheckId::NoLostSales);
-        }
+        let gate::Expected {
+            expectation,
+            tolerated,
+        } = config.expected(kind, self.meta.demand);
         let evidence = Evidence {
             tally: &ran.result.tally,
             elapsed: ran.result.elapsed,

@@ -21,7 +21,7 @@ use std::time::Duration;
 use crate::cli::RunArgs;
 use crate::crowd::QtyRange;
 use crate::error::{Error, Result};
-use crate::gate::{Expect, Expectation};
+use crate::gate::{self, Expectation};
 use crate::load::RetryPolicy;
 use crate::redis::{default_binary, RedisUrl};
 use crate::report::export::Outputs;
@@ -123,15 +123,24 @@ impl RunConfig {
     /// What `strategy` must do: the scenario's table and `--expect`, with the
     /// strategy's default oversell expectation where neither says.
     pub fn expectation(&self, strategy: StrategyKind, demand: u64) -> Expectation {
-        let mut e = self
-            .expectations
-            .get(&strategy)
-            .cloned()
-            .unwrap_or_default();
-        e.oversell = Some(e.oversell.unwrap_or_else(|| {
-            Expect::default_for(strategy, &self.params, demand, self.stock, self.concurrency)
-        }));
-        e
+        self.expected(strategy, demand).expectation
+    }
+
+    /// [`gate::expected`] for this run: the expectation and the checks
+    /// `strategy` may fail without failing its verdict.
+    pub fn expected(&self, strategy: StrategyKind, demand: u64) -> gate::Expected {
+        let run = gate::Run {
+            demand,
+            stock: self.stock,
+            concurrency: self.concurrency,
+            reserve: self.shop.reserve.is_some(),
+        };
+        gate::expected(
+            strategy,
+            &self.params,
+            &run,
+            self.expectations.get(&strategy),
+        )
     }
 }
 
@@ -266,6 +275,7 @@ fn names(s: &[StrategyKind]) -> String {
 mod tests {
     use super::*;
     use crate::cli::{Cli, Command};
+    use crate::gate::Expect;
     use clap::Parser;
 
     fn resolve(args: &[&str]) -> Result<RunConfig> {

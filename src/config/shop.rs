@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::Settings;
 use crate::crowd::{CartPlan, Product, QtyRange, StockSpec, MAX_LINES, MAX_PRODUCTS};
 use crate::error::{Error, Result};
-use crate::reserve::ReservePlan;
-use crate::strategy::StrategyKind;
+use crate::strategy::reserve::ReservePlan;
+use crate::strategy::{Shape, StrategyKind};
 
 /// The shop of a run, resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,35 +22,24 @@ pub struct Shop {
 /// up to 2^53, so a larger stock would be miscounted by the scripts.
 const MAX_UNITS: u64 = 1 << 53;
 
-/// Strategies that have a cart version.
-const CART_STRATEGIES: &[StrategyKind] =
-    &[StrategyKind::Broken, StrategyKind::Watch, StrategyKind::Lua];
-/// Strategies that run the reservation flow.
-const RESERVE_STRATEGIES: &[StrategyKind] = &[StrategyKind::Lua, StrategyKind::ReserveNaive];
-
 pub fn resolve(v: &Settings, strategies: &[StrategyKind]) -> Result<Shop> {
     let products = products(v)?;
     let carts = carts(v, products.len())?;
     let reserve = reserve(v)?;
-    let allowed = match (&carts, &reserve) {
-        (_, Some(_)) => Some((RESERVE_STRATEGIES, "--reserve")),
-        (Some(_), None) => Some((CART_STRATEGIES, "carts (several products)")),
-        (None, None) => None,
-    };
-    for s in strategies {
-        let fits = match allowed {
-            Some((list, _)) => list.contains(s),
-            None => *s != StrategyKind::ReserveNaive,
-        };
-        if !fits {
-            return Err(Error::usage(match allowed {
-                Some((list, what)) => format!(
-                    "strategy {s} has no version for {what}; use {}",
-                    super::names(list)
-                ),
-                None => format!("strategy {s} is a reservation flow: add --reserve"),
-            }));
-        }
+    let shape = Shape::of(carts.is_some(), reserve.is_some());
+    if let Some(s) = strategies.iter().find(|s| !s.runs(shape)) {
+        return Err(Error::usage(
+            if shape == Shape::Single && s.facts().holds_only() {
+                format!("strategy {s} is a reservation flow: add --reserve")
+            } else {
+                let fit: Vec<_> = StrategyKind::all_for(shape).collect();
+                format!(
+                    "strategy {s} has no version for {}; use {}",
+                    shape.named(),
+                    super::names(&fit)
+                )
+            },
+        ));
     }
     Ok(Shop {
         products,

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::audit::ServerFacts;
 use crate::metrics::{HoldTally, Percentiles, Tally};
-use crate::reserve::ReapStats;
+use crate::strategy::reserve::ReapStats;
 use crate::strategy::ErrorClass;
 
 /// What the holders were told and how the reaper kept up. How the holds

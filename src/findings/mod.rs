@@ -13,11 +13,11 @@ use crate::cpu::CpuUse;
 use crate::crowd::{CartPlan, Product, QtyRange};
 use crate::error::ExitStatus;
 // The expectation's vocabulary; the leaf `outcome` module is its future home.
-use crate::gate::Expect;
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles, Timeline};
-use crate::reserve::ReservePlan;
+use crate::outcome::Expect;
 use crate::schedule::LoadShape;
+use crate::strategy::reserve::ReservePlan;
 use crate::strategy::StrategyKind;
 
 #[derive(Debug, Clone, Serialize)]

@@ -9,7 +9,7 @@ use crate::audit::{self, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
 use crate::findings::{Figures, HoldFigures, StrategyReport};
 use crate::metrics::{Percentiles, Tally};
-use crate::reserve::ReapStats;
+use crate::strategy::reserve::ReapStats;
 use crate::strategy::StrategyKind;
 
 /// What one strategy's run left behind: the client's side (the driver's

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::crowd::Buyer;
 use crate::metrics::{HoldTally, Outcome};
-use crate::reserve::{Decision, ReservePlan};
+use crate::strategy::reserve::{Decision, ReservePlan};
 use crate::strategy::{Attempt, Failure, Strategy};
 
 /// How one hold ended, as its holder was told.

@@ -20,7 +20,7 @@ use super::signals::watchdog;
 use crate::config::RunConfig;
 use crate::load::Live;
 use crate::redis::Keys;
-use crate::reserve::{self, ReapStats, Reaper, ReservePlan};
+use crate::strategy::reserve::{self, ReapStats, Reaper, ReservePlan};
 use crate::strategy::Strategy;
 
 /// The live line's stock is read at most this often: the display must not

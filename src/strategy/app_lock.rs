@@ -15,10 +15,23 @@ use fred::clients::Pool;
 use fred::prelude::*;
 use tokio::sync::Mutex;
 
+use super::Facts;
 use super::{queue_order, Attempt, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::Result;
+use crate::outcome::Expect;
 use crate::redis::Keys;
+
+pub(super) const FACTS: Facts = Facts {
+    name: "app-lock",
+    help: "a mutex in each app server (--app-servers): oversells with several",
+    single: Some(|s| super::built(AppLock::new(s))),
+    cart: None,
+    hold: None,
+    // K processes with K private mutexes exclude nobody across them.
+    control: |p| (p.app_servers > 1).then_some(Expect::Oversell),
+    tolerates: |_| &[],
+};
 
 pub struct AppLock {
     pool: Pool,

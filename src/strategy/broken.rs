@@ -6,10 +6,22 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::prelude::*;
 
+use super::Facts;
 use super::{queue_order, Attempt, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::Result;
+use crate::outcome::Expect;
 use crate::redis::Keys;
+
+pub(super) const FACTS: Facts = Facts {
+    name: "broken",
+    help: "GET, compare, DECRBY: the race flash sales lose (control group)",
+    single: Some(|s| super::built(Broken::new(s))),
+    cart: Some(super::cart::BROKEN),
+    hold: None,
+    control: |_| Some(Expect::Oversell),
+    tolerates: |_| &[],
+};
 
 pub struct Broken {
     pool: Pool,

@@ -8,10 +8,24 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::prelude::*;
 
+use super::Facts;
 use super::{queue_order, Attempt, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::Result;
+use crate::outcome::CheckId;
 use crate::redis::Keys;
+
+pub(super) const FACTS: Facts = Facts {
+    name: "compensate",
+    help: "DECRBY first, INCRBY back when below zero: safe, with false sold-outs",
+    single: Some(|s| super::built(Compensate::new(s))),
+    cart: None,
+    hold: None,
+    control: |_| None,
+    // A transient negative makes concurrent buyers see "sold out" although
+    // the units come back: false sold-outs, by design.
+    tolerates: |_| &[CheckId::NoLostSales],
+};
 
 pub struct Compensate {
     pool: Pool,

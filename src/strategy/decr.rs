@@ -5,10 +5,22 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::prelude::*;
 
+use super::Facts;
 use super::{queue_order, Attempt, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::Result;
+use crate::outcome::Expect;
 use crate::redis::Keys;
+
+pub(super) const FACTS: Facts = Facts {
+    name: "decr",
+    help: "DECRBY with no check at all: stock goes negative (control group)",
+    single: Some(|s| super::built(Decr::new(s))),
+    cart: None,
+    hold: None,
+    control: |_| Some(Expect::Oversell),
+    tolerates: |_| &[],
+};
 
 pub struct Decr {
     pool: Pool,

@@ -9,9 +9,20 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::prelude::*;
 
+use super::Facts;
 use super::{bought_or_sold_out, lua::BUY, BuyScriptArgs, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::{Error, Result};
+
+pub(super) const FACTS: Facts = Facts {
+    name: "function",
+    help: "the lua logic as a Redis 7 library, called with FCALL",
+    single: Some(|s| super::built(Function::new(s))),
+    cart: None,
+    hold: None,
+    control: |_| None,
+    tolerates: |_| &[],
+};
 
 pub struct Function {
     pool: Pool,

@@ -20,14 +20,51 @@ use fred::clients::Pool;
 use fred::prelude::*;
 use fred::types::scripts::Script;
 
+use super::Facts;
 use super::{now_us, queue_order, sold_out_already, Attempt, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::Result;
+use crate::outcome::CheckId;
+use crate::outcome::Expect;
 use crate::redis::Keys;
 
 const UNLOCK: &str = include_str!("lua/unlock.lua");
 const ACQUIRE_FENCED: &str = include_str!("lua/lock_fenced.lua");
 const FENCED_BUY: &str = include_str!("lua/fenced_buy.lua");
+
+pub(super) const FACTS: Facts = Facts {
+    name: "lock",
+    help: "SET NX PX around check-then-act: oversells when a holder outlives it",
+    single: Some(|s| super::built(Lock::new(s, false))),
+    cart: None,
+    hold: None,
+    // A holder paused past its TTL writes after the next one read.
+    control: |p| pauses_past_ttl(p).then_some(Expect::Oversell),
+    tolerates: |_| &[],
+};
+
+pub(super) const FENCED_FACTS: Facts = Facts {
+    name: "lock-fenced",
+    help: "the lock plus a fencing token: writes of stale holders are refused",
+    single: Some(|s| super::built(Lock::new(s, true))),
+    cart: None,
+    hold: None,
+    control: |_| None,
+    // Holders stalled past their TTL have their writes refused: safe, but
+    // the refusals can outlast the buyers' retries (undersell).
+    tolerates: |p| {
+        if pauses_past_ttl(p) {
+            &[CheckId::NoUndersell]
+        } else {
+            &[]
+        }
+    },
+};
+
+/// A holder paused longer than its lock lives: a second holder gets in.
+fn pauses_past_ttl(p: &super::Params) -> bool {
+    !p.hold_pause.is_zero() && p.hold_pause > p.lock_ttl
+}
 
 pub struct Lock {
     /// Stock pre-checks and acquisition attempts: the contended traffic.

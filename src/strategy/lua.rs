@@ -7,11 +7,22 @@ use fred::clients::Pool;
 use fred::prelude::*;
 use fred::types::scripts::Script;
 
+use super::Facts;
 use super::{bought_or_sold_out, BuyScriptArgs, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::Result;
 
 pub(crate) const BUY: &str = include_str!("lua/buy.lua");
+
+pub(super) const FACTS: Facts = Facts {
+    name: "lua",
+    help: "one script checks, decrements and records atomically",
+    single: Some(|s| super::built(Lua::new(s))),
+    cart: Some(super::cart::LUA),
+    hold: Some(super::reserve::ATOMIC),
+    control: |_| None,
+    tolerates: |_| &[],
+};
 
 pub struct Lua {
     pool: Pool,

@@ -2,41 +2,46 @@
 //!
 //! A strategy only knows how to make *one attempt* for one buyer. The driver
 //! (`load.rs`) owns timing, retries, backoff and outcome counting, so every
-//! strategy is measured the same way. Adding a strategy is one new file plus
-//! one line in [`prepare`].
+//! strategy is measured the same way. Each strategy's file declares its
+//! [`Facts`] (name, versions, what it is expected to do); adding a strategy
+//! is one new file plus one line in the table of `kind.rs`.
 
 mod app_lock;
 mod broken;
 mod cart;
 mod compensate;
 mod decr;
+mod facts;
 mod function;
+mod kind;
 mod lock;
 mod lua;
+pub mod reserve;
 mod script;
 mod shared;
 mod watch;
 
+pub(crate) use facts::built;
+pub use facts::{Build, Facts, Shape};
+pub use kind::{help, StrategyKind};
 pub(crate) use shared::{
-    bought_or_sold_out, now_us, queue_order, replace_connection, sold_out_already, watch_cmd,
+    bought_or_sold_out, now_us, on_own_connection, queue_order, sold_out_already, watch_cmd,
     BuyScriptArgs,
 };
 
 /// `lua/buy.lua`, for the benchmark's server-side ceiling.
 pub(crate) use lua::BUY as BUY_SCRIPT;
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use serde::Serialize;
-
 use crate::crowd::Buyer;
 use crate::error::Result;
+/// Kept here so `strategy::{ErrorClass, Failure}` keep working.
+pub use crate::outcome::{ErrorClass, Failure};
 use crate::redis::{Connector, Keys};
-use crate::reserve::{Decision, Reaper, ReservePlan};
+use async_trait::async_trait;
+use reserve::{Decision, Reaper, ReservePlan};
 
 /// What one attempt ended in. Only `Conflict` makes the driver try again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,48 +57,6 @@ pub enum Attempt {
     HeldElsewhere,
     /// The outcome is unknown: the purchase may or may not have been applied.
     Error(Failure),
-}
-
-/// A Redis error met during an attempt: its class, counted, and its message,
-/// kept as a sample for the report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub class: ErrorClass,
-    pub message: String,
-}
-
-/// Coarse error kinds, counted per strategy in the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorClass {
-    Timeout,
-    Io,
-    Canceled,
-    Server,
-    Other,
-}
-
-impl ErrorClass {
-    pub fn of(e: &fred::error::Error) -> ErrorClass {
-        use fred::error::ErrorKind as K;
-        match e.kind() {
-            K::Timeout => ErrorClass::Timeout,
-            K::IO => ErrorClass::Io,
-            K::Canceled => ErrorClass::Canceled,
-            K::Unknown | K::InvalidArgument | K::InvalidCommand | K::NotFound => ErrorClass::Server,
-            _ => ErrorClass::Other,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ErrorClass::Timeout => "timeout",
-            ErrorClass::Io => "io",
-            ErrorClass::Canceled => "canceled",
-            ErrorClass::Server => "server",
-            ErrorClass::Other => "other",
-        }
-    }
 }
 
 impl From<fred::error::Error> for Attempt {
@@ -172,145 +135,15 @@ pub struct Params {
     pub script: Option<std::sync::Arc<str>>,
 }
 
-/// The strategies a user can name on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StrategyKind {
-    Broken,
-    Decr,
-    Watch,
-    Lua,
-    Function,
-    Compensate,
-    Lock,
-    LockFenced,
-    AppLock,
-    Script,
-    ReserveNaive,
-}
-
-impl StrategyKind {
-    pub const ALL: &'static [StrategyKind] = &[
-        StrategyKind::Broken,
-        StrategyKind::Decr,
-        StrategyKind::Watch,
-        StrategyKind::Lua,
-        StrategyKind::Function,
-        StrategyKind::Compensate,
-        StrategyKind::Lock,
-        StrategyKind::LockFenced,
-        StrategyKind::AppLock,
-        StrategyKind::Script,
-        StrategyKind::ReserveNaive,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            StrategyKind::Broken => "broken",
-            StrategyKind::Decr => "decr",
-            StrategyKind::Watch => "watch",
-            StrategyKind::Lua => "lua",
-            StrategyKind::Function => "function",
-            StrategyKind::Compensate => "compensate",
-            StrategyKind::Lock => "lock",
-            StrategyKind::LockFenced => "lock-fenced",
-            StrategyKind::AppLock => "app-lock",
-            StrategyKind::Script => "script",
-            StrategyKind::ReserveNaive => "reserve-naive",
-        }
-    }
-
-    /// True when, with these parameters, the strategy is unsound by design:
-    /// the control groups that show the audit can see an oversell.
-    pub fn oversells_by_design(self, p: &Params) -> bool {
-        match self {
-            StrategyKind::Broken | StrategyKind::Decr => true,
-            // K processes with K private mutexes exclude nobody across them.
-            StrategyKind::AppLock => p.app_servers > 1,
-            // A holder paused past its TTL writes after the next one read.
-            StrategyKind::Lock => pauses_past_ttl(p),
-            _ => false,
-        }
-    }
-
-    /// Audit checks a strategy is known to fail by design without being
-    /// unsound: they are shown, but do not fail its verdict.
-    pub fn tolerated(self, p: &Params) -> &'static [crate::audit::CheckId] {
-        use crate::audit::CheckId;
-        match self {
-            // A transient negative makes concurrent buyers see "sold out"
-            // although the units come back: false sold-outs, by design.
-            StrategyKind::Compensate => &[CheckId::NoLostSales],
-            // Holders stalled past their TTL have their writes refused: safe,
-            // but the refusals can outlast the buyers' retries (undersell).
-            StrategyKind::LockFenced if pauses_past_ttl(p) => &[CheckId::NoUndersell],
-            // The seed's reservations: a double restock breaks everything
-            // downstream of it too. The verdict rests on the double restock
-            // itself; the rest is shown.
-            StrategyKind::ReserveNaive => &[
-                CheckId::NoOversell,
-                CheckId::Conservation,
-                CheckId::OrdersMatch,
-                CheckId::ClientAgrees,
-                CheckId::NoUndersell,
-                CheckId::HoldsEndOnce,
-                CheckId::NoLateConfirm,
-            ],
-            _ => &[],
-        }
-    }
-}
-
-/// A holder paused longer than its lock lives: a second holder gets in.
-fn pauses_past_ttl(p: &Params) -> bool {
-    !p.hold_pause.is_zero() && p.hold_pause > p.lock_ttl
-}
-
-impl fmt::Display for StrategyKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for StrategyKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        StrategyKind::ALL
-            .iter()
-            .copied()
-            .find(|k| k.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                let known: Vec<&str> = StrategyKind::ALL.iter().map(|k| k.name()).collect();
-                format!("unknown strategy '{s}' (known: {})", known.join(", "))
-            })
-    }
-}
-
-/// Build a ready-to-run strategy: connections opened, scripts loaded.
+/// Build a ready-to-run strategy: connections opened, scripts loaded, in
+/// the version its facts give for this run's shape.
 pub async fn prepare(kind: StrategyKind, setup: Setup<'_>) -> Result<Arc<dyn Strategy>> {
-    if let Some(plan) = setup.reserve {
-        return crate::reserve::prepare(kind, setup, plan).await;
-    }
-    if setup.carts {
-        return cart::prepare(kind, setup).await;
-    }
-    Ok(match kind {
-        StrategyKind::Broken => Arc::new(broken::Broken::new(setup).await?),
-        StrategyKind::Decr => Arc::new(decr::Decr::new(setup).await?),
-        StrategyKind::Watch => Arc::new(watch::Watch::new(setup).await?),
-        StrategyKind::Lua => Arc::new(lua::Lua::new(setup).await?),
-        StrategyKind::Function => Arc::new(function::Function::new(setup).await?),
-        StrategyKind::Compensate => Arc::new(compensate::Compensate::new(setup).await?),
-        StrategyKind::Lock => Arc::new(lock::Lock::new(setup, false).await?),
-        StrategyKind::LockFenced => Arc::new(lock::Lock::new(setup, true).await?),
-        StrategyKind::AppLock => Arc::new(app_lock::AppLock::new(setup).await?),
-        StrategyKind::Script => Arc::new(script::UserScript::new(setup).await?),
-        StrategyKind::ReserveNaive => {
-            return Err(crate::error::Error::usage(
-                "reserve-naive is a reservation flow: add --reserve",
-            ))
-        }
-    })
+    let shape = Shape::of(setup.carts, setup.reserve.is_some());
+    let build = kind.facts().build(shape).ok_or_else(|| {
+        crate::error::Error::usage(format!(
+            "strategy {kind} has no version for {}",
+            shape.named()
+        ))
+    })?;
+    build(setup).await
 }

@@ -8,9 +8,20 @@
 use async_trait::async_trait;
 
 use super::lua::Lua;
+use super::Facts;
 use super::{Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::{Error, Result};
+
+pub(super) const FACTS: Facts = Facts {
+    name: "script",
+    help: "your own checkout in Lua (--script), under the same audit",
+    single: Some(|s| super::built(UserScript::new(s))),
+    cart: None,
+    hold: None,
+    control: |_| None,
+    tolerates: |_| &[],
+};
 
 pub struct UserScript(Lua);
 

@@ -121,12 +121,27 @@ pub(crate) fn watch_cmd() -> fred::types::CustomCommand {
     fred::types::CustomCommand::new_static("WATCH", fred::types::ClusterHash::FirstKey, false)
 }
 
-/// After an error the connection's WATCH state is unknown: replace it rather
-/// than reuse it. If the server is down the fresh one fails to connect and
-/// the old one stays for the next try.
-pub(crate) async fn replace_connection(
-    guard: &mut tokio::sync::OwnedMutexGuard<fred::clients::Client>,
-) {
+/// One attempt on a connection nobody else uses, held from `pool` for the
+/// attempt's whole length (a WATCH only holds on the connection that sent
+/// it). After an error the connection's WATCH state is unknown, so it is
+/// replaced rather than given back as it is.
+pub(crate) async fn on_own_connection<F>(pool: &fred::clients::ExclusivePool, f: F) -> Attempt
+where
+    F: AsyncFnOnce(&fred::clients::Client) -> Result<Attempt, fred::error::Error>,
+{
+    let mut guard = pool.acquire().await;
+    match f(&guard).await {
+        Ok(a) => a,
+        Err(e) => {
+            replace_connection(&mut guard).await;
+            Attempt::from(e)
+        }
+    }
+}
+
+/// If the server is down the fresh connection fails to connect and the old
+/// one stays for the next try.
+async fn replace_connection(guard: &mut tokio::sync::OwnedMutexGuard<fred::clients::Client>) {
     use fred::interfaces::ClientLike;
     let fresh = guard.clone_new();
     if fresh.init().await.is_ok() {

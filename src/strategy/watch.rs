@@ -15,12 +15,23 @@ use async_trait::async_trait;
 use fred::clients::{ExclusivePool, Pool};
 use fred::prelude::*;
 
+use super::Facts;
 use super::{
-    queue_order, replace_connection, sold_out_already, watch_cmd, Attempt, Setup, Step, Strategy,
+    on_own_connection, queue_order, sold_out_already, watch_cmd, Attempt, Setup, Step, Strategy,
 };
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::redis::Keys;
+
+pub(super) const FACTS: Facts = Facts {
+    name: "watch",
+    help: "optimistic locking: WATCH, read, MULTI/EXEC, retry when it aborts",
+    single: Some(|s| super::built(Watch::new(s))),
+    cart: Some(super::cart::WATCH),
+    hold: None,
+    control: |_| None,
+    tolerates: |_| &[],
+};
 
 pub struct Watch {
     pool: ExclusivePool,
@@ -96,14 +107,10 @@ impl Strategy for Watch {
             return answer;
         }
         let mut round_trips = 1;
-        let mut guard = self.pool.acquire().await;
-        let attempt = match self.checkout(&guard, buyer, &mut round_trips).await {
-            Ok(a) => a,
-            Err(e) => {
-                replace_connection(&mut guard).await;
-                Attempt::from(e)
-            }
-        };
+        let attempt = on_own_connection(&self.pool, async |c| {
+            self.checkout(c, buyer, &mut round_trips).await
+        })
+        .await;
         Step {
             attempt,
             round_trips,

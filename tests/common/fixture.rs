@@ -46,7 +46,7 @@ pub fn strategy(
             oversell: Some(expect),
             ..Expectation::default()
         },
-        kind.tolerated(&Settings::default().params(None)),
+        (kind.facts().tolerates)(&Settings::default().params(None)),
         Evidence {
             tally,
             elapsed: Duration::from_millis(250),

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::audit::{Check, CheckId};
 use crate::findings::{Report, StrategyReport};
-use crate::gate::Expect;
+use crate::outcome::Expect;
 
 pub(in crate::report) const RESULTS_HEADER: [&str; 14] = [
     "strategy",

@@ -12,11 +12,11 @@ use crate::audit::{Check, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
 use crate::crowd::{CartPlan, Product, QtyRange};
 use crate::findings::{Figures, HoldFigures, Report, StrategyReport, Unavailable};
-use crate::gate::Expect;
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles};
-use crate::reserve::ReservePlan;
+use crate::outcome::Expect;
 use crate::schedule::LoadShape;
+use crate::strategy::reserve::ReservePlan;
 use crate::strategy::StrategyKind;
 
 /// Bumped on any change a consumer could trip over (a field removed,

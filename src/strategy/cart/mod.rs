@@ -6,25 +6,14 @@ mod broken;
 mod lua;
 mod watch;
 
-use std::sync::Arc;
-
-use super::{now_us, Setup, Strategy, StrategyKind};
+use super::{built, now_us, Build};
 use crate::crowd::Buyer;
-use crate::error::{Error, Result};
 use crate::redis::Keys;
 
-pub async fn prepare(kind: StrategyKind, setup: Setup<'_>) -> Result<Arc<dyn Strategy>> {
-    Ok(match kind {
-        StrategyKind::Broken => Arc::new(broken::CartBroken::new(setup).await?),
-        StrategyKind::Watch => Arc::new(watch::CartWatch::new(setup).await?),
-        StrategyKind::Lua => Arc::new(lua::CartLua::new(setup).await?),
-        other => {
-            return Err(Error::usage(format!(
-                "strategy {other} has no cart version (use broken, watch or lua)"
-            )))
-        }
-    })
-}
+/// The cart versions, named by their strategies' facts.
+pub(super) const BROKEN: Build = |s| built(broken::CartBroken::new(s));
+pub(super) const WATCH: Build = |s| built(watch::CartWatch::new(s));
+pub(super) const LUA: Build = |s| built(lua::CartLua::new(s));
 
 /// The stock keys of a cart's lines, in line order.
 fn stock_keys(keys: &Keys, buyer: &Buyer) -> Vec<String> {

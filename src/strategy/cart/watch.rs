@@ -13,7 +13,7 @@ use super::{cart_fits, queue_cart, stock_keys};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::redis::Keys;
-use crate::strategy::{replace_connection, watch_cmd, Attempt, Setup, Step, Strategy};
+use crate::strategy::{on_own_connection, watch_cmd, Attempt, Setup, Step, Strategy};
 
 pub struct CartWatch {
     pool: ExclusivePool,
@@ -92,14 +92,10 @@ impl Strategy for CartWatch {
             }
         }
         let mut round_trips = 1;
-        let mut guard = self.pool.acquire().await;
-        let attempt = match self.checkout(&guard, &buyer, &mut round_trips).await {
-            Ok(a) => a,
-            Err(e) => {
-                replace_connection(&mut guard).await;
-                Attempt::from(e)
-            }
-        };
+        let attempt = on_own_connection(&self.pool, async |c| {
+            self.checkout(c, &buyer, &mut round_trips).await
+        })
+        .await;
         Step {
             attempt,
             round_trips,

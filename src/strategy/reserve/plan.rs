@@ -6,7 +6,7 @@ use std::time::Duration;
 use rand::Rng;
 use serde::Serialize;
 
-use crate::load::DurationRange;
+use crate::crowd::DurationRange;
 
 /// The reservation flow of a run (`--reserve`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -15,11 +15,11 @@ use fred::clients::{ExclusivePool, Pool};
 use fred::prelude::*;
 
 use super::reaper::{Reaper, BATCH};
-use super::{Decision, ReservePlan};
+use super::Decision;
 use crate::crowd::{Buyer, Cart};
 use crate::error::Result;
 use crate::redis::Keys;
-use crate::strategy::{now_us, replace_connection, watch_cmd, Attempt, Setup, Step, Strategy};
+use crate::strategy::{now_us, on_own_connection, watch_cmd, Attempt, Setup, Step, Strategy};
 
 pub struct Naive {
     exclusive: ExclusivePool,
@@ -35,7 +35,8 @@ struct NaiveReaper {
 }
 
 impl Naive {
-    pub async fn new(setup: Setup<'_>, plan: ReservePlan) -> Result<Self> {
+    pub async fn new(setup: Setup<'_>) -> Result<Self> {
+        let plan = super::plan_of(&setup)?;
         Ok(Naive {
             exclusive: setup.connector.exclusive(setup.connections).await?,
             shared: setup.connector.shared(1).await?,
@@ -158,14 +159,10 @@ async fn end_writes(
 #[async_trait]
 impl Strategy for Naive {
     async fn attempt(&self, buyer: Buyer) -> Step {
-        let mut guard = self.exclusive.acquire().await;
-        let attempt = match self.hold(&guard, &buyer.lines(), buyer.id).await {
-            Ok(a) => a,
-            Err(e) => {
-                replace_connection(&mut guard).await;
-                Attempt::from(e)
-            }
-        };
+        let attempt = on_own_connection(&self.exclusive, async |c| {
+            self.hold(c, &buyer.lines(), buyer.id).await
+        })
+        .await;
         Step {
             attempt,
             round_trips: 2,

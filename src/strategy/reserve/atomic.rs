@@ -9,7 +9,7 @@ use fred::types::scripts::Script;
 use fred::types::Value::Integer;
 
 use super::reaper::{Reaper, BATCH};
-use super::{Decision, ReservePlan};
+use super::Decision;
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::redis::Keys;
@@ -35,7 +35,8 @@ struct AtomicReaper {
 }
 
 impl Atomic {
-    pub async fn new(setup: Setup<'_>, plan: ReservePlan) -> Result<Self> {
+    pub async fn new(setup: Setup<'_>) -> Result<Self> {
+        let plan = super::plan_of(&setup)?;
         let pool = setup.connector.shared(1).await?;
         let mut scripts = Vec::new();
         for lua in [RESERVE, SETTLE, REAP] {
