@@ -24,9 +24,6 @@ mod signals;
 
 use signals::{stop_requested, watchdog};
 
-/// How long deleting a namespace may take before the run gives up on it.
-const CLEANUP_LIMIT: Duration = Duration::from_secs(10);
-
 pub struct Session {
     // Declared first so the server outlives nothing that talks to it... and
     // is killed last, after the clients below have been dropped.
@@ -51,7 +48,8 @@ impl Session {
             }
             RedisTarget::External(url) => (None, url.clone()),
         };
-        let connector = Connector::new(url, config.command_timeout)?;
+        let mut connector = Connector::new(url, config.command_timeout)?;
+        connector.name_script(config.script_file.clone());
         let admin = connector.admin().await?;
         let server_version = redis::server_version(&admin)
             .await
@@ -83,6 +81,17 @@ impl Session {
             managed_pid: managed.as_ref().map(ManagedRedis::pid),
             server_version,
         };
+        // Before any key is written: a missing ACL permission stops here.
+        let names: Vec<&str> = config.strategies.iter().map(|k| k.name()).collect();
+        connector
+            .preflight(
+                &admin,
+                &meta.run_id,
+                &names,
+                config.shop.carts.is_some(),
+                config.shop.reserve.is_some(),
+            )
+            .await?;
         Ok(Session {
             admin,
             connector,
@@ -188,26 +197,14 @@ impl Session {
             .await
             .map_err(|e| self.connector.fail("seeding stock", e))?;
         let outcome = self.drive_and_audit(kind, &keys, config, progress).await;
-        if !config.keep {
-            // Clean up even when the run failed half-way.
-            // Bounded: after a failure the server may be gone, and a SCAN
-            // stream on a dead connection does not always time out.
-            let cleaned =
-                tokio::time::timeout(CLEANUP_LIMIT, redis::cleanup(&self.admin, &keys)).await;
-            if outcome.is_ok() {
-                match cleaned {
-                    Ok(done) => {
-                        done.map_err(|e| self.connector.fail("deleting the run's keys", e))?
-                    }
-                    Err(_) => {
-                        return Err(Error::infra(format!(
-                            "deleting {}* took longer than {CLEANUP_LIMIT:?}; the keys may remain",
-                            keys.prefix()
-                        )))
-                    }
-                };
-            }
-        }
+        let outcome = if config.keep {
+            outcome
+        } else {
+            // Even when the run failed half-way.
+            self.connector
+                .clean_after(&self.admin, &keys, &self.meta.run_id, outcome)
+                .await
+        };
         let (result, server, cpu, reaped) = outcome?;
         let expectation = config.expectation(kind, self.meta.demand);
         let mut tolerated = kind.tolerated(&config.params).to_vec();
@@ -260,7 +257,15 @@ impl Session {
         )
         .await;
         let wall = started.elapsed();
-        let after = CpuSample::take(&self.admin).await;
+        // After an abort the server may be gone: INFO would wait out --timeout.
+        let after = if abort.is_cancelled() {
+            CpuSample {
+                server_s: None,
+                generator_s: crate::cpu::own_cpu_s(),
+            }
+        } else {
+            CpuSample::take(&self.admin).await
+        };
         let cpu = CpuUse::between(before, after, wall, result.tally.purchased);
         (result, cpu)
     }
@@ -302,7 +307,7 @@ impl Session {
             stock,
         );
         let abort = CancellationToken::new();
-        let watchdog = tokio::spawn(watchdog(self.admin.clone(), abort.clone()));
+        let watchdog = tokio::spawn(watchdog(self.connector.liveness(), abort.clone()));
         let reaping = self.start_reaper(strategy.as_ref(), config, &abort);
         let (result, cpu) = self.drive(strategy.clone(), config, live, &abort).await;
         let reaped = match reaping {
@@ -313,7 +318,14 @@ impl Session {
             }
             None => None,
         };
-        watchdog.abort();
+        // Only the watchdog cancels `abort`; then its error is the story
+        // (and it may still be killing a stuck script: let it finish).
+        let stopped = if abort.is_cancelled() {
+            watchdog.await.ok()
+        } else {
+            watchdog.abort();
+            None
+        };
         // Closing connections to a dead server would wait out their timeouts.
         if !abort.is_cancelled() {
             strategy.close().await;
@@ -330,6 +342,9 @@ impl Session {
                 )));
             }
         }
+        if let Some(stopped) = stopped {
+            return Err(stopped);
+        }
         if abort.is_cancelled() {
             return Err(Error::infra(format!(
                 "Redis at {} stopped answering while {kind} ran; the run was stopped\n\
@@ -341,6 +356,19 @@ impl Session {
             carts: self.crowd.has_carts().then_some(self.crowd.as_ref()),
             reserve: config.shop.reserve.is_some(),
         };
+        if redis::meta_gone(&self.admin, keys)
+            .await
+            .map_err(|e| self.connector.fail("auditing the server state", e))?
+        {
+            return Err(Error::infra(format!(
+                "Redis at {}: the namespace's meta hash {} is gone while {kind} ran: the server \
+                 restarted without persistence, was flushed or failed over, and the run's data \
+                 with it; nothing can be audited\nfix: run against a server nothing else flushes \
+                 or restarts during the run",
+                self.meta.redis_url,
+                keys.meta()
+            )));
+        }
         let facts = audit::read_facts(&self.admin, keys, shape)
             .await
             .map_err(|e| self.connector.fail("auditing the server state", e))?;

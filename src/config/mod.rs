@@ -61,6 +61,8 @@ pub struct RunConfig {
     /// The scenario's name, if the run came from one.
     pub name: Option<String>,
     pub keep: bool,
+    /// The file `--script` read, named in the messages about that script.
+    pub script_file: Option<std::path::PathBuf>,
     pub progress: bool,
     /// Colour the tables: only on a terminal, never with NO_COLOR.
     pub color: bool,
@@ -111,6 +113,7 @@ impl RunConfig {
         }
         let shop = shop::resolve(&v, &strategies)?;
         let script = load_script(&strategies, v.script.as_deref())?;
+        let script_file = v.script.clone().filter(|_| script.is_some());
         let outputs = outputs(a.json, a.junit, a.markdown)?;
         let redis = match v.redis.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(url) => RedisTarget::External(
@@ -148,6 +151,7 @@ impl RunConfig {
             },
             name: v.name,
             keep: a.keep,
+            script_file,
             progress: !a.quiet && std::io::stderr().is_terminal(),
             // The tables go to stderr when a report takes stdout.
             color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
