@@ -77,6 +77,19 @@ pub fn classify(e: &FredError) -> Blame {
     }
 }
 
+/// Whether a reply met by a buyer should stop the whole run rather than be
+/// counted as one unknown outcome: every other buyer would meet it too.
+/// (Hook for the driver: it sees `Failure::message`, which holds the reply.)
+pub fn fatal(reply: &str) -> bool {
+    matches!(
+        classify(&FredError::new(ErrorKind::Unknown, reply.to_string())),
+        Blame::Permission { .. }
+            | Blame::Authentication
+            | Blame::Script { .. }
+            | Blame::ServerState(_)
+    )
+}
+
 fn server_state(word: &str) -> Option<&'static str> {
     Some(match word {
         "OOM" => "the server is out of memory (maxmemory)",
