@@ -43,6 +43,9 @@ pub enum Command {
     },
     /// List the scenarios shipped with blackfriday.
     Scenarios,
+    /// Remove the keys of runs that died without cleaning up (only namespaces
+    /// bf:<run-id>:{<strategy>}: whose recorded start is old enough).
+    Clean(crate::clean::CleanArgs),
     /// Measure redis-benchmark's EVALSHA ceiling on a managed redis-server, then
     /// blackfriday's own workloads on the same server, each against its target.
     Bench(BenchArgs),

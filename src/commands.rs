@@ -25,7 +25,7 @@ pub fn check(files: &[PathBuf]) -> ExitStatus {
             Err(e) => {
                 // Every problem on its own line, so a CI log lists them all.
                 for line in e.to_string().lines() {
-                    println!("{line}");
+                    println!("{}", crate::redis::redact(line));
                 }
                 status = ExitStatus::Usage;
             }

@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod clean;
 pub mod cli;
 mod commands;
 pub mod config;
@@ -49,6 +50,7 @@ pub async fn execute(cli: Cli) -> Result<ExitStatus> {
         Command::Run(args) => run_and_print(args).await,
         Command::Check { files } => Ok(commands::check(&files)),
         Command::Scenarios => Ok(commands::scenarios()),
+        Command::Clean(args) => clean::clean(args).await,
         Command::Bench(args) => {
             bench::run(&bench::BenchOptions {
                 requests: args.requests,

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use blackfriday::cli::Cli;
+use blackfriday::redis::redact;
 use blackfriday::ExitStatus;
 
 fn main() -> ExitCode {
@@ -20,7 +21,8 @@ fn main() -> ExitCode {
     match runtime.block_on(blackfriday::execute(cli)) {
         Ok(status) => ExitCode::from(status as u8),
         Err(e) => {
-            eprintln!("error: {e}");
+            // Masked here too: no message ever prints a URL's password.
+            eprintln!("error: {}", redact(&e.to_string()));
             ExitCode::from(e.status() as u8)
         }
     }
@@ -42,6 +44,6 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("error: invalid usage");
-    eprintln!("{first} (see blackfriday run --help)");
+    eprintln!("{} (see blackfriday run --help)", redact(first));
     ExitCode::from(ExitStatus::Usage as u8)
 }

@@ -25,9 +25,6 @@ mod signals;
 use side::{Beside, Side, SideResults};
 use signals::stop_requested;
 
-/// How long deleting a namespace may take before the run gives up on it.
-const CLEANUP_LIMIT: Duration = Duration::from_secs(10);
-
 pub struct Session {
     // Declared first so the server outlives nothing that talks to it... and
     // is killed last, after the clients below have been dropped.
@@ -52,7 +49,8 @@ impl Session {
             }
             RedisTarget::External(url) => (None, url.clone()),
         };
-        let connector = Connector::new(url, config.command_timeout)?;
+        let mut connector = Connector::new(url, config.command_timeout)?;
+        connector.name_script(config.script_file.clone());
         let admin = connector.admin().await?;
         let server_version = redis::server_version(&admin)
             .await
@@ -84,6 +82,17 @@ impl Session {
             managed_pid: managed.as_ref().map(ManagedRedis::pid),
             server_version,
         };
+        // Before any key is written: a missing ACL permission stops here.
+        let names: Vec<&str> = config.strategies.iter().map(|k| k.name()).collect();
+        connector
+            .preflight(
+                &admin,
+                &meta.run_id,
+                &names,
+                config.shop.carts.is_some(),
+                config.shop.reserve.is_some(),
+            )
+            .await?;
         Ok(Session {
             admin,
             connector,
@@ -185,13 +194,14 @@ impl Session {
             .await
             .map_err(|e| self.connector.fail("seeding stock", e))?;
         let outcome = self.drive_and_audit(kind, &keys, config, progress).await;
-        if !config.keep {
-            // Clean up even when the run failed half-way.
-            let cleaned = self.clean_up(&keys).await;
-            if outcome.is_ok() {
-                cleaned?;
-            }
-        }
+        let outcome = if config.keep {
+            outcome
+        } else {
+            // Even when the run failed half-way.
+            self.connector
+                .clean_after(&self.admin, &keys, &self.meta.run_id, outcome)
+                .await
+        };
         let ran = outcome?;
         let gate::Expected {
             expectation,
@@ -205,21 +215,6 @@ impl Session {
             reaped: ran.side.reaped.as_ref(),
         };
         Ok(gate::assess(kind, &expectation, &tolerated, evidence))
-    }
-
-    /// Delete the strategy's namespace. Bounded: after a failure the server
-    /// may be gone, and a SCAN stream on a dead connection does not always
-    /// time out.
-    async fn clean_up(&self, keys: &Keys) -> Result<()> {
-        match tokio::time::timeout(CLEANUP_LIMIT, redis::cleanup(&self.admin, keys)).await {
-            Ok(done) => done
-                .map(drop)
-                .map_err(|e| self.connector.fail("deleting the run's keys", e)),
-            Err(_) => Err(Error::infra(format!(
-                "deleting {}* took longer than {CLEANUP_LIMIT:?}; the keys may remain",
-                keys.prefix()
-            ))),
-        }
     }
 
     /// Drive the crowd, with each side's CPU sampled just before and after.
@@ -249,7 +244,15 @@ impl Session {
         )
         .await;
         let wall = started.elapsed();
-        let after = CpuSample::take(&self.admin).await;
+        // After an abort the server may be gone: INFO would wait out --timeout.
+        let after = if abort.is_cancelled() {
+            CpuSample {
+                server_s: None,
+                generator_s: crate::cpu::own_cpu_s(),
+            }
+        } else {
+            CpuSample::take(&self.admin).await
+        };
         let cpu = CpuUse::between(before, after, wall, result.tally.purchased);
         (result, cpu)
     }
@@ -268,6 +271,7 @@ impl Session {
         let bar = progress.start(kind.name(), u64::from(self.meta.buyers), live.clone());
         let beside = Beside {
             admin: self.admin.clone(),
+            probe: self.connector.liveness(),
             keys: keys.clone(),
             live: live.clone(),
             abort: CancellationToken::new(),
@@ -279,7 +283,7 @@ impl Session {
         if let Some(what) = running.draining() {
             bar.set_message(&format!("· {what}"));
         }
-        let side = running.stop().await;
+        let mut side = running.stop().await;
         // Closing connections to a dead server would wait out their timeouts.
         if !abort.is_cancelled() {
             strategy.close().await;
@@ -288,8 +292,8 @@ impl Session {
             result.tally.buyers(),
             format!("· {} purchased · auditing", result.tally.purchased),
         );
-        self.still_answering(kind, abort)?;
-        let server = self.audit(keys, config).await?;
+        self.still_answering(kind, abort, side.stopped.take())?;
+        let server = self.audit(kind, keys, config).await?;
         Ok(Ran {
             result,
             server,
@@ -313,7 +317,12 @@ impl Session {
 
     /// The server must have outlived the strategy for its state to mean
     /// anything.
-    fn still_answering(&mut self, kind: StrategyKind, abort: &CancellationToken) -> Result<()> {
+    fn still_answering(
+        &mut self,
+        kind: StrategyKind,
+        abort: &CancellationToken,
+        stopped: Option<Error>,
+    ) -> Result<()> {
         if let Some(server) = &mut self.managed {
             if !server.is_alive() {
                 return Err(Error::infra(format!(
@@ -321,6 +330,11 @@ impl Session {
                     server.pid()
                 )));
             }
+        }
+        // The watchdog's own account (a dead server, a stuck script) is
+        // the most precise one.
+        if let Some(stopped) = stopped {
+            return Err(stopped);
         }
         if abort.is_cancelled() {
             return Err(Error::infra(format!(
@@ -332,11 +346,29 @@ impl Session {
         Ok(())
     }
 
-    async fn audit(&self, keys: &Keys, config: &RunConfig) -> Result<audit::ServerFacts> {
+    async fn audit(
+        &self,
+        kind: StrategyKind,
+        keys: &Keys,
+        config: &RunConfig,
+    ) -> Result<audit::ServerFacts> {
         let shape = audit::Shape {
             carts: self.crowd.has_carts().then_some(self.crowd.as_ref()),
             reserve: config.shop.reserve.is_some(),
         };
+        if redis::meta_gone(&self.admin, keys)
+            .await
+            .map_err(|e| self.connector.fail("auditing the server state", e))?
+        {
+            return Err(Error::infra(format!(
+                "Redis at {}: the namespace's meta hash {} is gone while {kind} ran: the server \
+                 restarted without persistence, was flushed or failed over, and the run's data \
+                 with it; nothing can be audited\nfix: run against a server nothing else flushes \
+                 or restarts during the run",
+                self.meta.redis_url,
+                keys.meta()
+            )));
+        }
         audit::read_facts(&self.admin, keys, shape)
             .await
             .map_err(|e| self.connector.fail("auditing the server state", e))

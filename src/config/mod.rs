@@ -63,6 +63,8 @@ pub struct RunConfig {
     /// The scenario's name, if the run came from one.
     pub name: Option<String>,
     pub keep: bool,
+    /// The file `--script` read, named in the messages about that script.
+    pub script_file: Option<std::path::PathBuf>,
     pub progress: bool,
     /// Colour the tables: only on a terminal, never with NO_COLOR.
     pub color: bool,
@@ -88,6 +90,8 @@ impl RunConfig {
         let strategies = strategies(&v)?;
         let shop = shop::resolve(&v, &strategies)?;
         let outputs = outputs(v.json.clone(), v.junit.clone(), v.markdown.clone())?;
+        let script = load_script(&strategies, v.script.as_ref())?;
+        let strategies_use_script = script.is_some();
         Ok(RunConfig {
             buyers: buyers as u32,
             schedule: Arc::new(schedule),
@@ -108,7 +112,7 @@ impl RunConfig {
                 think: v.think,
             },
             command_timeout: v.timeout,
-            params: v.params(load_script(&strategies, v.script.as_ref())?),
+            params: v.params(script),
             progress: !v.quiet && std::io::stderr().is_terminal(),
             color: color(&outputs),
             shop,
@@ -116,6 +120,14 @@ impl RunConfig {
             expectations: v.expectations,
             name: v.name,
             keep: v.keep,
+            script_file: v
+                .script
+                .as_ref()
+                .filter(|_| strategies_use_script)
+                .map(|s| match s {
+                    ScriptSource::File { path, .. } => path.clone(),
+                    ScriptSource::Shipped { .. } => "the shipped checkout script".into(),
+                }),
             outputs,
         })
     }

@@ -1,12 +1,19 @@
 //! Everything that talks to Redis: URLs and connections, the managed
 //! throwaway server, the key namespace, seeding and cleanup.
 
+pub mod blame;
+pub mod clean;
+pub mod liveness;
 mod managed;
 mod namespace;
+pub mod preflight;
+mod redact;
 
 pub use managed::{default_binary, ManagedRedis};
-pub use namespace::{cleanup, seed, Keys};
+pub use namespace::{cleanup, meta_gone, seed, Keys, SAFETY_TTL};
+pub use redact::redact;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use fred::clients::{ExclusivePool, Pool};
@@ -25,8 +32,11 @@ impl RedisUrl {
     /// Accepts `redis://[user:password@]host[:port][/db]`. Everything fred
     /// would accept silently but handle wrongly is refused here with a reason.
     pub fn parse(raw: &str) -> Result<RedisUrl, String> {
+        // Redacted as text: a URL that does not parse cannot be masked by the parser.
         let url = url::Url::parse(raw).map_err(|e| {
-            format!("'{raw}' is not a URL ({e}); expected redis://[user:password@]host[:port][/db]")
+            redact(&format!(
+                "'{raw}' is not a URL ({e}); expected redis://[user:password@]host[:port][/db]"
+            ))
         })?;
         match url.scheme() {
             "redis" | "valkey" => {}
@@ -75,6 +85,8 @@ pub struct Connector {
     config: Config,
     url: RedisUrl,
     timeout: Duration,
+    /// The user's checkout script (`--script`), named when it fails.
+    script_file: Option<PathBuf>,
 }
 
 impl Connector {
@@ -85,11 +97,64 @@ impl Connector {
             config,
             url,
             timeout,
+            script_file: None,
         })
     }
 
     pub fn url(&self) -> &RedisUrl {
         &self.url
+    }
+
+    /// Name the user's script file in the messages about it.
+    pub fn name_script(&mut self, file: Option<PathBuf>) {
+        self.script_file = file;
+    }
+
+    /// The ACL user connections log in as (`default` when the URL names none).
+    pub fn user(&self) -> &str {
+        self.config.username.as_deref().unwrap_or("default")
+    }
+
+    /// A liveness probe of this server, on connections of its own.
+    pub fn liveness(&self) -> liveness::Probe {
+        liveness::Probe::new(
+            self.config.clone(),
+            self.url.masked.clone(),
+            self.script_file.clone(),
+        )
+    }
+
+    /// Before anything is written: may this connection's ACL user run every
+    /// command `strategies` need on their keys? See [`preflight`].
+    pub async fn preflight(
+        &self,
+        admin: &Client,
+        run_id: &str,
+        strategies: &[&str],
+        carts: bool,
+        reserve: bool,
+    ) -> Result<(), Error> {
+        for &strategy in strategies {
+            let commands = preflight::commands_for(strategy, carts, reserve);
+            let scratch = format!("{}preflight", Keys::new(run_id, strategy).prefix());
+            preflight::preflight(admin, self.user(), &commands, &scratch)
+                .await
+                .map_err(|e| {
+                    Error::infra(format!("Redis at {} ({strategy}): {e}", self.url.masked))
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Load the user's checkout script once on its own, so a compile error
+    /// names the file and the line rather than a step of the run.
+    pub async fn load_user_script(&self, lua: &str) -> Result<(), Error> {
+        let client = self.admin().await?;
+        let loaded: Result<String, _> = client.script_load(lua).await;
+        let _ = client.quit().await;
+        loaded
+            .map(drop)
+            .map_err(|e| self.fail_script("loading your script", e))
     }
 
     fn builder(&self, reconnect: bool) -> Builder {
@@ -155,39 +220,24 @@ impl Connector {
         Ok(pool)
     }
 
-    /// Turn a Redis failure into an infrastructure error that names the URL
-    /// and says what to do about it.
+    /// Turn a Redis failure into an infrastructure error that names the
+    /// (masked) URL, blames the party the reply points at and says what to do.
     pub fn fail(&self, doing: &str, e: fred::error::Error) -> Error {
-        let url = &self.url.masked;
-        let details = e.details();
-        let auth = *e.kind() == ErrorKind::Auth
-            || ["WRONGPASS", "NOAUTH", "NOPERM", "invalid password"]
-                .iter()
-                .any(|m| details.contains(m));
-        if auth {
-            Error::infra(format!(
-                "Redis at {url} refused the credentials while {doing}: {details}\n\
-                 fix: put the right user and password in the URL (redis://user:password@host:port)"
-            ))
-        } else {
-            Error::infra(format!(
-                "Redis at {url} failed while {doing}: {}\n\
-                 fix: check that the server is running and reachable at that address, \
-                 or leave out --redis and REDIS_URL to let blackfriday start a throwaway redis-server",
-                readable(&e)
-            ))
+        blame::explain(&self.context(None), doing, &e)
+    }
+
+    /// As [`Connector::fail`], for a failure of the user's own script.
+    pub fn fail_script(&self, doing: &str, e: fred::error::Error) -> Error {
+        blame::explain(&self.context(self.script_file.as_deref()), doing, &e)
+    }
+
+    fn context<'a>(&'a self, script: Option<&'a std::path::Path>) -> blame::Context<'a> {
+        blame::Context {
+            url: &self.url.masked,
+            user: self.user(),
+            script,
         }
     }
-}
-
-/// fred renders I/O errors with their Debug form; keep only the message.
-fn readable(e: &fred::error::Error) -> String {
-    let details = e.details();
-    let message = details
-        .split_once("message: \"")
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map_or(details, |(msg, _)| msg);
-    format!("{:?} error: {message}", e.kind())
 }
 
 /// The server's `redis_version`, read from INFO.

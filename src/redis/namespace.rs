@@ -5,6 +5,7 @@
 //! same slot. Nothing outside this prefix is ever written or deleted.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use fred::prelude::*;
 use futures::StreamExt;
@@ -138,8 +139,20 @@ impl Keys {
     }
 }
 
+/// The safety net for runs that die without cleaning up (SIGKILL, power
+/// loss): every key written at seeding expires this long after it. Set once
+/// at seeding and never refreshed: an EXPIRE on a watched key aborts every
+/// WATCH on it, which would corrupt the measurement. A day outlasts any sane
+/// run; `blackfriday clean` removes leftovers sooner.
+pub const SAFETY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The meta hash field holding the run's start, in seconds since the epoch:
+/// what `blackfriday clean --older-than` reads.
+pub const STARTED: &str = "started";
+
 /// Seed a fresh namespace, one stock per product. Refuses to overwrite one
-/// that already exists.
+/// that already exists. Records the start time in the meta hash, and gives
+/// every key it writes the [`SAFETY_TTL`].
 pub async fn seed(
     client: &Client,
     keys: &Keys,
@@ -171,8 +184,32 @@ pub async fn seed(
         fields.push((format!("initial:{p}"), units.to_string()));
     }
     fields.extend(meta.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    if !fields.iter().any(|(k, _)| k == STARTED) {
+        fields.push((STARTED.into(), unix_now().to_string()));
+    }
     let _: () = client.hset(keys.meta(), fields).await?;
+    let ttl = SAFETY_TTL.as_secs() as i64;
+    let seeded = (0..keys.products())
+        .flat_map(|p| [keys.stock_of(p), keys.sold_of(p)])
+        .chain([keys.meta()]);
+    for key in seeded {
+        let _: () = client.expire(key, ttl, None).await?;
+    }
     Ok(())
+}
+
+/// Seconds since the epoch.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// True when the namespace's meta hash is gone: the server restarted without
+/// persistence, was flushed or failed over to a replica that never had it.
+pub async fn meta_gone(client: &Client, keys: &Keys) -> Result<bool, Error> {
+    let n: u64 = client.exists(keys.meta()).await?;
+    Ok(n == 0)
 }
 
 /// Delete every key of the namespace with SCAN + UNLINK. Returns how many.
@@ -189,7 +226,7 @@ pub async fn cleanup(client: &Client, keys: &Keys) -> Result<u64, Error> {
 }
 
 /// SCAN patterns are globs: escape what the prefix might contain literally.
-fn glob_escape(s: &str) -> String {
+pub(crate) fn glob_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {

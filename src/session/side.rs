@@ -18,7 +18,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::signals::watchdog;
 use crate::config::RunConfig;
+use crate::error::Error;
 use crate::load::Live;
+use crate::redis::liveness::Probe;
 use crate::redis::Keys;
 use crate::strategy::reserve::{self, ReapStats, Reaper, ReservePlan};
 use crate::strategy::Strategy;
@@ -72,6 +74,8 @@ pub(crate) fn plan(strategy: &dyn Strategy, config: &RunConfig, shown: bool) -> 
 /// client, never on one of the strategy's connections.
 pub(crate) struct Beside {
     pub admin: Client,
+    /// The watchdog's own way to the server, sharing nothing with the run.
+    pub probe: Probe,
     pub keys: Keys,
     pub live: Arc<Live>,
     /// Stops the driver and every side task: the server stopped answering.
@@ -82,6 +86,8 @@ pub(crate) struct Beside {
 enum Output {
     Nothing,
     Reaped(ReapStats),
+    /// The watchdog stopped the run: why.
+    Stopped(Error),
 }
 
 /// What the side tasks handed back, once stopped.
@@ -89,6 +95,9 @@ enum Output {
 pub(crate) struct SideResults {
     /// Reservation runs: the reapers' work, summed.
     pub reaped: Option<ReapStats>,
+    /// The watchdog found the server gone (or a script stuck) and stopped
+    /// the run: its account of what happened.
+    pub stopped: Option<Error>,
 }
 
 impl SideResults {
@@ -96,6 +105,7 @@ impl SideResults {
         match output {
             Output::Nothing => {}
             Output::Reaped(stats) => self.reaped = Some(stats),
+            Output::Stopped(e) => self.stopped = Some(e),
         }
     }
 }
@@ -166,7 +176,21 @@ impl Drop for Side {
 fn spawn(task: SideTask, beside: &Beside, stop: CancellationToken) -> JoinHandle<Output> {
     match task {
         SideTask::Watchdog => {
-            until_stopped(stop, watchdog(beside.admin.clone(), beside.abort.clone()))
+            let (probe, abort) = (beside.probe.clone(), beside.abort.clone());
+            tokio::spawn(async move {
+                let watching = watchdog(probe, abort.clone());
+                tokio::pin!(watching);
+                tokio::select! {
+                    e = &mut watching => Output::Stopped(e),
+                    // Once it has tripped the abort, the watchdog may still
+                    // be killing a stuck script: let it finish its story.
+                    () = stop.cancelled() => if abort.is_cancelled() {
+                        Output::Stopped(watching.await)
+                    } else {
+                        Output::Nothing
+                    },
+                }
+            })
         }
         SideTask::StockPoll { every } => until_stopped(
             stop,
@@ -269,6 +293,7 @@ mod tests {
         seed(&admin, &keys, &[7, 5], &[]).await.unwrap();
         let beside = Beside {
             admin: admin.clone(),
+            probe: connector.liveness(),
             keys: keys.clone(),
             live: Arc::new(Live::default()),
             abort: CancellationToken::new(),

@@ -1,31 +1,16 @@
 //! What stops a run early: the server going silent, or the user asking.
 
-use std::time::Duration;
-
-use fred::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-/// Ping the server twice a second on the admin connection; three misses in
-/// a row mean it is gone, and the run stops instead of letting every buyer
-/// in flight wait out its own timeout (for hours, with thousands queued).
-pub(super) async fn watchdog(admin: Client, abort: CancellationToken) {
-    let quick = Options {
-        timeout: Some(Duration::from_secs(1)),
-        ..Options::default()
-    };
-    let mut misses = 0;
-    loop {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let pong: Result<String, _> = admin
-            .with_options(&quick)
-            .custom(fred::cmd!("PING"), Vec::<String>::new())
-            .await;
-        misses = if pong.is_ok() { 0 } else { misses + 1 };
-        if misses >= 3 {
-            abort.cancel();
-            return;
-        }
-    }
+use crate::error::Error;
+use crate::redis::liveness::Probe;
+
+/// Watch the server on a connection of its own (see `redis::liveness`): when
+/// it dies, or a script sticks past the busy threshold, `abort` is cancelled
+/// at once, so the run stops instead of letting every buyer in flight wait
+/// out its own timeout, and the task ends with the error to report.
+pub(super) async fn watchdog(probe: Probe, abort: CancellationToken) -> Error {
+    probe.watch(abort).await
 }
 
 /// Ctrl-C, or SIGTERM (what CI runners and `timeout` send): stop gracefully.

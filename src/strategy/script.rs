@@ -32,6 +32,8 @@ impl UserScript {
             .script
             .clone()
             .ok_or_else(|| Error::usage("the `script` strategy needs --script FILE"))?;
+        // Loaded once on its own first: a compile error names the file and line.
+        setup.connector.load_user_script(&text).await?;
         Ok(UserScript(Lua::with_script(setup, &text).await?))
     }
 }
