@@ -3,32 +3,12 @@
 
 use std::time::Duration;
 
-use clap::Args;
 use fred::interfaces::ClientLike;
 
+use crate::cli::CleanArgs;
 use crate::error::{Error, ExitStatus, Result};
 use crate::redis::clean::{self, Select};
 use crate::redis::{Connector, RedisUrl};
-
-#[derive(Debug, Args)]
-pub struct CleanArgs {
-    /// The Redis to clean, redis://[user:password@]host[:port][/db].
-    #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
-    pub redis: Option<String>,
-
-    /// Remove only this run's keys (the 8 hex digits of bf:<run-id>:, shown in
-    /// every run's header).
-    #[arg(long, value_name = "ID", conflicts_with = "older_than")]
-    pub run: Option<String>,
-
-    /// Remove the runs that started at least this long ago [default: 1h].
-    #[arg(long, value_name = "DURATION", value_parser = crate::cli::duration)]
-    pub older_than: Option<Duration>,
-
-    /// List what would be removed, and remove nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-}
 
 /// How old a run must be before `clean` takes it without `--run`.
 const DEFAULT_AGE: Duration = Duration::from_secs(60 * 60);

@@ -45,7 +45,7 @@ pub enum Command {
     Scenarios,
     /// Remove the keys of runs that died without cleaning up (only namespaces
     /// bf:<run-id>:{<strategy>}: whose recorded start is old enough).
-    Clean(crate::clean::CleanArgs),
+    Clean(CleanArgs),
     /// Measure redis-benchmark's EVALSHA ceiling on a managed redis-server, then
     /// blackfriday's own workloads on the same server, each against its target.
     Bench(BenchArgs),
@@ -333,4 +333,24 @@ pub(crate) fn rate(s: &str) -> Result<f64, String> {
 
 pub(crate) fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim()).map_err(|e| format!("{e} (examples: 500us, 2ms, 1s)"))
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// The Redis to clean, redis://[user:password@]host[:port][/db].
+    #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
+    pub redis: Option<String>,
+
+    /// Remove only this run's keys (the 8 hex digits of bf:<run-id>:, shown in
+    /// every run's header).
+    #[arg(long, value_name = "ID", conflicts_with = "older_than")]
+    pub run: Option<String>,
+
+    /// Remove the runs that started at least this long ago [default: 1h].
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    pub older_than: Option<Duration>,
+
+    /// List what would be removed, and remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }

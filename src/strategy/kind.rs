@@ -6,9 +6,11 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::facts::{Facts, Shape};
+use super::facts::Shape;
+use super::StrategyKind;
 
-/// Declares [`StrategyKind`], its list and its facts from one table.
+/// Declares [`StrategyKind`], its list and its facts from one table (the
+/// table itself is in `strategy/mod.rs`, beside the `mod` lines).
 macro_rules! strategies {
     ($($kind:ident => $facts:path,)*) => {
         /// The strategies a user can name on the command line.
@@ -28,21 +30,6 @@ macro_rules! strategies {
             }
         }
     };
-}
-
-// Adding a strategy: a file that declares its `Facts`, and one line here.
-strategies! {
-    Broken => super::broken::FACTS,
-    Decr => super::decr::FACTS,
-    Watch => super::watch::FACTS,
-    Lua => super::lua::FACTS,
-    Function => super::function::FACTS,
-    Compensate => super::compensate::FACTS,
-    Lock => super::lock::FACTS,
-    LockFenced => super::lock::FENCED_FACTS,
-    AppLock => super::app_lock::FACTS,
-    Script => super::script::FACTS,
-    ReserveNaive => super::reserve::NAIVE_FACTS,
 }
 
 impl StrategyKind {

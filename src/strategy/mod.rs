@@ -4,7 +4,10 @@
 //! (`load.rs`) owns timing, retries, backoff and outcome counting, so every
 //! strategy is measured the same way. Each strategy's file declares its
 //! [`Facts`] (name, versions, what it is expected to do); adding a strategy
-//! is one new file plus one line in the table of `kind.rs`.
+//! is one new file plus its `mod` line and one line in the table below.
+
+#[macro_use]
+mod kind;
 
 mod app_lock;
 mod broken;
@@ -13,7 +16,6 @@ mod compensate;
 mod decr;
 mod facts;
 mod function;
-mod kind;
 mod lock;
 mod lua;
 pub mod reserve;
@@ -23,7 +25,24 @@ mod watch;
 
 pub(crate) use facts::built;
 pub use facts::{Build, Facts, Shape};
-pub use kind::{help, StrategyKind};
+pub use kind::help;
+
+// Adding a strategy: a file that declares its `Facts`, its `mod` line
+// above, and one line here.
+strategies! {
+    Broken => broken::FACTS,
+    Decr => decr::FACTS,
+    Watch => watch::FACTS,
+    Lua => lua::FACTS,
+    Function => function::FACTS,
+    Compensate => compensate::FACTS,
+    Lock => lock::FACTS,
+    LockFenced => lock::FENCED_FACTS,
+    AppLock => app_lock::FACTS,
+    Script => script::FACTS,
+    ReserveNaive => reserve::NAIVE_FACTS,
+}
+
 pub(crate) use shared::{
     bought_or_sold_out, now_us, on_own_connection, queue_order, sold_out_already, watch_cmd,
     BuyScriptArgs,
