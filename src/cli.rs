@@ -294,6 +294,12 @@ pub struct RunArgs {
     /// to $GITHUB_STEP_SUMMARY when that is set.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+
+    /// Print every table (latency, retries, throughput over time, CPU, full
+    /// validation, products, holds) after the verdict's key figures. The
+    /// --markdown and --json reports always hold them.
+    #[arg(long)]
+    pub details: bool,
 }
 
 pub(crate) fn whole(s: &str) -> Result<u64, String> {
