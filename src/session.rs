@@ -296,7 +296,7 @@ impl Session {
         bar.auditing(result.tally.buyers(), result.tally.purchased);
         self.still_answering(kind, abort, side.stopped.take())?;
         let server = self.audit(kind, keys, config).await?;
-        bar.audited(server.stock, server.oversold());
+        bar.audited(server.stock);
         Ok(Ran {
             result,
             server,

@@ -26,7 +26,6 @@ pub struct Progress {
 pub struct Bar {
     bar: ProgressBar,
     ticker: Option<JoinHandle<()>>,
-    purchased: u64,
 }
 
 impl Progress {
@@ -57,18 +56,14 @@ impl Progress {
         bar.set_style(
             ProgressStyle::with_template(
                 // wide_msg: the line is cut to the terminal, never wrapped.
-                "{prefix:>10} {bar:20.cyan/blue} {pos:>7}/{len} buyers {elapsed:>4} {wide_msg}",
+                "{prefix:>10} {bar:16.cyan/blue} {pos:>7}/{len} buyers {elapsed:>4} {wide_msg}",
             )
             .expect("static template")
             .progress_chars("█▉▊▋▌▍▎▏ "),
         );
         bar.set_prefix(name.to_string());
         let ticker = self.enabled.then(|| tokio::spawn(tick(bar.clone(), live)));
-        Bar {
-            bar,
-            ticker,
-            purchased: 0,
-        }
+        Bar { bar, ticker }
     }
 }
 
@@ -127,16 +122,15 @@ impl Bar {
         self.bar.set_position(done);
         self.bar
             .set_message(format!("· {purchased} purchased · auditing"));
-        self.purchased = purchased;
     }
 
     /// The audit read the server back: the bar ends on its numbers, not on
     /// "auditing".
-    pub fn audited(&self, stock: i64, oversold: i64) {
-        self.bar.finish_with_message(format!(
-            "· {} purchased · audited: stock {stock}, {oversold} oversold",
-            self.purchased
-        ));
+    pub fn audited(&self, stock: i64) {
+        // Short: at 80 columns the bar leaves about 25 for the message,
+        // and a negative stock says the oversell on its own.
+        self.bar
+            .finish_with_message(format!("· audited: stock {stock}"));
     }
 }
 
