@@ -87,8 +87,12 @@ Figures:
   duration         release of the crowd until the last buyer had an outcome
   last sale        release of the crowd until the last purchase was acknowledged
   purchases/s      purchased / duration;  attempts/s: every try, first or retry, / duration
-  retries/purchase lost races (aborted EXECs, busy locks, stale fences) of all buyers / purchased
-  rtt/purchase     network round trips of the buyers who purchased, retries included / purchased
+  conflicts per purchase
+                   lost races (aborted EXECs, busy locks, stale fences) of all buyers, also
+                   those later told sold out, / purchased (not the retries table's mean,
+                   which counts only each purchaser's own retries)
+  round trips per purchase
+                   network round trips of the buyers who purchased, retries included / purchased
   latency          a buyer's intended start until its final outcome, retries, backoff and
                    pool waits included, in an HDR histogram (3 significant digits): the
                    release of the crowd in a burst, its scheduled arrival with --rate/--ramp
@@ -294,6 +298,12 @@ pub struct RunArgs {
     /// to $GITHUB_STEP_SUMMARY when that is set.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+
+    /// Print every table (latency, retries, throughput over time, CPU, full
+    /// validation, products, holds) after the verdict's key figures. The
+    /// --markdown and --json reports always hold them.
+    #[arg(long)]
+    pub details: bool,
 }
 
 pub(crate) fn whole(s: &str) -> Result<u64, String> {

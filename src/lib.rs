@@ -38,7 +38,7 @@ pub use error::{Error, ExitStatus, Result};
 pub use findings::Report;
 
 use cli::{Cli, Command};
-use report::{table, Progress};
+use report::{table, Progress, View};
 
 /// Run a parsed command line to its exit status, printing as it goes.
 ///
@@ -66,19 +66,27 @@ pub async fn execute(cli: Cli) -> Result<ExitStatus> {
 async fn run_and_print(args: cli::RunArgs) -> Result<ExitStatus> {
     let config = RunConfig::from_args(args)?;
     let outputs = &config.outputs;
+    let on_stderr = outputs.uses_stdout();
+    let view = View::detect(config.color, config.details, on_stderr);
+    // A closed stdout (piped into `head`) is not worth a panic.
+    let print = |text: &str| {
+        let _ = if on_stderr {
+            std::io::stderr().lock().write_all(text.as_bytes())
+        } else {
+            std::io::stdout().lock().write_all(text.as_bytes())
+        };
+    };
     let session = session::Session::open(&config).await?;
+    // What is about to happen, before the first buyer is released.
+    print(&table::header(session.meta(), &view));
     let mut write_files = |partial: &Report| outputs.write_files(partial);
     let report = session
         .run(&config, Progress::new(config.progress), &mut write_files)
         .await?;
     let to_stdout = outputs.write_final(&report)?;
-    let tables = table::render(&report, config.color);
-    // A closed stdout (piped into `head`) is not worth a panic.
-    if outputs.uses_stdout() {
-        let _ = std::io::stderr().lock().write_all(tables.as_bytes());
+    print(&table::render(&report, &view));
+    if on_stderr {
         let _ = std::io::stdout().lock().write_all(&to_stdout);
-    } else {
-        let _ = std::io::stdout().lock().write_all(tables.as_bytes());
     }
     probe::exiting();
     Ok(report.status())

@@ -105,6 +105,8 @@ pub struct Scenario {
     /// Shipped with the tool: its scripts are embedded, not read from disk.
     #[serde(skip)]
     pub shipped: bool,
+    /// `--details`: every measurement table, not only the verdict.
+    pub details: Option<bool>,
 }
 
 /// `[load]`: the same load shape as `--rate`/`--ramp`, `--arrivals`,

@@ -103,6 +103,11 @@ impl Session {
         })
     }
 
+    /// What the run is about to do, for the header printed before it.
+    pub fn meta(&self) -> &RunMeta {
+        &self.meta
+    }
+
     /// Run every strategy in turn. Ctrl-C stops releasing buyers; what ran
     /// is still audited, cleaned up and reported.
     ///
@@ -268,7 +273,7 @@ impl Session {
     ) -> Result<Ran> {
         let strategy = strategy::prepare(kind, self.setup(keys, config)).await?;
         let live = Arc::new(Live::default());
-        let bar = progress.start(kind.name(), u64::from(self.meta.buyers), live.clone());
+        let mut bar = progress.start(kind.name(), u64::from(self.meta.buyers), live.clone());
         let beside = Beside {
             admin: self.admin.clone(),
             probe: self.connector.liveness(),
@@ -288,12 +293,10 @@ impl Session {
         if !abort.is_cancelled() {
             strategy.close().await;
         }
-        bar.finish(
-            result.tally.buyers(),
-            format!("· {} purchased · auditing", result.tally.purchased),
-        );
+        bar.auditing(result.tally.buyers(), result.tally.purchased);
         self.still_answering(kind, abort, side.stopped.take())?;
         let server = self.audit(kind, keys, config).await?;
+        bar.audited(server.stock);
         Ok(Ran {
             result,
             server,

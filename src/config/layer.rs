@@ -145,6 +145,7 @@ fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
     });
     set(&mut s.keep, f.keep);
     set(&mut s.quiet, f.quiet);
+    set(&mut s.details, f.details);
     let report = f.report.clone().unwrap_or_default();
     (s.json, s.junit, s.markdown) = (report.json, report.junit, report.markdown);
     Ok(())
@@ -198,6 +199,7 @@ fn flags(s: &mut Settings, a: &RunArgs) {
     shape::from_flags(s, a.rate, a.ramp.map(|r| r.0), a.arrivals, a.think);
     s.keep |= a.keep;
     s.quiet |= a.quiet;
+    s.details |= a.details;
     s.json = a.json.clone().or(s.json.take());
     s.junit = a.junit.clone().or(s.junit.take());
     s.markdown = a.markdown.clone().or(s.markdown.take());

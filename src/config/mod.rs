@@ -70,6 +70,8 @@ pub struct RunConfig {
     pub color: bool,
     /// Report files to write, checked writable here.
     pub outputs: Outputs,
+    /// `--details`: print every table, not only the key figures.
+    pub details: bool,
 }
 
 impl RunConfig {
@@ -129,6 +131,7 @@ impl RunConfig {
                     ScriptSource::Shipped { .. } => "the shipped checkout script".into(),
                 }),
             outputs,
+            details: v.details,
         })
     }
 

@@ -80,6 +80,8 @@ pub struct Settings {
     pub json: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
+    /// Print the detailed tables on the terminal.
+    pub details: bool,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -138,6 +140,7 @@ impl Default for Settings {
             json: None,
             junit: None,
             markdown: None,
+            details: false,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 mod cells;
 pub mod export;
+mod layout;
 mod progress;
 pub mod table;
 
@@ -14,4 +15,5 @@ pub use crate::findings::{
     Figures, HoldFigures, Report, RunMeta, StrategyReport, Unavailable, Verdict,
 };
 pub use export::{json, junit, markdown, Exporter, Format, Output, Outputs, Target};
+pub use layout::{View, OFF_TERMINAL_WIDTH};
 pub use progress::Progress;

@@ -55,7 +55,8 @@ impl Progress {
         );
         bar.set_style(
             ProgressStyle::with_template(
-                "{prefix:>10} {bar:30.cyan/blue} {pos:>8}/{len} buyers {elapsed:>4} {msg}",
+                // wide_msg: the line is cut to the terminal, never wrapped.
+                "{prefix:>10} {bar:16.cyan/blue} {pos:>7}/{len} buyers {elapsed:>4} {wide_msg}",
             )
             .expect("static template")
             .progress_chars("█▉▊▋▌▍▎▏ "),
@@ -113,12 +114,23 @@ impl Bar {
         self.bar.set_message(msg.to_string());
     }
 
-    pub fn finish(self, done: u64, msg: String) {
-        if let Some(t) = &self.ticker {
+    /// Every buyer has an outcome: the counters stop, the audit begins.
+    pub fn auditing(&mut self, done: u64, purchased: u64) {
+        if let Some(t) = self.ticker.take() {
             t.abort();
         }
         self.bar.set_position(done);
-        self.bar.finish_with_message(msg);
+        self.bar
+            .set_message(format!("· {purchased} purchased · auditing"));
+    }
+
+    /// The audit read the server back: the bar ends on its numbers, not on
+    /// "auditing".
+    pub fn audited(&self, stock: i64) {
+        // Short: at 80 columns the bar leaves about 25 for the message,
+        // and a negative stock says the oversell on its own.
+        self.bar
+            .finish_with_message(format!("· audited: stock {stock}"));
     }
 }
 
@@ -126,6 +138,11 @@ impl Drop for Bar {
     fn drop(&mut self) {
         if let Some(t) = self.ticker.take() {
             t.abort();
+        }
+        // Stopped before its audit (an error, a dead server): say so
+        // rather than leave it "auditing".
+        if !self.bar.is_finished() {
+            self.bar.abandon_with_message("· stopped");
         }
     }
 }

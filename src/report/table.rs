@@ -1,77 +1,167 @@
-//! Terminal tables (comfy-table). Formats a finished report, nothing more.
+//! The terminal report. Formats a finished report, nothing more.
+//!
+//! By default: a headline per strategy, the key figures, the evidence of
+//! every check that failed, and the verdict as the last line. `--details`
+//! adds every measurement table. Everything fits the view's width
+//! (`layout`): tables are arranged, prose wraps between words.
 
 use std::fmt::Write;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
+use comfy_table::{Attribute, Cell, CellAlignment, Color};
 
-use super::cells::measures::{self, CPU_HEADER, LATENCY_HEADER, RETRIES_HEADER, THROUGHPUT_HEADER};
+use super::cells::headline::{headline, key_row, verdict, verdict_notes, KEY_HEADER};
+use super::cells::measures::{
+    self, CPU_HEADER, LATENCY_HEADER, RETRIES_HEADER, RETRIES_NOTE, THROUGHPUT_HEADER,
+};
 use super::cells::results::{
-    check_mark, error_lines, expectation, results_row, verdict_line, verdict_reason,
-    OVERSOLD_COLUMN, RESULTS_HEADER, VALIDATION_HEADER,
+    check_mark, error_lines, expectation, results_row, verdict_reason, OVERSOLD_COLUMN,
+    RESULTS_HEADER, VALIDATION_HEADER,
 };
 use super::cells::{shop, think};
-use crate::findings::{Report, StrategyReport};
+use super::layout::{labelled, prose, Grid, View};
+use crate::findings::{Report, RunMeta, StrategyReport};
 
-pub fn render(report: &Report, color: bool) -> String {
+/// Everything printed once the run is over. The header came before it
+/// ([`header`]), while the buyers were still to be released.
+pub fn render(report: &Report, view: &View) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", header(report));
-    let _ = writeln!(out, "Results\n{}", results(report, color));
-    for line in error_lines(report) {
-        let _ = writeln!(out, "{line}");
+    let w = view.width;
+    let _ = writeln!(out, "\n{}", headlines(report, w));
+    let _ = writeln!(out, "{}", key_figures(report, view));
+    let mut notes = error_lines(report);
+    notes.extend(measures::cpu_warnings(report));
+    for line in notes {
+        let _ = writeln!(out, "{}", prose(&line, w));
     }
-    for line in measures::late_start_lines(report) {
-        let _ = writeln!(out, "{line}");
+    if view.details {
+        details(&mut out, report, view);
+    } else {
+        evidence(&mut out, report, view);
     }
-    measurements(&mut out, report);
-    let _ = writeln!(
-        out,
-        "Validation, read back from Redis\n{}",
-        validation(report, color)
-    );
-    let _ = writeln!(out, "{}", verdict_line(report));
+    for line in verdict_notes(report) {
+        let _ = writeln!(out, "{}", prose(&line, w));
+    }
+    // The last line names what happened: nothing may scroll it away.
+    let _ = writeln!(out, "{}", prose(&verdict(report), w));
     out
 }
 
-/// Latency, retries, throughput, products, holds and CPU, with their notes.
-fn measurements(out: &mut String, report: &Report) {
-    let rows = |f: &dyn Fn(&StrategyReport) -> Vec<Vec<String>>| -> Vec<Vec<String>> {
-        report.strategies.iter().flat_map(f).collect()
-    };
-    let latency = rows(&|s| measures::latency_rows(report, s));
-    let _ = writeln!(
-        out,
-        "{}\n{}\n{}",
-        measures::latency_title(report),
-        numbers(&LATENCY_HEADER, latency, 2),
-        measures::latency_note(report)
-    );
-    let retries = rows(&|s| vec![measures::retries_row(s)]);
-    let _ = writeln!(
-        out,
-        "Retries per purchase (buyers who purchased)\n{}",
-        numbers(&RETRIES_HEADER, retries, 1)
-    );
-    let throughput = rows(&measures::throughput_rows);
-    let _ = writeln!(
-        out,
-        "Throughput per 1-second bucket since the release\n{}",
-        numbers(&THROUGHPUT_HEADER, throughput, 3)
-    );
-    shop_tables(out, report);
-    let cpu = rows(&|s| vec![measures::cpu_row(s)]);
-    let _ = writeln!(
-        out,
-        "CPU while each strategy ran (server: INFO cpu; generator: this process)\n{}",
-        numbers(&CPU_HEADER, cpu, 1)
-    );
-    for line in measures::cpu_warnings(report) {
-        let _ = writeln!(out, "{line}");
+/// One line per strategy, names aligned.
+fn headlines(r: &Report, width: usize) -> String {
+    let pad = r
+        .strategies
+        .iter()
+        .map(|s| s.strategy.name().len())
+        .max()
+        .unwrap_or(0);
+    let lines: Vec<String> = r
+        .strategies
+        .iter()
+        .map(|s| labelled(&format!("{:pad$}", s.strategy.name()), &headline(s), width))
+        .collect();
+    lines.join("\n")
+}
+
+fn key_figures(r: &Report, view: &View) -> String {
+    let mut g = Grid::new(&KEY_HEADER, 1);
+    for s in &r.strategies {
+        let oversold = s.server.oversold() == 0;
+        let row = key_row(s).into_iter().enumerate().map(|(i, text)| match i {
+            0 => Cell::new(text),
+            2 => good_bad(text, oversold, view.color).set_alignment(CellAlignment::Right),
+            _ => right(text),
+        });
+        g.rows.push(row.collect());
+    }
+    g.render(view)
+}
+
+/// The validation rows of every check that failed, wanted or not, and the
+/// verdict of every strategy that did not behave as expected.
+fn evidence(out: &mut String, r: &Report, view: &View) {
+    // The expectation is in the headline: its column would only narrow the
+    // evidence.
+    let mut g = Grid::new(&["strategy", "check", "result", "evidence (from Redis)"], 1);
+    for s in &r.strategies {
+        let mut rows: Vec<Vec<Cell>> = s
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| check_row(s, c, view.color))
+            .collect();
+        if !s.verdict.held {
+            rows.push(verdict_row(s, view.color));
+        }
+        // The strategy once, on its first row.
+        for row in rows.iter_mut() {
+            row.remove(1);
+        }
+        for row in rows.iter_mut().skip(1) {
+            row[0] = Cell::new("");
+        }
+        g.rows.extend(rows);
+    }
+    if !g.rows.is_empty() {
+        let _ = writeln!(out, "Evidence, read back from Redis\n{}", g.render(view));
     }
 }
 
+/// Every table: results, latency, retries, throughput, products, holds,
+/// CPU and the full validation.
+fn details(out: &mut String, report: &Report, view: &View) {
+    let w = view.width;
+    for line in measures::late_start_lines(report) {
+        let _ = writeln!(out, "{}", prose(&line, w));
+    }
+    let rows = |f: &dyn Fn(&StrategyReport) -> Vec<Vec<String>>| -> Vec<Vec<String>> {
+        report.strategies.iter().flat_map(f).collect()
+    };
+    let results = rows(&|s| vec![results_row(s)]);
+    let mut section = |title: &str, table: String, note: &str| {
+        let _ = writeln!(out, "{}\n{table}", prose(title, w));
+        if !note.is_empty() {
+            let _ = writeln!(out, "{}", prose(note, w));
+        }
+    };
+    section("Results", numbers(&RESULTS_HEADER, results, 1, view), "");
+    let latency = rows(&|s| measures::latency_rows(report, s));
+    section(
+        measures::latency_title(report),
+        numbers(&LATENCY_HEADER, latency, 2, view),
+        measures::latency_note(report),
+    );
+    let retries = rows(&|s| vec![measures::retries_row(s)]);
+    section(
+        "Retries of each buyer who purchased",
+        numbers(&RETRIES_HEADER, retries, 1, view),
+        RETRIES_NOTE,
+    );
+    let throughput = rows(&measures::throughput_rows);
+    section(
+        "Throughput per 1-second bucket since the release",
+        numbers(&THROUGHPUT_HEADER, throughput, 3, view),
+        "",
+    );
+    shop_tables(out, report, view);
+    let cpu = rows(&|s| vec![measures::cpu_row(s)]);
+    let _ = writeln!(
+        out,
+        "{}\n{}",
+        prose(
+            "CPU while each strategy ran (server: INFO cpu; generator: this process)",
+            w
+        ),
+        numbers(&CPU_HEADER, cpu, 1, view)
+    );
+    let _ = writeln!(
+        out,
+        "Validation, read back from Redis\n{}",
+        validation(report, view)
+    );
+}
+
 /// Products and holds, in the runs that have them.
-fn shop_tables(out: &mut String, report: &Report) {
+fn shop_tables(out: &mut String, report: &Report, view: &View) {
     let products: Vec<Vec<String>> = report
         .strategies
         .iter()
@@ -81,20 +171,25 @@ fn shop_tables(out: &mut String, report: &Report) {
         let _ = writeln!(
             out,
             "Products, read back from Redis\n{}",
-            numbers(&shop::PRODUCTS_HEADER, products, 2)
+            numbers(&shop::PRODUCTS_HEADER, products, 2, view)
         );
     }
     let holds: Vec<Vec<String>> = report.strategies.iter().flat_map(shop::hold_rows).collect();
     if !holds.is_empty() {
-        let _ = writeln!(out, "Holds\n{}", numbers(&shop::HOLDS_HEADER, holds, 1));
+        let _ = writeln!(
+            out,
+            "Holds\n{}",
+            numbers(&shop::HOLDS_HEADER, holds, 1, view)
+        );
         for line in shop::hold_notes(report) {
-            let _ = writeln!(out, "{line}");
+            let _ = writeln!(out, "{}", prose(&line, view.width));
         }
     }
 }
 
-pub fn header(r: &Report) -> String {
-    let m = &r.meta;
+/// The run header: what is about to happen and against which server.
+/// Printed before the first buyer is released.
+pub fn header(m: &RunMeta, view: &View) -> String {
     let server = match m.managed_pid {
         Some(pid) => format!(
             "managed redis-server {} at {} (pid {pid})",
@@ -102,26 +197,33 @@ pub fn header(r: &Report) -> String {
         ),
         None => format!("redis {} at {}", m.server_version, m.redis_url),
     };
-    format!(
-        "blackfriday run {} · seed {} (repeat with --seed {})\n\
-         crowd: {} buyers wanting {} unit(s) {}, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
-         {}load: {}{}\n\
-         redis: {server}\n",
-        m.run_id, m.seed, m.seed, m.buyers, m.qty,
-        if m.carts.is_some() { "per cart line" } else { "each" },
-        m.demand, m.stock, m.concurrency, m.connections,
-        shop::header_lines(r), m.load, think(m)
-    )
-}
-
-fn table(color: bool) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    if !color {
-        t.force_no_tty();
-    }
-    t
+    let crowd = format!(
+        "crowd: {} buyers wanting {} unit(s) {}, {} units demanded, {} in stock · {} in flight \
+         · {} watch connections",
+        m.buyers,
+        m.qty,
+        if m.carts.is_some() {
+            "per cart line"
+        } else {
+            "each"
+        },
+        m.demand,
+        m.stock,
+        m.concurrency,
+        m.connections,
+    );
+    let mut lines = vec![
+        format!(
+            "blackfriday run {} · seed {} (repeat with --seed {})",
+            m.run_id, m.seed, m.seed
+        ),
+        crowd,
+    ];
+    lines.extend(shop::meta_lines(m).lines().map(str::to_string));
+    lines.push(format!("load: {}{}", m.load, think(m)));
+    lines.push(format!("redis: {server}"));
+    let wrapped: Vec<String> = lines.iter().map(|l| prose(l, view.width)).collect();
+    format!("{}\n", wrapped.join("\n"))
 }
 
 fn right(text: impl ToString) -> Cell {
@@ -137,72 +239,65 @@ fn good_bad(text: impl ToString, good: bool, color: bool) -> Cell {
         .add_attribute(Attribute::Bold)
 }
 
-fn results(r: &Report, color: bool) -> Table {
-    let mut t = table(color);
-    t.set_header(RESULTS_HEADER);
-    for s in &r.strategies {
-        let row = results_row(s).into_iter().enumerate().map(|(i, text)| {
-            let cell = match i {
-                0 => return Cell::new(text),
-                OVERSOLD_COLUMN => good_bad(text, s.server.oversold() == 0, color),
-                _ => Cell::new(text),
-            };
-            cell.set_alignment(CellAlignment::Right)
-        });
-        t.add_row(row.collect::<Vec<_>>());
-    }
-    t
-}
-
-/// A table of figures: the first `labels` columns left-aligned, the rest
-/// right-aligned.
-fn numbers(header: &[&str], rows: Vec<Vec<String>>, labels: usize) -> Table {
-    let mut t = table(false);
-    t.set_header(header.to_vec());
+/// A table of figures: the first `labels` columns left-aligned (and
+/// repeated if the table must be split), the rest right-aligned.
+fn numbers(header: &[&str], rows: Vec<Vec<String>>, labels: usize, view: &View) -> String {
+    let mut g = Grid::new(header, labels);
     for row in rows {
         let cells = row.into_iter().enumerate().map(|(i, text)| {
             if i < labels {
                 Cell::new(text)
+            } else if header == RESULTS_HEADER && i == OVERSOLD_COLUMN {
+                good_bad(&text, text == "0", view.color).set_alignment(CellAlignment::Right)
             } else {
                 right(text)
             }
         });
-        t.add_row(cells.collect::<Vec<_>>());
+        g.rows.push(cells.collect());
     }
-    t
+    g.render(view)
 }
 
-fn validation(r: &Report, color: bool) -> Table {
-    let mut t = table(color);
-    t.set_header(VALIDATION_HEADER);
+fn check_row(s: &StrategyReport, c: &crate::audit::Check, color: bool) -> Vec<Cell> {
+    let wanted = s.expect().wants(c.id);
+    let tolerated = s.verdict.tolerated.contains(&c.id);
+    vec![
+        Cell::new(s.strategy.name()),
+        Cell::new(expectation(s)),
+        Cell::new(c.id.title()),
+        good_bad(check_mark(s, c), c.passed == wanted || tolerated, color),
+        Cell::new(&c.detail),
+    ]
+}
+
+fn verdict_row(s: &StrategyReport, color: bool) -> Vec<Cell> {
+    vec![
+        Cell::new(s.strategy.name()),
+        Cell::new(""),
+        Cell::new("verdict").add_attribute(Attribute::Bold),
+        good_bad(
+            if s.verdict.held { "held" } else { "FAILED" },
+            s.verdict.held,
+            color,
+        ),
+        Cell::new(verdict_reason(s)),
+    ]
+}
+
+fn validation(r: &Report, view: &View) -> String {
+    let mut g = Grid::new(&VALIDATION_HEADER, 1);
     for s in &r.strategies {
         for (i, c) in s.checks.iter().enumerate() {
-            let wanted = s.expect().wants(c.id);
-            let tolerated = s.verdict.tolerated.contains(&c.id);
-            let mark = check_mark(s, c);
-            t.add_row(vec![
-                Cell::new(if i == 0 { s.strategy.name() } else { "" }),
-                Cell::new(if i == 0 {
-                    expectation(s)
-                } else {
-                    String::new()
-                }),
-                Cell::new(c.id.title()),
-                good_bad(mark, c.passed == wanted || tolerated, color),
-                Cell::new(&c.detail),
-            ]);
+            let mut row = check_row(s, c, view.color);
+            if i > 0 {
+                row[0] = Cell::new("");
+                row[1] = Cell::new("");
+            }
+            g.rows.push(row);
         }
-        t.add_row(vec![
-            Cell::new(""),
-            Cell::new(""),
-            Cell::new("verdict").add_attribute(Attribute::Bold),
-            good_bad(
-                if s.verdict.held { "held" } else { "FAILED" },
-                s.verdict.held,
-                color,
-            ),
-            Cell::new(verdict_reason(s)),
-        ]);
+        let mut row = verdict_row(s, view.color);
+        row[0] = Cell::new("");
+        g.rows.push(row);
     }
-    t
+    g.render(view)
 }

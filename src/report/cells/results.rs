@@ -20,8 +20,8 @@ pub(in crate::report) const RESULTS_HEADER: [&str; 14] = [
     "last sale",
     "purchases/s",
     "attempts/s",
-    "retries/purchase",
-    "rtt/purchase",
+    "conflicts per purchase",
+    "round trips per purchase",
 ];
 /// Column of [`RESULTS_HEADER`] coloured by whether it is 0.
 pub(in crate::report) const OVERSOLD_COLUMN: usize = 7;

@@ -2,7 +2,7 @@
 //! Shared by the terminal tables and the Markdown report.
 
 use super::micros;
-use crate::findings::{Report, StrategyReport};
+use crate::findings::{Report, RunMeta, StrategyReport};
 
 pub(in crate::report) const PRODUCTS_HEADER: [&str; 8] = [
     "strategy",
@@ -114,7 +114,12 @@ pub(in crate::report) fn hold_notes(r: &Report) -> Vec<String> {
 
 /// The crowd line's addition for carts and reservations.
 pub(in crate::report) fn header_lines(r: &Report) -> String {
-    let m = &r.meta;
+    meta_lines(&r.meta)
+}
+
+/// The same, from the run's description alone: the terminal prints it
+/// before any strategy has run.
+pub(in crate::report) fn meta_lines(m: &RunMeta) -> String {
     let mut out = String::new();
     if let Some(c) = &m.carts {
         let names: Vec<String> = m
