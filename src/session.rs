@@ -276,7 +276,7 @@ impl Session {
         let mut bar = progress.start(kind.name(), u64::from(self.meta.buyers), live.clone());
         let beside = Beside {
             admin: self.admin.clone(),
-            probe: self.connector.liveness(),
+            probe: self.connector.liveness().ready().await,
             keys: keys.clone(),
             live: live.clone(),
             abort: CancellationToken::new(),

@@ -32,6 +32,10 @@ const KILL_LIMIT: Duration = Duration::from_secs(30);
 /// A way to reach the server that shares nothing with the run's clients.
 #[derive(Clone)]
 pub struct Probe {
+    /// Connected ahead of the run by [`Probe::ready`]: a server busy with a
+    /// stuck script refuses the handshake of a new connection, so the one
+    /// that will send SCRIPT KILL must exist before any script runs.
+    client: Option<Client>,
     config: Config,
     url: String,
     script: Option<PathBuf>,
@@ -40,6 +44,7 @@ pub struct Probe {
 impl Probe {
     pub(super) fn new(config: Config, url: String, script: Option<PathBuf>) -> Probe {
         Probe {
+            client: None,
             config,
             url,
             script,
@@ -79,8 +84,11 @@ impl Probe {
     /// PING until the server is gone or stuck in a script. Cancels `trouble`
     /// the moment it knows (so the driver stops releasing buyers), then
     /// returns the error the run ends with.
-    pub async fn watch(self, trouble: CancellationToken) -> Error {
-        let mut client = self.connect().await.ok();
+    pub async fn watch(mut self, trouble: CancellationToken) -> Error {
+        let mut client = match self.client.take() {
+            Some(c) => Some(c),
+            None => self.connect().await.ok(),
+        };
         let mut misses = 0;
         let mut last_answer = Instant::now();
         loop {
@@ -96,9 +104,13 @@ impl Probe {
                     ..
                 }) => {
                     trouble.cancel();
-                    let c = client.as_ref().expect("a reply came on a connection");
                     let busy = reply.err().map(|e| e.details().to_string());
-                    return self.stop_script(c, busy.unwrap_or_default()).await;
+                    let busy = busy.unwrap_or_default();
+                    return match &client {
+                        Some(c) => self.stop_script(c, busy).await,
+                        // The BUSY came from the handshake of a new connection.
+                        None => self.unkillable(busy),
+                    };
                 }
                 Err(Blame::Connectivity) => {
                     misses += 1;
@@ -118,6 +130,22 @@ impl Probe {
                 }
             }
         }
+    }
+
+    /// Connect now, before the run starts any script (see `client`).
+    pub async fn ready(mut self) -> Probe {
+        self.client = self.connect().await.ok();
+        self
+    }
+
+    fn unkillable(&self, busy: String) -> Error {
+        Error::infra(redact(&format!(
+            "a Lua script ran past the busy threshold of Redis at {} ({busy}), and no \
+             connection was left to stop it with SCRIPT KILL; the run was stopped\n\
+             fix: stop it with `redis-cli SCRIPT KILL`, and make sure every path of the \
+             script returns",
+            self.url
+        )))
     }
 
     async fn probe_once(&self, client: &mut Option<Client>) -> Result<(), FredError> {
