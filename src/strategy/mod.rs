@@ -22,7 +22,7 @@ mod shared;
 mod watch;
 
 pub(crate) use facts::built;
-pub use facts::{Build, Facts, Shape};
+pub use facts::{Build, Commands, Facts, Shape};
 pub use kind::{help, StrategyKind};
 pub(crate) use shared::{
     bought_or_sold_out, now_us, on_own_connection, queue_order, sold_out_already, watch_cmd,

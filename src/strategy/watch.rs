@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use fred::clients::{ExclusivePool, Pool};
 use fred::prelude::*;
 
-use super::Facts;
+use super::{Commands, Facts};
 use super::{
     on_own_connection, queue_order, sold_out_already, watch_cmd, Attempt, Setup, Step, Strategy,
 };
@@ -31,6 +31,11 @@ pub(super) const FACTS: Facts = Facts {
     hold: None,
     control: |_| None,
     tolerates: |_| &[],
+    commands: Commands {
+        single: &["GET", "DECRBY", "WATCH", "UNWATCH", "MULTI", "EXEC", "HSET", "RPUSH", "INCRBY"],
+        cart: &["GET", "DECRBY", "WATCH", "UNWATCH", "MULTI", "EXEC", "HSET", "RPUSH", "INCRBY", "MGET"],
+        hold: &[],
+    },
 };
 
 pub struct Watch {

@@ -91,6 +91,10 @@ pub(in crate::report) fn expectation(s: &StrategyReport) -> String {
         Expect::Clean => "clean: every check passes".into(),
         Expect::Oversell => "oversell: must oversell, all else passes".into(),
         Expect::DoubleRestock => "double-restock: some hold's units must go back twice".into(),
+        Expect::Unprovoked => {
+            "clean: no demand can oversell (no two buyers who fit the stock ask for more)".into()
+        }
+        Expect::Starved => "starved: safe, every check but undersell passes".into(),
     }
 }
 
