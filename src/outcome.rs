@@ -139,7 +139,8 @@ impl CheckId {
                 "per product: initial = stock + reserved + sold, and nothing left reserved"
             }
             CheckId::OrdersMatch => {
-                "per product: units in order hashes = sold; no duplicate or dangling orders"
+                "per product: units in order hashes = sold; no duplicate or dangling orders, \
+                 no order hash left off the orders list"
             }
             CheckId::ClientAgrees => "acknowledged <= server orders <= acknowledged + unknown outcomes",
             CheckId::NoLostSales => "nobody told 'sold out' while their quantity is still in stock",
