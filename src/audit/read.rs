@@ -101,7 +101,9 @@ async fn orphans(c: &Client, keys: &Keys, listed: &HashSet<u32>) -> Result<u64, 
             .iter()
             .filter_map(|k| k.as_string())
             .filter(|k| {
-                let id = k.strip_prefix(&prefix).and_then(|id| id.parse::<u32>().ok());
+                let id = k
+                    .strip_prefix(&prefix)
+                    .and_then(|id| id.parse::<u32>().ok());
                 id.is_none_or(|id| !listed.contains(&id))
             })
             .count() as u64;

@@ -331,7 +331,9 @@ mod tests {
             "Unknown: NOPERM this user has no permissions to run the 'evalsha' command"
         ));
         assert!(fatal("Auth: WRONGPASS invalid username-password pair"));
-        assert!(fatal("OOM command not allowed when used memory > 'maxmemory'."));
+        assert!(fatal(
+            "OOM command not allowed when used memory > 'maxmemory'."
+        ));
         assert!(!fatal("Unknown: BUSY Redis is busy running a script."));
         assert!(!fatal("IO: Connection reset by peer"));
         assert!(!fatal("Timeout: Request timed out."));

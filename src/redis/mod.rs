@@ -135,7 +135,7 @@ impl Connector {
     ) -> Result<(), Error> {
         for (strategy, commands) in strategies {
             let scratch = format!("{}preflight", Keys::new(run_id, strategy).prefix());
-            preflight::preflight(admin, self.user(), &commands, &scratch)
+            preflight::preflight(admin, self.user(), commands, &scratch)
                 .await
                 .map_err(|e| {
                     Error::infra(format!("Redis at {} ({strategy}): {e}", self.url.masked))

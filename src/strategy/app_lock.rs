@@ -15,8 +15,8 @@ use fred::clients::Pool;
 use fred::prelude::*;
 use tokio::sync::Mutex;
 
-use super::{Commands, Facts};
 use super::{queue_order, Attempt, Setup, Step, Strategy};
+use super::{Commands, Facts};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::outcome::Expect;

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::prelude::*;
 
-use super::{Commands, Facts};
 use super::{bought_or_sold_out, lua::BUY, BuyScriptArgs, Setup, Step, Strategy};
+use super::{Commands, Facts};
 use crate::crowd::Buyer;
 use crate::error::{Error, Result};
 
@@ -23,7 +23,15 @@ pub(super) const FACTS: Facts = Facts {
     control: |_| None,
     tolerates: |_| &[],
     commands: Commands {
-        single: &["GET", "DECRBY", "FCALL", "FUNCTION|LOAD", "HSET", "RPUSH", "INCRBY"],
+        single: &[
+            "GET",
+            "DECRBY",
+            "FCALL",
+            "FUNCTION|LOAD",
+            "HSET",
+            "RPUSH",
+            "INCRBY",
+        ],
         cart: &[],
         hold: &[],
     },

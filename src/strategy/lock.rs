@@ -20,8 +20,8 @@ use fred::clients::Pool;
 use fred::prelude::*;
 use fred::types::scripts::Script;
 
-use super::{Commands, Facts};
 use super::{now_us, queue_order, sold_out_already, Attempt, Setup, Step, Strategy};
+use super::{Commands, Facts};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::outcome::CheckId;
@@ -42,7 +42,18 @@ pub(super) const FACTS: Facts = Facts {
     control: |p| pauses_past_ttl(p).then_some(Expect::Oversell),
     tolerates: |_| &[],
     commands: Commands {
-        single: &["GET", "DECRBY", "SET", "DEL", "INCR", "EVALSHA", "SCRIPT|LOAD", "HSET", "RPUSH", "INCRBY"],
+        single: &[
+            "GET",
+            "DECRBY",
+            "SET",
+            "DEL",
+            "INCR",
+            "EVALSHA",
+            "SCRIPT|LOAD",
+            "HSET",
+            "RPUSH",
+            "INCRBY",
+        ],
         cart: &[],
         hold: &[],
     },
@@ -66,7 +77,18 @@ pub(super) const FENCED_FACTS: Facts = Facts {
         }
     },
     commands: Commands {
-        single: &["GET", "DECRBY", "SET", "DEL", "INCR", "EVALSHA", "SCRIPT|LOAD", "HSET", "RPUSH", "INCRBY"],
+        single: &[
+            "GET",
+            "DECRBY",
+            "SET",
+            "DEL",
+            "INCR",
+            "EVALSHA",
+            "SCRIPT|LOAD",
+            "HSET",
+            "RPUSH",
+            "INCRBY",
+        ],
         cart: &[],
         hold: &[],
     },

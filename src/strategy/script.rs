@@ -22,7 +22,15 @@ pub(super) const FACTS: Facts = Facts {
     control: |_| None,
     tolerates: |_| &[],
     commands: Commands {
-        single: &["GET", "DECRBY", "EVALSHA", "SCRIPT|LOAD", "HSET", "RPUSH", "INCRBY"],
+        single: &[
+            "GET",
+            "DECRBY",
+            "EVALSHA",
+            "SCRIPT|LOAD",
+            "HSET",
+            "RPUSH",
+            "INCRBY",
+        ],
         cart: &[],
         hold: &[],
     },
