@@ -64,6 +64,9 @@ pub struct ServerFacts {
     pub partial_orders: Option<u64>,
     /// Reservation runs: how the holds ended, from the server's log.
     pub holds: Option<HoldFacts>,
+    /// Order hashes in the namespace that are not on the orders list: an
+    /// order written but never pushed (a checkout that forgot a step).
+    pub orphan_orders: u64,
 }
 
 impl ServerFacts {
@@ -143,16 +146,28 @@ fn orders_match(f: &ServerFacts) -> Check {
     let mismatched = f.worst(|p| p.order_units != p.sold);
     Check {
         id: CheckId::OrdersMatch,
-        passed: mismatched.is_none() && duplicates == 0 && f.orders_without_hash == 0,
+        passed: mismatched.is_none()
+            && duplicates == 0
+            && f.orders_without_hash == 0
+            && f.orphan_orders == 0,
         detail: format!(
-            "{} orders, {} units vs sold {}{}; {} duplicate, {} without hash",
+            "{} orders, {} units vs sold {}{}; {} duplicate, {} without hash{}",
             f.distinct_orders,
             f.order_units,
             f.sold,
             product_note(f, mismatched),
             duplicates,
-            f.orders_without_hash
+            f.orders_without_hash,
+            orphan_note(f)
         ),
+    }
+}
+
+/// Shown only when there are some, so the usual line stays short.
+fn orphan_note(f: &ServerFacts) -> String {
+    match f.orphan_orders {
+        0 => String::new(),
+        n => format!(", {n} order hash(es) not on the orders list"),
     }
 }
 

@@ -18,10 +18,12 @@ pub use crate::outcome::Expect;
 use crate::strategy::{Params, StrategyKind};
 
 mod assess;
+mod contest;
 mod thresholds;
 
 pub use crate::findings::Verdict;
 pub use assess::{assess, Evidence};
+pub use contest::contested;
 pub use thresholds::thresholds;
 
 /// `--expect STRATEGY=clean|oversell`.
@@ -77,7 +79,9 @@ pub fn judge(expect: Expect, tolerated: &[CheckId], checks: &[Check]) -> Verdict
 /// This run, as far as what a strategy must do depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Run {
-    /// Units the whole crowd asks for.
+    /// Units an oversell can come from: asked for by buyers who could each
+    /// be served alone ([`contested`]; the whole crowd's demand when every
+    /// buyer fits the stock).
     pub demand: u64,
     /// Units seeded, all products together.
     pub stock: u64,
@@ -93,6 +97,11 @@ pub struct Run {
 pub struct Expected {
     pub expectation: Expectation,
     pub tolerated: Vec<CheckId>,
+    /// The expectation the verdict holds the strategy to, by its own name:
+    /// `expectation.oversell`, or when the gate chose a clean one for a
+    /// reason worth naming, that reason ([`Expect::Unprovoked`],
+    /// [`Expect::Starved`]). `expectation.oversell` then stays `clean`.
+    pub named: Expect,
 }
 
 /// The expected-outcome rule, in one place: the strategy's facts, this
@@ -111,13 +120,19 @@ pub fn expected(
 ) -> Expected {
     let facts = kind.facts();
     let mut expectation = given.cloned().unwrap_or_default();
-    let by_design = || match (facts.control)(params) {
+    let by_design = match (facts.control)(params) {
         Some(_) if run.concurrency < 2 => Expect::Clean,
-        Some(Expect::Oversell) if run.demand <= run.stock => Expect::Clean,
+        // Nobody can be sold what another was sold too: a control group
+        // that cannot oversell is reported as such, not as a failure.
+        Some(Expect::Oversell) if run.demand <= run.stock => Expect::Unprovoked,
         Some(flaw) => flaw,
         None => Expect::Clean,
     };
-    expectation.oversell = Some(expectation.oversell.unwrap_or_else(by_design));
+    let named = expectation.oversell.unwrap_or(by_design);
+    expectation.oversell = Some(match named {
+        Expect::Unprovoked | Expect::Starved => Expect::Clean,
+        other => other,
+    });
     let mut tolerated = (facts.tolerates)(params).to_vec();
     if expectation.conservation == Some(false) {
         tolerated.push(CheckId::Conservation);
@@ -131,6 +146,7 @@ pub fn expected(
     Expected {
         expectation,
         tolerated,
+        named,
     }
 }
 

@@ -30,7 +30,7 @@ pub use crate::crowd::DurationRange;
 pub use retry::RetryPolicy;
 
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -42,6 +42,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::crowd::{Buyer, Crowd};
 use crate::metrics::{Outcome, Tally};
+use crate::redis::blame;
 use crate::schedule::Schedule;
 use crate::strategy::reserve::ReservePlan;
 use crate::strategy::{Attempt, ErrorClass, Failure, Step, Strategy};
@@ -94,6 +95,10 @@ pub struct DriveResult {
     pub elapsed: Duration,
     /// Ctrl-C stopped the release of further buyers.
     pub interrupted: bool,
+    /// The first failure every other buyer would meet too (a permission, a
+    /// script error, out of memory, credentials): it tripped the abort, and
+    /// the run ends on it rather than blaming the strategy.
+    pub fatal: Option<Failure>,
 }
 
 pub async fn drive(
@@ -107,6 +112,7 @@ pub async fn drive(
     assert_eq!(crowd.len(), schedule.len(), "one intended start per buyer");
     let (release, gate) = watch::channel(None::<Instant>);
     let cursor = Arc::new(AtomicUsize::new(0));
+    let fatal = Arc::new(OnceLock::new());
     let concurrency = opts.concurrency.clamp(1, crowd.len().max(1));
     // A few workers, each driving many buyers at once: the histograms (one
     // set per worker, about a megabyte) stay few, and nothing is shared in
@@ -126,6 +132,7 @@ pub async fn drive(
                 live: live.clone(),
                 cancel: cancel.clone(),
                 abort: opts.abort.clone(),
+                fatal: fatal.clone(),
                 retry: opts.retry,
                 reserve: opts.reserve,
                 seed: opts.seed,
@@ -149,6 +156,7 @@ pub async fn drive(
         tally,
         elapsed: start.elapsed(),
         interrupted: cancel.is_cancelled(),
+        fatal: fatal.get().cloned(),
     }
 }
 
@@ -160,6 +168,8 @@ struct Worker {
     live: Arc<Live>,
     cancel: CancellationToken,
     abort: CancellationToken,
+    /// The first fatal failure of any worker; see [`DriveResult::fatal`].
+    fatal: Arc<OnceLock<Failure>>,
     retry: RetryPolicy,
     reserve: Option<ReservePlan>,
     seed: u64,
@@ -240,6 +250,7 @@ impl Worker {
             self.live.purchased.fetch_add(1, Ordering::Relaxed);
         }
         if let Some(f) = b.failure {
+            self.stop_on_fatal(&f);
             tally.sample_error(f);
         }
         if let Some(s) = &b.settled {
@@ -248,6 +259,16 @@ impl Worker {
         tally.record_buyer(&b.buyer, b.outcome, b.latency);
         tally.record_service(b.service);
         self.live.done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A reply every buyer would meet (see [`blame::fatal`]) is not one
+    /// unknown outcome among many: keep the first and stop the run, as the
+    /// watchdog does for a dead server.
+    fn stop_on_fatal(&self, f: &Failure) {
+        if !self.abort.is_cancelled() && blame::fatal(&f.message) {
+            let _ = self.fatal.set(f.clone());
+            self.abort.cancel();
+        }
     }
 
     /// Attempts until a final outcome; conflicts back off and retry.

@@ -139,7 +139,8 @@ impl CheckId {
                 "per product: initial = stock + reserved + sold, and nothing left reserved"
             }
             CheckId::OrdersMatch => {
-                "per product: units in order hashes = sold; no duplicate or dangling orders"
+                "per product: units in order hashes = sold; no duplicate or dangling orders, \
+                 no order hash left off the orders list"
             }
             CheckId::ClientAgrees => "acknowledged <= server orders <= acknowledged + unknown outcomes",
             CheckId::NoLostSales => "nobody told 'sold out' while their quantity is still in stock",
@@ -173,6 +174,15 @@ pub enum Expect {
     /// must go back to stock twice.
     #[serde(rename = "double-restock")]
     DoubleRestock,
+    /// A control group whose crowd cannot provoke its flaw: no two buyers
+    /// who could each be served alone ask for more than the stock (`--stock
+    /// 0`, or every buyer wanting more than there is). Every check must hold,
+    /// as for `clean`; the name says why a control group is held to it.
+    Unprovoked,
+    /// `lock-fenced` with holders paused past their lease: every stale write
+    /// is refused, so it stays safe (every check but no-undersell must hold)
+    /// while buyers give up with stock left, shown as the undersell.
+    Starved,
 }
 
 impl Expect {
@@ -181,6 +191,18 @@ impl Expect {
             Expect::Clean => "clean",
             Expect::Oversell => "oversell",
             Expect::DoubleRestock => "double-restock",
+            Expect::Unprovoked => "unprovoked",
+            Expect::Starved => "starved",
+        }
+    }
+
+    /// How the verdict names it: the name, and for the gate's own clean
+    /// expectations why they are clean.
+    pub fn title(self) -> &'static str {
+        match self {
+            Expect::Unprovoked => "clean: no demand can oversell",
+            Expect::Starved => "starved: safe, but buyers give up with stock left",
+            other => other.name(),
         }
     }
 
@@ -192,7 +214,7 @@ impl Expect {
     /// The check this expectation wants to fail: the control group's tooth.
     pub fn tooth(self) -> Option<CheckId> {
         match self {
-            Expect::Clean => None,
+            Expect::Clean | Expect::Unprovoked | Expect::Starved => None,
             Expect::Oversell => Some(CheckId::NoOversell),
             Expect::DoubleRestock => Some(CheckId::NoDoubleRestock),
         }
@@ -201,7 +223,7 @@ impl Expect {
 
 impl fmt::Display for Expect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.title())
     }
 }
 

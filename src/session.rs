@@ -17,7 +17,7 @@ use crate::gate::{self, Evidence};
 use crate::load::{self, DriveOptions, Live};
 use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
 use crate::report::Progress;
-use crate::strategy::{self, Setup, StrategyKind};
+use crate::strategy::{self, Failure, Setup, Shape, StrategyKind};
 
 mod side;
 mod signals;
@@ -83,16 +83,13 @@ impl Session {
             server_version,
         };
         // Before any key is written: a missing ACL permission stops here.
-        let names: Vec<&str> = config.strategies.iter().map(|k| k.name()).collect();
-        connector
-            .preflight(
-                &admin,
-                &meta.run_id,
-                &names,
-                config.shop.carts.is_some(),
-                config.shop.reserve.is_some(),
-            )
-            .await?;
+        let shape = Shape::of(config.shop.carts.is_some(), config.shop.reserve.is_some());
+        let needs: Vec<(&str, Vec<&str>)> = config
+            .strategies
+            .iter()
+            .map(|k| (k.name(), k.facts().preflight(shape)))
+            .collect();
+        connector.preflight(&admin, &meta.run_id, &needs).await?;
         Ok(Session {
             admin,
             connector,
@@ -208,10 +205,15 @@ impl Session {
                 .await
         };
         let ran = outcome?;
+        let contested = gate::contested(&self.crowd, &initial);
         let gate::Expected {
-            expectation,
+            mut expectation,
             tolerated,
-        } = config.expected(kind, self.meta.demand);
+            named,
+        } = config.expected(kind, contested);
+        // The verdict names the clean expectations the gate chose (no demand
+        // can oversell, starved) rather than a bare `clean`.
+        expectation.oversell = Some(named);
         let evidence = Evidence {
             tally: &ran.result.tally,
             elapsed: ran.result.elapsed,
@@ -294,7 +296,8 @@ impl Session {
             strategy.close().await;
         }
         bar.auditing(result.tally.buyers(), result.tally.purchased);
-        self.still_answering(kind, abort, side.stopped.take())?;
+        let fatal = result.fatal.as_ref();
+        self.still_answering(kind, abort, side.stopped.take(), fatal)?;
         let server = self.audit(kind, keys, config).await?;
         bar.audited(server.stock);
         Ok(Ran {
@@ -325,6 +328,7 @@ impl Session {
         kind: StrategyKind,
         abort: &CancellationToken,
         stopped: Option<Error>,
+        fatal: Option<&Failure>,
     ) -> Result<()> {
         if let Some(server) = &mut self.managed {
             if !server.is_alive() {
@@ -339,6 +343,7 @@ impl Session {
         if let Some(stopped) = stopped {
             return Err(stopped);
         }
+        self.no_fatal(kind, fatal)?;
         if abort.is_cancelled() {
             return Err(Error::infra(format!(
                 "Redis at {} stopped answering while {kind} ran; the run was stopped\n\
@@ -347,6 +352,19 @@ impl Session {
             )));
         }
         Ok(())
+    }
+
+    /// The driver stops on a reply every buyer would meet (see
+    /// `load::DriveResult::fatal`): the run ends on it, blamed on the party
+    /// the reply points at, instead of on the strategy.
+    fn no_fatal(&self, kind: StrategyKind, fatal: Option<&Failure>) -> Result<()> {
+        let Some(f) = fatal else { return Ok(()) };
+        let e = redis::blame::from_failure(&f.message);
+        let doing = format!("buyers ran {kind}; the run was stopped");
+        Err(match kind {
+            StrategyKind::Script => self.connector.fail_script(&doing, e),
+            _ => self.connector.fail(&doing, e),
+        })
     }
 
     async fn audit(

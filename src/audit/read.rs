@@ -74,12 +74,44 @@ async fn read_orders(
         }
         partial += add_orders(c, keys, carts, &fresh, facts).await?;
     }
+    facts.orphan_orders = orphans(c, keys, &seen).await?;
     facts.distinct_orders = seen.len() as u64;
     facts.order_units = facts.products.iter().map(|p| p.order_units).sum();
     if carts.is_some() {
         facts.partial_orders = Some(partial);
     }
     Ok(())
+}
+
+/// Order hashes in the namespace that the orders list does not name: SCAN
+/// the namespace's order pattern and compare with the ids seen on the list.
+/// The list alone cannot show an order written but never pushed.
+async fn orphans(c: &Client, keys: &Keys, listed: &HashSet<u32>) -> Result<u64, Error> {
+    let prefix = format!("{}order:", keys.prefix());
+    let pattern = format!("{prefix}*");
+    let mut cursor = "0".to_string();
+    let mut orphans = 0;
+    loop {
+        let args = vec![cursor.as_str(), "MATCH", &pattern, "COUNT", "1000"];
+        let page: Value = c.custom(fred::cmd!("SCAN"), args).await?;
+        let mut page = page.into_array().into_iter();
+        let next = page.next().and_then(|v| v.as_string()).unwrap_or_default();
+        let found = page.next().map(Value::into_array).unwrap_or_default();
+        orphans += found
+            .iter()
+            .filter_map(|k| k.as_string())
+            .filter(|k| {
+                let id = k
+                    .strip_prefix(&prefix)
+                    .and_then(|id| id.parse::<u32>().ok());
+                id.is_none_or(|id| !listed.contains(&id))
+            })
+            .count() as u64;
+        if next == "0" || next.is_empty() {
+            return Ok(orphans);
+        }
+        cursor = next;
+    }
 }
 
 /// Add one page of fresh orders' units to their products; returns how many

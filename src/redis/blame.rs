@@ -79,15 +79,47 @@ pub fn classify(e: &FredError) -> Blame {
 
 /// Whether a reply met by a buyer should stop the whole run rather than be
 /// counted as one unknown outcome: every other buyer would meet it too.
-/// (Hook for the driver: it sees `Failure::message`, which holds the reply.)
+/// Takes a buyer's `Failure::message` (`Kind: reply`, see [`from_failure`])
+/// or a bare reply.
+///
+/// BUSY is left out on purpose: the liveness watchdog owns a stuck script
+/// (it must SCRIPT KILL it before anything else can run), and stopping the
+/// driver first would leave the script running and the namespace behind.
 pub fn fatal(reply: &str) -> bool {
     matches!(
-        classify(&FredError::new(ErrorKind::Unknown, reply.to_string())),
+        classify(&from_failure(reply)),
         Blame::Permission { .. }
             | Blame::Authentication
-            | Blame::Script { .. }
+            | Blame::Script {
+                fault: ScriptFault::Compile | ScriptFault::Runtime,
+                ..
+            }
             | Blame::ServerState(_)
     )
+}
+
+/// A buyer's failure as the driver counted it (`Kind: reply`, the form
+/// `Attempt::from` writes) back as an error that [`classify`] and
+/// [`explain`] can read. A bare reply is taken as the server's answer.
+pub fn from_failure(message: &str) -> FredError {
+    let kinds = [
+        ("Auth", ErrorKind::Auth),
+        ("IO", ErrorKind::IO),
+        ("Timeout", ErrorKind::Timeout),
+        ("Canceled", ErrorKind::Canceled),
+        ("Routing", ErrorKind::Routing),
+    ];
+    let Some((kind, reply)) = message.split_once(": ") else {
+        return FredError::new(ErrorKind::Unknown, message.to_string());
+    };
+    if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_alphabetic()) {
+        return FredError::new(ErrorKind::Unknown, message.to_string());
+    }
+    let kind = kinds
+        .iter()
+        .find(|(name, _)| *name == kind)
+        .map_or(ErrorKind::Unknown, |(_, k)| k.clone());
+    FredError::new(kind, reply.to_string())
 }
 
 fn server_state(word: &str) -> Option<&'static str> {
@@ -288,6 +320,24 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn fatal_replies_stop_the_run_and_busy_is_left_to_the_watchdog() {
+        let runtime = "Unknown: ERR user_script:3: boom script: 1f0e, on @user_script:3.";
+        assert!(fatal(runtime));
+        assert_eq!(script_line(from_failure(runtime).details()), Some(3));
+        assert!(fatal(
+            "Unknown: NOPERM this user has no permissions to run the 'evalsha' command"
+        ));
+        assert!(fatal("Auth: WRONGPASS invalid username-password pair"));
+        assert!(fatal(
+            "OOM command not allowed when used memory > 'maxmemory'."
+        ));
+        assert!(!fatal("Unknown: BUSY Redis is busy running a script."));
+        assert!(!fatal("IO: Connection reset by peer"));
+        assert!(!fatal("Timeout: Request timed out."));
+        assert!(!fatal("Unknown: ERR unexpected reply 7"));
     }
 
     #[test]

@@ -125,19 +125,17 @@ impl Connector {
     }
 
     /// Before anything is written: may this connection's ACL user run every
-    /// command `strategies` need on their keys? See [`preflight`].
+    /// command each strategy needs on its keys? `strategies` pairs each
+    /// strategy's name with its commands (its `Facts`). See [`preflight`].
     pub async fn preflight(
         &self,
         admin: &Client,
         run_id: &str,
-        strategies: &[&str],
-        carts: bool,
-        reserve: bool,
+        strategies: &[(&str, Vec<&str>)],
     ) -> Result<(), Error> {
-        for &strategy in strategies {
-            let commands = preflight::commands_for(strategy, carts, reserve);
+        for (strategy, commands) in strategies {
             let scratch = format!("{}preflight", Keys::new(run_id, strategy).prefix());
-            preflight::preflight(admin, self.user(), &commands, &scratch)
+            preflight::preflight(admin, self.user(), commands, &scratch)
                 .await
                 .map_err(|e| {
                     Error::infra(format!("Redis at {} ({strategy}): {e}", self.url.masked))

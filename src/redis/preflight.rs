@@ -15,70 +15,11 @@ use super::blame::{self, KEY_PATTERN};
 use crate::error::Error;
 
 /// What the session and the audit send for every strategy: seeding, audit,
-/// cleanup, liveness.
-const COMMON: &[&str] = &[
+/// cleanup, liveness. Each strategy's own commands are in its `Facts`
+/// (`strategy::Commands`): its own file declares what it sends.
+pub const COMMON: &[&str] = &[
     "PING", "INFO", "SET", "GET", "HSET", "HGET", "EXPIRE", "EXISTS", "LRANGE", "SCAN", "UNLINK",
 ];
-/// Recording an order (`shared::queue_order`, `lua/buy.lua`).
-const ORDER: &[&str] = &["HSET", "RPUSH", "INCRBY"];
-/// A script called with EVALSHA, reloaded on NOSCRIPT.
-const SCRIPTED: &[&str] = &["EVALSHA", "SCRIPT|LOAD"];
-const WATCHED: &[&str] = &["WATCH", "UNWATCH", "MULTI", "EXEC"];
-/// Reservations: hold, settle, reap (`reserve/lua/*.lua`, `reserve/naive.rs`)
-/// and their audit.
-const HOLDS: &[&str] = &[
-    "GET",
-    "MGET",
-    "DECRBY",
-    "INCR",
-    "INCRBY",
-    "HSET",
-    "HGET",
-    "HDEL",
-    "HGETALL",
-    "HLEN",
-    "DEL",
-    "RPUSH",
-    "ZADD",
-    "ZREM",
-    "ZSCORE",
-    "ZCARD",
-    "ZRANGEBYSCORE",
-    "TIME",
-];
-
-/// Every command one strategy sends, from the client and from inside its
-/// scripts (Redis checks a script's calls against the same ACL).
-///
-/// This table belongs with each strategy's facts (its own file declares
-/// what it sends); it lives here until the strategies' `Facts` exist.
-pub fn commands_for(strategy: &str, carts: bool, reserve: bool) -> Vec<&'static str> {
-    let own: &[&[&str]] = match strategy {
-        "broken" | "app-lock" => &[&["GET", "DECRBY"], ORDER],
-        "decr" => &[&["DECRBY"], ORDER],
-        "compensate" => &[&["DECRBY", "INCRBY"], ORDER],
-        "watch" => &[&["GET", "DECRBY"], WATCHED, ORDER],
-        "lua" | "script" => &[&["GET", "DECRBY"], SCRIPTED, ORDER],
-        "function" => &[&["GET", "DECRBY", "FCALL", "FUNCTION|LOAD"], ORDER],
-        "lock" | "lock-fenced" => &[&["GET", "DECRBY", "SET", "DEL", "INCR"], SCRIPTED, ORDER],
-        "reserve-naive" => &[WATCHED],
-        _ => &[],
-    };
-    let mut all: Vec<&'static str> = COMMON.to_vec();
-    for list in own {
-        all.extend_from_slice(list);
-    }
-    if carts {
-        all.extend_from_slice(&["MGET", "DECRBY"]);
-    }
-    if reserve {
-        all.extend_from_slice(HOLDS);
-        all.extend_from_slice(SCRIPTED);
-    }
-    all.sort_unstable();
-    all.dedup();
-    all
-}
 
 /// Check that `user` may run each of `commands` (`SCRIPT|LOAD` form for a
 /// subcommand) on `sample_key`, a scratch key inside the run's namespace
@@ -211,15 +152,9 @@ fn probe_args(command: &str, key: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    // Each strategy's list is tested with its facts (`strategy::facts`).
     #[test]
-    fn each_strategy_lists_what_it_sends() {
-        let lua = commands_for("lua", false, false);
-        assert!(lua.contains(&"EVALSHA") && lua.contains(&"SCRIPT|LOAD") && lua.contains(&"SET"));
-        assert!(!lua.contains(&"MULTI"));
-        let watch = commands_for("watch", false, false);
-        assert!(watch.contains(&"WATCH") && watch.contains(&"EXEC"));
-        assert!(commands_for("function", false, false).contains(&"FUNCTION|LOAD"));
-        assert!(commands_for("reserve-naive", false, true).contains(&"ZADD"));
+    fn probes_name_the_scratch_key() {
         assert_eq!(probe_args("EVALSHA", "k")[2], "k");
     }
 }

@@ -178,13 +178,26 @@ fn spawn(task: SideTask, beside: &Beside, stop: CancellationToken) -> JoinHandle
         SideTask::Watchdog => {
             let (probe, abort) = (beside.probe.clone(), beside.abort.clone());
             tokio::spawn(async move {
-                let watching = watchdog(probe, abort.clone());
+                // A token of its own, relayed to `abort`: the driver trips
+                // `abort` too (a fatal reply), and then the watchdog has no
+                // story to finish and must not be waited for.
+                let tripped = CancellationToken::new();
+                let watching = watchdog(probe, tripped.clone());
                 tokio::pin!(watching);
+                let relay = async {
+                    tripped.cancelled().await;
+                    abort.cancel();
+                    std::future::pending::<()>().await;
+                };
                 tokio::select! {
-                    e = &mut watching => Output::Stopped(e),
+                    e = &mut watching => {
+                        abort.cancel();
+                        Output::Stopped(e)
+                    }
+                    () = relay => Output::Nothing,
                     // Once it has tripped the abort, the watchdog may still
                     // be killing a stuck script: let it finish its story.
-                    () = stop.cancelled() => if abort.is_cancelled() {
+                    () = stop.cancelled() => if tripped.is_cancelled() {
                         Output::Stopped(watching.await)
                     } else {
                         Output::Nothing

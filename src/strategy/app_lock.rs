@@ -15,8 +15,8 @@ use fred::clients::Pool;
 use fred::prelude::*;
 use tokio::sync::Mutex;
 
-use super::Facts;
 use super::{queue_order, Attempt, Setup, Step, Strategy};
+use super::{Commands, Facts};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::outcome::Expect;
@@ -31,6 +31,11 @@ pub(super) const FACTS: Facts = Facts {
     // K processes with K private mutexes exclude nobody across them.
     control: |p| (p.app_servers > 1).then_some(Expect::Oversell),
     tolerates: |_| &[],
+    commands: Commands {
+        single: &["GET", "DECRBY", "HSET", "RPUSH", "INCRBY"],
+        cart: &[],
+        hold: &[],
+    },
 };
 
 pub struct AppLock {

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::prelude::*;
 
-use super::Facts;
 use super::{queue_order, Attempt, Setup, Step, Strategy};
+use super::{Commands, Facts};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::outcome::Expect;
@@ -21,6 +21,11 @@ pub(super) const FACTS: Facts = Facts {
     hold: None,
     control: |_| Some(Expect::Oversell),
     tolerates: |_| &[],
+    commands: Commands {
+        single: &["GET", "DECRBY", "HSET", "RPUSH", "INCRBY"],
+        cart: &["GET", "DECRBY", "HSET", "RPUSH", "INCRBY", "MGET"],
+        hold: &[],
+    },
 };
 
 pub struct Broken {

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::prelude::*;
 
-use super::Facts;
 use super::{queue_order, Attempt, Setup, Step, Strategy};
+use super::{Commands, Facts};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::outcome::CheckId;
@@ -25,6 +25,11 @@ pub(super) const FACTS: Facts = Facts {
     // A transient negative makes concurrent buyers see "sold out" although
     // the units come back: false sold-outs, by design.
     tolerates: |_| &[CheckId::NoLostSales],
+    commands: Commands {
+        single: &["DECRBY", "INCRBY", "HSET", "RPUSH"],
+        cart: &[],
+        hold: &[],
+    },
 };
 
 pub struct Compensate {

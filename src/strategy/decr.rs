@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::prelude::*;
 
-use super::Facts;
 use super::{queue_order, Attempt, Setup, Step, Strategy};
+use super::{Commands, Facts};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::outcome::Expect;
@@ -20,6 +20,11 @@ pub(super) const FACTS: Facts = Facts {
     hold: None,
     control: |_| Some(Expect::Oversell),
     tolerates: |_| &[],
+    commands: Commands {
+        single: &["DECRBY", "HSET", "RPUSH", "INCRBY"],
+        cart: &[],
+        hold: &[],
+    },
 };
 
 pub struct Decr {

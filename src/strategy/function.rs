@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use fred::clients::Pool;
 use fred::prelude::*;
 
-use super::Facts;
 use super::{bought_or_sold_out, lua::BUY, BuyScriptArgs, Setup, Step, Strategy};
+use super::{Commands, Facts};
 use crate::crowd::Buyer;
 use crate::error::{Error, Result};
 
@@ -22,6 +22,19 @@ pub(super) const FACTS: Facts = Facts {
     hold: None,
     control: |_| None,
     tolerates: |_| &[],
+    commands: Commands {
+        single: &[
+            "GET",
+            "DECRBY",
+            "FCALL",
+            "FUNCTION|LOAD",
+            "HSET",
+            "RPUSH",
+            "INCRBY",
+        ],
+        cart: &[],
+        hold: &[],
+    },
 };
 
 pub struct Function {

@@ -20,8 +20,8 @@ use fred::clients::Pool;
 use fred::prelude::*;
 use fred::types::scripts::Script;
 
-use super::Facts;
 use super::{now_us, queue_order, sold_out_already, Attempt, Setup, Step, Strategy};
+use super::{Commands, Facts};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::outcome::CheckId;
@@ -41,6 +41,22 @@ pub(super) const FACTS: Facts = Facts {
     // A holder paused past its TTL writes after the next one read.
     control: |p| pauses_past_ttl(p).then_some(Expect::Oversell),
     tolerates: |_| &[],
+    commands: Commands {
+        single: &[
+            "GET",
+            "DECRBY",
+            "SET",
+            "DEL",
+            "INCR",
+            "EVALSHA",
+            "SCRIPT|LOAD",
+            "HSET",
+            "RPUSH",
+            "INCRBY",
+        ],
+        cart: &[],
+        hold: &[],
+    },
 };
 
 pub(super) const FENCED_FACTS: Facts = Facts {
@@ -49,9 +65,10 @@ pub(super) const FENCED_FACTS: Facts = Facts {
     single: Some(|s| super::built(Lock::new(s, true))),
     cart: None,
     hold: None,
-    control: |_| None,
-    // Holders stalled past their TTL have their writes refused: safe, but
-    // the refusals can outlast the buyers' retries (undersell).
+    // Sound, but holders stalled past their TTL have every stale write
+    // refused: safe, yet starved, the refusals outlasting the buyers'
+    // retries (undersell, shown and tolerated).
+    control: |p| pauses_past_ttl(p).then_some(Expect::Starved),
     tolerates: |p| {
         if pauses_past_ttl(p) {
             &[CheckId::NoUndersell]
@@ -59,11 +76,29 @@ pub(super) const FENCED_FACTS: Facts = Facts {
             &[]
         }
     },
+    commands: Commands {
+        single: &[
+            "GET",
+            "DECRBY",
+            "SET",
+            "DEL",
+            "INCR",
+            "EVALSHA",
+            "SCRIPT|LOAD",
+            "HSET",
+            "RPUSH",
+            "INCRBY",
+        ],
+        cart: &[],
+        hold: &[],
+    },
 };
 
-/// A holder paused longer than its lock lives: a second holder gets in.
-fn pauses_past_ttl(p: &super::Params) -> bool {
-    !p.hold_pause.is_zero() && p.hold_pause > p.lock_ttl
+/// A holder paused as long as its lock lives, or longer: the lease set
+/// with PX ttl has expired by the time the holder writes (its pause starts
+/// after the acquisition and the read), so a second holder can get in.
+pub(crate) fn pauses_past_ttl(p: &super::Params) -> bool {
+    !p.hold_pause.is_zero() && p.hold_pause >= p.lock_ttl
 }
 
 pub struct Lock {

@@ -7,8 +7,8 @@ use fred::clients::Pool;
 use fred::prelude::*;
 use fred::types::scripts::Script;
 
-use super::Facts;
 use super::{bought_or_sold_out, BuyScriptArgs, Setup, Step, Strategy};
+use super::{Commands, Facts};
 use crate::crowd::Buyer;
 use crate::error::Result;
 
@@ -22,6 +22,49 @@ pub(super) const FACTS: Facts = Facts {
     hold: Some(super::reserve::ATOMIC),
     control: |_| None,
     tolerates: |_| &[],
+    commands: Commands {
+        single: &[
+            "GET",
+            "DECRBY",
+            "EVALSHA",
+            "SCRIPT|LOAD",
+            "HSET",
+            "RPUSH",
+            "INCRBY",
+        ],
+        cart: &[
+            "GET",
+            "DECRBY",
+            "EVALSHA",
+            "SCRIPT|LOAD",
+            "HSET",
+            "RPUSH",
+            "INCRBY",
+            "MGET",
+        ],
+        hold: &[
+            "GET",
+            "DECRBY",
+            "EVALSHA",
+            "SCRIPT|LOAD",
+            "HSET",
+            "RPUSH",
+            "INCRBY",
+            "MGET",
+            "INCR",
+            "HGET",
+            "HDEL",
+            "HGETALL",
+            "HLEN",
+            "DEL",
+            "ZADD",
+            "ZREM",
+            "ZSCORE",
+            "ZCARD",
+            "ZRANGEBYSCORE",
+            "TIME",
+        ],
+    },
 };
 
 pub struct Lua {

@@ -24,7 +24,7 @@ mod shared;
 mod watch;
 
 pub(crate) use facts::built;
-pub use facts::{Build, Facts, Shape};
+pub use facts::{Build, Commands, Facts, Shape};
 pub use kind::help;
 
 // Adding a strategy: a file that declares its `Facts`, its `mod` line

@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 
 use super::lua::Lua;
-use super::Facts;
+use super::{Commands, Facts};
 use super::{Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::{Error, Result};
@@ -21,6 +21,19 @@ pub(super) const FACTS: Facts = Facts {
     hold: None,
     control: |_| None,
     tolerates: |_| &[],
+    commands: Commands {
+        single: &[
+            "GET",
+            "DECRBY",
+            "EVALSHA",
+            "SCRIPT|LOAD",
+            "HSET",
+            "RPUSH",
+            "INCRBY",
+        ],
+        cart: &[],
+        hold: &[],
+    },
 };
 
 pub struct UserScript(Lua);

@@ -15,10 +15,10 @@ use async_trait::async_trait;
 use fred::clients::{ExclusivePool, Pool};
 use fred::prelude::*;
 
-use super::Facts;
 use super::{
     on_own_connection, queue_order, sold_out_already, watch_cmd, Attempt, Setup, Step, Strategy,
 };
+use super::{Commands, Facts};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::redis::Keys;
@@ -31,6 +31,15 @@ pub(super) const FACTS: Facts = Facts {
     hold: None,
     control: |_| None,
     tolerates: |_| &[],
+    commands: Commands {
+        single: &[
+            "GET", "DECRBY", "WATCH", "UNWATCH", "MULTI", "EXEC", "HSET", "RPUSH", "INCRBY",
+        ],
+        cart: &[
+            "GET", "DECRBY", "WATCH", "UNWATCH", "MULTI", "EXEC", "HSET", "RPUSH", "INCRBY", "MGET",
+        ],
+        hold: &[],
+    },
 };
 
 pub struct Watch {

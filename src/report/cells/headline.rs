@@ -153,7 +153,11 @@ fn held_parts(r: &Report) -> Vec<String> {
                 "{name} clean but for {} (known weakness)",
                 titles(&s.verdict.tolerated)
             )),
-            Expect::Clean => clean.push(name),
+            Expect::Starved => parts.push(format!(
+                "{name} starved (safe, {} gave up with stock left, as expected)",
+                grouped(s.figures.gave_up as i64)
+            )),
+            Expect::Clean | Expect::Unprovoked => clean.push(name),
         }
     }
     if !clean.is_empty() {

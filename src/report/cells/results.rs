@@ -91,6 +91,8 @@ pub(in crate::report) fn expectation(s: &StrategyReport) -> String {
         Expect::Clean => "clean: every check passes".into(),
         Expect::Oversell => "oversell: must oversell, all else passes".into(),
         Expect::DoubleRestock => "double-restock: some hold's units must go back twice".into(),
+        Expect::Unprovoked => "clean: no demand can oversell".into(),
+        Expect::Starved => "starved: safe, all but undersell passes".into(),
     }
 }
 

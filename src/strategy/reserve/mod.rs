@@ -23,7 +23,7 @@ pub mod reaper;
 pub use plan::{Decision, ReservePlan};
 pub use reaper::{ReapStats, Reaper};
 
-use super::{built, Build, Facts, Setup};
+use super::{built, Build, Commands, Facts, Setup};
 use crate::error::{Error, Result};
 use crate::outcome::{CheckId, Expect};
 
@@ -49,6 +49,36 @@ pub(super) const NAIVE_FACTS: Facts = Facts {
             CheckId::HoldsEndOnce,
             CheckId::NoLateConfirm,
         ]
+    },
+    commands: Commands {
+        single: &[],
+        cart: &[],
+        hold: &[
+            "WATCH",
+            "UNWATCH",
+            "MULTI",
+            "EXEC",
+            "GET",
+            "MGET",
+            "DECRBY",
+            "INCR",
+            "INCRBY",
+            "HSET",
+            "HGET",
+            "HDEL",
+            "HGETALL",
+            "HLEN",
+            "DEL",
+            "RPUSH",
+            "ZADD",
+            "ZREM",
+            "ZSCORE",
+            "ZCARD",
+            "ZRANGEBYSCORE",
+            "TIME",
+            "EVALSHA",
+            "SCRIPT|LOAD",
+        ],
     },
 };
 
