@@ -294,6 +294,17 @@ pub struct RunArgs {
     /// to $GITHUB_STEP_SUMMARY when that is set.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+
+    /// Break the server at a time from the release: KIND@AT (repeatable),
+    /// e.g. kill@2s, pause:300ms@1500ms. Kinds: kill, restart, pause:D
+    /// (managed server only), client-kill, client-pause:D, script-flush.
+    #[arg(long = "fault", value_name = "KIND@AT")]
+    pub faults: Vec<crate::fault::FaultStep>,
+
+    /// Start the managed redis-server with AOF on and this fsync policy, in
+    /// its own directory kept across a kill.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub appendfsync: Option<crate::fault::Fsync>,
 }
 
 pub(crate) fn whole(s: &str) -> Result<u64, String> {

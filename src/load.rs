@@ -75,6 +75,8 @@ pub struct Live {
     /// Stock left as last read from Redis by the live display; `i64::MIN`
     /// until it has been read.
     pub stock: AtomicI64,
+    /// Buyers ended with an unknown outcome, for the fault steps' account.
+    pub errors: AtomicU64,
 }
 
 impl Default for Live {
@@ -84,6 +86,7 @@ impl Default for Live {
             done: AtomicU64::new(0),
             purchased: AtomicU64::new(0),
             stock: AtomicI64::new(i64::MIN),
+            errors: AtomicU64::new(0),
         }
     }
 }
@@ -237,7 +240,11 @@ impl Worker {
             tally.purchase_retries += b.conflicts;
             tally.purchase_round_trips += b.round_trips;
             tally.record_purchase(b.finished, b.conflicts);
+            tally.acked.insert(b.buyer.id);
             self.live.purchased.fetch_add(1, Ordering::Relaxed);
+        }
+        if matches!(b.outcome, Outcome::Error(_)) {
+            self.live.errors.fetch_add(1, Ordering::Relaxed);
         }
         if let Some(f) = b.failure {
             tally.sample_error(f);

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::crowd::{QtyRange, StockSpec};
+use crate::fault::{FaultStep, Fsync};
 use crate::gate::{ExpectOverride, Expectation};
 use crate::load::DurationRange;
 use crate::schedule::{Arrivals, Curve};
@@ -80,6 +81,9 @@ pub struct Settings {
     pub json: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
+    /// Fault steps, in the order given (`--fault` replaces the file's).
+    pub faults: Vec<FaultStep>,
+    pub appendfsync: Option<Fsync>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -138,6 +142,8 @@ impl Default for Settings {
             json: None,
             junit: None,
             markdown: None,
+            faults: Vec::new(),
+            appendfsync: None,
         }
     }
 }
