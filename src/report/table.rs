@@ -11,6 +11,7 @@ use super::cells::results::{
     OVERSOLD_COLUMN, RESULTS_HEADER, VALIDATION_HEADER,
 };
 use super::cells::{shop, think};
+use super::faults;
 use crate::findings::{Report, StrategyReport};
 
 pub fn render(report: &Report, color: bool) -> String {
@@ -59,6 +60,15 @@ fn measurements(out: &mut String, report: &Report) {
         numbers(&THROUGHPUT_HEADER, throughput, 3)
     );
     shop_tables(out, report);
+    let faults = rows(&faults::rows);
+    if !faults.is_empty() {
+        let _ = writeln!(
+            out,
+            "Faults\n{}\n{}",
+            numbers(&faults::HEADER, faults, 3),
+            faults::NOTE
+        );
+    }
     let cpu = rows(&|s| vec![measures::cpu_row(s)]);
     let _ = writeln!(
         out,
@@ -105,12 +115,12 @@ pub fn header(r: &Report) -> String {
     format!(
         "blackfriday run {} · seed {} (repeat with --seed {})\n\
          crowd: {} buyers wanting {} unit(s) {}, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
-         {}load: {}{}\n\
+         {}{}load: {}{}\n\
          redis: {server}\n",
         m.run_id, m.seed, m.seed, m.buyers, m.qty,
         if m.carts.is_some() { "per cart line" } else { "each" },
         m.demand, m.stock, m.concurrency, m.connections,
-        shop::header_lines(r), m.load, think(m)
+        shop::header_lines(r), faults::header_lines(r), m.load, think(m)
     )
 }
 
