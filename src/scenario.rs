@@ -31,6 +31,11 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
     ("ci-gate", include_str!("../scenarios/ci-gate.toml")),
     ("doors-open", include_str!("../scenarios/doors-open.toml")),
+    (
+        "failover-always",
+        include_str!("../scenarios/failover-always.toml"),
+    ),
+    ("chaos", include_str!("../scenarios/chaos.toml")),
 ];
 
 /// Scripts the shipped scenarios name, by their path relative to the

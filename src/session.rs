@@ -218,15 +218,7 @@ impl Session {
             reaped: ran.side.reaped.as_ref(),
         };
         let mut done = gate::assess(kind, &expectation, &tolerated, evidence);
-        done.faults = ran.side.faults;
-        if let Some(last) = done
-            .faults
-            .iter_mut()
-            .rev()
-            .find(|f| f.step.kind.restarts() && f.began_us.is_some())
-        {
-            last.acked_lost = done.server.acked_lost;
-        }
+        done.faults = faults::with_losses(ran.side.faults, done.server.acked_lost);
         Ok(done)
     }
 

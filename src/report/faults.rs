@@ -43,8 +43,8 @@ fn row(strategy: &str, f: &FaultRecord) -> Vec<String> {
 }
 
 /// What the unknown and bought columns count, under the table.
-pub const NOTE: &str = "unknown, bought: buyers ending from the fault's start to 1 s after \
-     its end; acked lost: acknowledged purchases missing after the last restart";
+pub const NOTE: &str = "unknown, bought: buyers ending from the fault's start to 1 s after its end (or the next fault)\n\
+     acked lost: acknowledged purchases missing from the server (on the last restart)";
 
 fn seconds(us: u64) -> String {
     format!("{:.2}s", us as f64 / 1e6)

@@ -22,7 +22,8 @@ use crate::redis::ManagedRedis;
 /// replay included); past it the run stops with exit 3.
 const RESTART_BUDGET: Duration = Duration::from_secs(15);
 /// Errors a fault causes show up as buyers time out after it: the window
-/// in which they are counted runs this long past its end.
+/// in which they are counted runs this long past its end, or until the
+/// next step.
 const AFTERMATH: Duration = Duration::from_secs(1);
 
 /// The steps of a run, and the server process they may act on.
@@ -71,8 +72,14 @@ pub(super) async fn run(
             tools.abort.cancel();
             return (records, Some(e));
         }
+        // The aftermath window ends early when the next step is due, so a
+        // step never runs late because of the one before it.
+        let next = plan.steps.get(i + 1).map(|s| release + s.at);
+        let until = next.map_or(Instant::now() + AFTERMATH, |n| {
+            n.min(Instant::now() + AFTERMATH)
+        });
         tokio::select! {
-            () = tokio::time::sleep(AFTERMATH) => {}
+            () = tokio::time::sleep_until(until) => {}
             () = stop.cancelled() => {}
         }
         let (errors_after, purchased_after) = counts(&tools.live);
@@ -80,6 +87,19 @@ pub(super) async fn run(
         records[i].purchased = purchased_after - purchased;
     }
     (records, None)
+}
+
+/// Put the run's acknowledged-but-lost orders on its last restart that ran:
+/// the audit sees only the end state, and a loss needs a restart.
+pub(super) fn with_losses(mut records: Vec<FaultRecord>, lost: Option<u64>) -> Vec<FaultRecord> {
+    let last = records
+        .iter_mut()
+        .rev()
+        .find(|f| f.step.kind.restarts() && f.began_us.is_some());
+    if let Some(last) = last {
+        last.acked_lost = lost;
+    }
+    records
 }
 
 fn unrun(step: FaultStep) -> FaultRecord {

@@ -86,7 +86,10 @@ fn measurements(out: &mut String, r: &Report) {
     if !faults.is_empty() {
         out.push_str("\n### Faults\n\n");
         out.push_str(&table(&faults::HEADER, &faults, 3));
-        notes(out, &[faults::NOTE.to_string()]);
+        notes(
+            out,
+            &faults::NOTE.lines().map(String::from).collect::<Vec<_>>(),
+        );
     }
     out.push_str("\n### CPU while each strategy ran\n\n");
     let cpu = rows(&|s| vec![measures::cpu_row(s)]);
