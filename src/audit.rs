@@ -11,7 +11,7 @@ pub use read::{read_facts, Shape};
 
 use serde::Serialize;
 
-use crate::metrics::Tally;
+use crate::metrics::{IdSet, Tally};
 
 /// Kept here so `audit::CheckId` keeps naming the checks.
 pub use crate::outcome::CheckId;
@@ -67,6 +67,13 @@ pub struct ServerFacts {
     /// Order hashes in the namespace that are not on the orders list: an
     /// order written but never pushed (a checkout that forgot a step).
     pub orphan_orders: u64,
+    /// The distinct order ids on the list, for the durability check.
+    #[serde(skip)]
+    pub order_ids: IdSet,
+    /// Runs with faults or an fsync policy: purchases acknowledged to a
+    /// buyer whose order the server no longer holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acked_lost: Option<u64>,
 }
 
 impl ServerFacts {
@@ -94,6 +101,12 @@ impl ServerFacts {
     /// product's oversell behind another's leftovers.
     pub fn oversold(&self) -> i64 {
         self.products.iter().map(ProductFacts::oversold).sum()
+    }
+
+    /// Count the acknowledged purchases whose order is gone: a write the
+    /// server confirmed and then lost (a kill before its fsync).
+    pub fn count_acked_lost(&mut self, acked: &IdSet) {
+        self.acked_lost = Some(acked.missing_from(&self.order_ids));
     }
 
     fn worst(&self, bad: impl Fn(&ProductFacts) -> bool) -> Option<usize> {
@@ -137,6 +150,16 @@ pub fn checks(f: &ServerFacts, t: &Tally) -> Vec<Check> {
     }
     if let Some(h) = &f.holds {
         out.extend(hold_checks(h));
+    }
+    if let Some(lost) = f.acked_lost {
+        out.push(Check {
+            id: CheckId::NoAckLost,
+            passed: lost == 0,
+            detail: format!(
+                "{lost} of {} acknowledged purchases missing from the server's orders",
+                t.acked.len()
+            ),
+        });
     }
     out
 }

@@ -304,6 +304,16 @@ pub struct RunArgs {
     /// --markdown and --json reports always hold them.
     #[arg(long)]
     pub details: bool,
+    /// Break the server at a time from the release: KIND@AT (repeatable),
+    /// e.g. kill@2s, pause:300ms@1500ms. Kinds: kill, restart, pause:D
+    /// (managed server only), client-kill, client-pause:D, script-flush.
+    #[arg(long = "fault", value_name = "KIND@AT")]
+    pub faults: Vec<crate::fault::FaultStep>,
+
+    /// Start the managed redis-server with AOF on and this fsync policy, in
+    /// its own directory kept across a kill.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub appendfsync: Option<crate::fault::Fsync>,
 }
 
 pub(crate) fn whole(s: &str) -> Result<u64, String> {

@@ -18,6 +18,7 @@ pub mod config;
 pub mod cpu;
 pub mod crowd;
 pub mod error;
+pub mod fault;
 pub mod findings;
 pub mod gate;
 pub mod load;

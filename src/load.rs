@@ -76,6 +76,8 @@ pub struct Live {
     /// Stock left as last read from Redis by the live display; `i64::MIN`
     /// until it has been read.
     pub stock: AtomicI64,
+    /// Buyers ended with an unknown outcome, for the fault steps' account.
+    pub errors: AtomicU64,
 }
 
 impl Default for Live {
@@ -85,6 +87,7 @@ impl Default for Live {
             done: AtomicU64::new(0),
             purchased: AtomicU64::new(0),
             stock: AtomicI64::new(i64::MIN),
+            errors: AtomicU64::new(0),
         }
     }
 }
@@ -247,7 +250,11 @@ impl Worker {
             tally.purchase_retries += b.conflicts;
             tally.purchase_round_trips += b.round_trips;
             tally.record_purchase(b.finished, b.conflicts);
+            tally.acked.insert(b.buyer.id);
             self.live.purchased.fetch_add(1, Ordering::Relaxed);
+        }
+        if matches!(b.outcome, Outcome::Error(_)) {
+            self.live.errors.fetch_add(1, Ordering::Relaxed);
         }
         if let Some(f) = b.failure {
             self.stop_on_fatal(&f);

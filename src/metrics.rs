@@ -4,11 +4,13 @@
 //! driver adds them up once the crowd is done. Histograms are in µs with 3
 //! significant digits (0.1% resolution at every magnitude).
 
+mod acked;
 mod away;
 mod histograms;
 mod holds;
 mod timeline;
 
+pub use acked::IdSet;
 pub use away::{Away, TurnedAway};
 pub use holds::HoldTally;
 
@@ -76,6 +78,8 @@ pub struct Tally {
     pub timeline: Timeline,
     /// Latest acknowledged purchase, µs after the release.
     pub last_purchase_us: u64,
+    /// The buyers (= order ids) told their purchase went through.
+    pub acked: IdSet,
 }
 
 impl Default for Tally {
@@ -104,6 +108,7 @@ impl Default for Tally {
             late_starts: 0,
             timeline: Timeline::default(),
             last_purchase_us: 0,
+            acked: IdSet::default(),
         }
     }
 }
@@ -237,6 +242,7 @@ impl AddAssign<&Tally> for Tally {
         self.last_purchase_us = self.last_purchase_us.max(o.last_purchase_us);
         self.late_starts += o.late_starts;
         self.timeline += &o.timeline;
+        self.acked |= &o.acked;
         // Same bounds everywhere, so adding cannot fail.
         let pairs = [
             (&mut self.latency, &o.latency),

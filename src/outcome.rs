@@ -86,6 +86,8 @@ pub enum CheckId {
     MaxErrors,
     MaxFalseSoldOut,
     SoldOut,
+    // Runs with faults or an fsync policy.
+    NoAckLost,
 }
 
 impl CheckId {
@@ -108,6 +110,7 @@ impl CheckId {
             CheckId::MaxErrors => "max_errors",
             CheckId::MaxFalseSoldOut => "max_false_sold_out",
             CheckId::SoldOut => "sold_out",
+            CheckId::NoAckLost => "no_ack_lost",
         }
     }
 
@@ -129,6 +132,7 @@ impl CheckId {
             CheckId::MaxErrors => "errors at most",
             CheckId::MaxFalseSoldOut => "false sold-outs at most",
             CheckId::SoldOut => "sold out",
+            CheckId::NoAckLost => "no acknowledged order lost",
         }
     }
 
@@ -159,6 +163,9 @@ impl CheckId {
             CheckId::MaxErrors => "buyers with an unknown outcome <= max_errors",
             CheckId::MaxFalseSoldOut => "false sold-outs <= max_false_sold_out",
             CheckId::SoldOut => "final stock read back from Redis is 0",
+            CheckId::NoAckLost => {
+                "every purchase acknowledged to a buyer is still among the server's orders"
+            }
         }
     }
 }

@@ -31,6 +31,11 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
     ("ci-gate", include_str!("../scenarios/ci-gate.toml")),
     ("doors-open", include_str!("../scenarios/doors-open.toml")),
+    (
+        "failover-always",
+        include_str!("../scenarios/failover-always.toml"),
+    ),
+    ("chaos", include_str!("../scenarios/chaos.toml")),
 ];
 
 /// Scripts the shipped scenarios name, by their path relative to the
@@ -99,6 +104,11 @@ pub struct Scenario {
     /// Per strategy: `[expect.watch]`.
     #[serde(default)]
     pub expect: BTreeMap<String, ExpectTable>,
+    /// `[[fault]]` tables, as `--fault`.
+    #[serde(default)]
+    pub fault: Vec<FaultTable>,
+    /// `--appendfsync`: "always", "everysec" or "no".
+    pub appendfsync: Option<String>,
     /// Where it was read from; relative paths inside resolve against it.
     #[serde(skip)]
     pub source: PathBuf,
@@ -169,6 +179,17 @@ pub enum RateValue {
 pub struct Arrival {
     /// Only "burst" (every buyer at the same instant) for now.
     pub model: String,
+}
+
+/// `[[fault]]`: one planned fault, as `--fault KIND[:D]@AT`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FaultTable {
+    pub kind: String,
+    /// From the release: "1500ms", "2s".
+    pub at: String,
+    /// Pauses: how long.
+    pub duration: Option<String>,
 }
 
 /// What one strategy must do. Every threshold given is evaluated, even on a

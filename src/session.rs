@@ -19,6 +19,7 @@ use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
 use crate::report::Progress;
 use crate::strategy::{self, Failure, Setup, Shape, StrategyKind};
 
+mod faults;
 mod side;
 mod signals;
 
@@ -33,7 +34,7 @@ pub struct Session {
     meta: RunMeta,
     crowd: Arc<Crowd>,
     cancel: CancellationToken,
-    managed: Option<ManagedRedis>,
+    managed: Option<Arc<ManagedRedis>>,
 }
 
 impl Session {
@@ -43,7 +44,7 @@ impl Session {
     pub async fn open(config: &RunConfig) -> Result<Session> {
         let (managed, url) = match &config.redis {
             RedisTarget::Managed(binary) => {
-                let server = ManagedRedis::start(binary).await?;
+                let server = Arc::new(ManagedRedis::start_with(binary, config.appendfsync).await?);
                 let url = RedisUrl::parse(&server.url()).map_err(Error::infra)?;
                 (Some(server), url)
             }
@@ -79,8 +80,10 @@ impl Session {
             connections: config.connections,
             max_retries: config.retry.max_retries,
             redis_url: connector.url().masked().to_string(),
-            managed_pid: managed.as_ref().map(ManagedRedis::pid),
+            managed_pid: managed.as_ref().map(|m| m.pid()),
             server_version,
+            faults: config.faults.clone(),
+            appendfsync: config.appendfsync,
         };
         // Before any key is written: a missing ACL permission stops here.
         let shape = Shape::of(config.shop.carts.is_some(), config.shop.reserve.is_some());
@@ -221,7 +224,9 @@ impl Session {
             cpu: ran.cpu,
             reaped: ran.side.reaped.as_ref(),
         };
-        Ok(gate::assess(kind, &expectation, &tolerated, evidence))
+        let mut done = gate::assess(kind, &expectation, &tolerated, evidence);
+        done.faults = faults::with_losses(ran.side.faults, done.server.acked_lost);
+        Ok(done)
     }
 
     /// Drive the crowd, with each side's CPU sampled just before and after.
@@ -283,7 +288,13 @@ impl Session {
             live: live.clone(),
             abort: CancellationToken::new(),
         };
-        let tasks = side::plan(strategy.as_ref(), config, progress.shown());
+        let mut tasks = side::plan(strategy.as_ref(), config, progress.shown());
+        if !config.faults.is_empty() {
+            tasks.push(side::SideTask::Faults(faults::FaultPlan {
+                steps: config.faults.clone(),
+                server: self.managed.clone(),
+            }));
+        }
         let running = Side::start(tasks, &beside);
         let abort = &beside.abort;
         let (result, cpu) = self.drive(strategy.clone(), config, live, abort).await;
@@ -298,7 +309,13 @@ impl Session {
         bar.auditing(result.tally.buyers(), result.tally.purchased);
         let fatal = result.fatal.as_ref();
         self.still_answering(kind, abort, side.stopped.take(), fatal)?;
-        let server = self.audit(kind, keys, config).await?;
+        let mut server = self.audit(kind, keys, config).await?;
+        // Order ids are buyer ids outside reservations, whose orders come
+        // from holds; there the durability check is not made.
+        let durability = !config.faults.is_empty() || config.appendfsync.is_some();
+        if durability && config.shop.reserve.is_none() {
+            server.count_acked_lost(&result.tally.acked);
+        }
         bar.audited(server.stock);
         Ok(Ran {
             result,

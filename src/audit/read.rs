@@ -76,6 +76,9 @@ async fn read_orders(
     }
     facts.orphan_orders = orphans(c, keys, &seen).await?;
     facts.distinct_orders = seen.len() as u64;
+    for id in seen {
+        facts.order_ids.insert(id);
+    }
     facts.order_units = facts.products.iter().map(|p| p.order_units).sum();
     if carts.is_some() {
         facts.partial_orders = Some(partial);

@@ -15,9 +15,10 @@ use super::shape;
 use crate::cli::{self, RunArgs};
 use crate::crowd::{QtyRange, StockSpec};
 use crate::error::{Error, Result};
+use crate::fault::{FaultKind, FaultStep, Fsync};
 use crate::gate::{Expect, Expectation};
 use crate::load::DurationRange;
-use crate::scenario::{ExpectTable, RateValue, Scenario, StockValue};
+use crate::scenario::{ExpectTable, FaultTable, RateValue, Scenario, StockValue};
 use crate::strategy::StrategyKind;
 
 /// Parse a value from the scenario file with the flag's own parser.
@@ -148,7 +149,26 @@ fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
     set(&mut s.details, f.details);
     let report = f.report.clone().unwrap_or_default();
     (s.json, s.junit, s.markdown) = (report.json, report.junit, report.markdown);
+    s.faults = file_faults(f)?;
+    s.appendfsync = from_file(f, "appendfsync", f.appendfsync.as_deref(), Fsync::from_str)?;
     Ok(())
+}
+
+/// The file's `[[fault]]` tables; an error names the step by its number.
+fn file_faults(f: &Scenario) -> Result<Vec<FaultStep>> {
+    let step = |t: &FaultTable| -> Result<FaultStep, String> {
+        let kind = FaultKind::parse(&t.kind, t.duration.as_deref())?;
+        let at = cli::duration(&t.at).map_err(|e| format!("at = \"{}\": {e}", t.at))?;
+        Ok(FaultStep::new(kind, at))
+    };
+    f.fault
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            step(t)
+                .map_err(|e| Error::usage(format!("{}: {e}", f.at(&format!("fault[{}]", i + 1)))))
+        })
+        .collect()
 }
 
 /// Every flag given on the command line, over the file.
@@ -204,6 +224,10 @@ fn flags(s: &mut Settings, a: &RunArgs) {
     s.junit = a.junit.clone().or(s.junit.take());
     s.markdown = a.markdown.clone().or(s.markdown.take());
     s.expect_flags = a.expect.clone();
+    if !a.faults.is_empty() {
+        s.faults = a.faults.clone();
+    }
+    s.appendfsync = a.appendfsync.or(s.appendfsync);
 }
 
 /// The settings that only some runs use, and whether the flag or the

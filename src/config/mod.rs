@@ -1,5 +1,6 @@
 //! Raw flags resolved into one checked configuration before any work starts.
 
+mod faults;
 mod files;
 mod layer;
 mod modes;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use crate::cli::RunArgs;
 use crate::crowd::QtyRange;
 use crate::error::{Error, Result};
+use crate::fault::{FaultStep, Fsync};
 use crate::gate::{self, Expectation};
 use crate::load::RetryPolicy;
 use crate::redis::{default_binary, RedisUrl};
@@ -72,6 +74,10 @@ pub struct RunConfig {
     pub outputs: Outputs,
     /// `--details`: print every table, not only the key figures.
     pub details: bool,
+    /// Fault steps, in time order from the release.
+    pub faults: Vec<FaultStep>,
+    /// The managed server's AOF fsync policy; None: no persistence.
+    pub appendfsync: Option<Fsync>,
 }
 
 impl RunConfig {
@@ -94,13 +100,15 @@ impl RunConfig {
         let outputs = outputs(v.json.clone(), v.junit.clone(), v.markdown.clone())?;
         let script = load_script(&strategies, v.script.as_ref())?;
         let strategies_use_script = script.is_some();
+        let redis = redis(v.redis.as_deref())?;
+        let faults = faults::check(&v, &redis)?;
         Ok(RunConfig {
             buyers: buyers as u32,
             schedule: Arc::new(schedule),
             load,
             stock: shop.products.iter().map(|p| p.stock).sum(),
             qty: v.qty,
-            redis: redis(v.redis.as_deref())?,
+            redis,
             seed,
             concurrency: v
                 .concurrency
@@ -132,6 +140,8 @@ impl RunConfig {
                 }),
             outputs,
             details: v.details,
+            faults,
+            appendfsync: v.appendfsync,
         })
     }
 
@@ -150,12 +160,14 @@ impl RunConfig {
             concurrency: self.concurrency,
             reserve: self.shop.reserve.is_some(),
         };
-        gate::expected(
+        let mut expected = gate::expected(
             strategy,
             &self.params,
             &run,
             self.expectations.get(&strategy),
-        )
+        );
+        expected.tolerated.extend(faults::tolerated(self));
+        expected
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::crowd::{QtyRange, StockSpec};
+use crate::fault::{FaultStep, Fsync};
 use crate::gate::{ExpectOverride, Expectation};
 use crate::load::DurationRange;
 use crate::schedule::{Arrivals, Curve};
@@ -82,6 +83,9 @@ pub struct Settings {
     pub markdown: Option<PathBuf>,
     /// Print the detailed tables on the terminal.
     pub details: bool,
+    /// Fault steps, in the order given (`--fault` replaces the file's).
+    pub faults: Vec<FaultStep>,
+    pub appendfsync: Option<Fsync>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -141,6 +145,8 @@ impl Default for Settings {
             junit: None,
             markdown: None,
             details: false,
+            faults: Vec::new(),
+            appendfsync: None,
         }
     }
 }

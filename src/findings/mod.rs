@@ -12,6 +12,7 @@ use crate::audit::{Check, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
 use crate::crowd::{CartPlan, Product, QtyRange};
 use crate::error::ExitStatus;
+use crate::fault::{FaultRecord, FaultStep, Fsync};
 // The expectation's vocabulary; the leaf `outcome` module is its future home.
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles, Timeline};
@@ -72,6 +73,10 @@ pub struct RunMeta {
     /// Whether blackfriday started this redis-server itself, and its pid.
     pub managed_pid: Option<u32>,
     pub server_version: String,
+    /// Fault steps planned for every strategy, in time order.
+    pub faults: Vec<FaultStep>,
+    /// The managed server's AOF fsync policy; None: no persistence.
+    pub appendfsync: Option<Fsync>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,6 +100,8 @@ pub struct StrategyReport {
     pub verdict: Verdict,
     /// Reservation runs: the holders' side and the reaper's.
     pub holds: Option<HoldFigures>,
+    /// What each planned fault did during this strategy's run.
+    pub faults: Vec<FaultRecord>,
 }
 
 /// The gate's judgement of one strategy, as data.

@@ -6,6 +6,7 @@
 //! stops with SCRIPT KILL.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fred::error::Error as FredError;
@@ -29,6 +30,35 @@ const SILENCE: Duration = Duration::from_secs(1);
 /// server runs the script again once the previous run is killed.
 const KILL_LIMIT: Duration = Duration::from_secs(30);
 
+/// A window in which the server is meant to be silent (a planned pause or
+/// restart): the watchdog does not count silence inside it. Shared between
+/// the probe's clones, so the fault steps can open it for the watchdog.
+#[derive(Clone, Default)]
+pub struct Planned {
+    until: Arc<Mutex<Option<Instant>>>,
+}
+
+impl Planned {
+    /// Silence is expected for `window` from now (replacing any window).
+    pub fn open(&self, window: Duration) {
+        *self.lock() = Some(Instant::now() + window);
+    }
+
+    /// The planned silence is over: the server answers again, so a grace
+    /// of a few ticks lets the probe reconnect before silence counts.
+    pub fn close(&self) {
+        *self.lock() = Some(Instant::now() + TICK * MISSES);
+    }
+
+    fn covers(&self, now: Instant) -> bool {
+        self.lock().is_some_and(|until| now < until)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.until.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// A way to reach the server that shares nothing with the run's clients.
 #[derive(Clone)]
 pub struct Probe {
@@ -39,6 +69,7 @@ pub struct Probe {
     config: Config,
     url: String,
     script: Option<PathBuf>,
+    planned: Planned,
 }
 
 impl Probe {
@@ -48,7 +79,13 @@ impl Probe {
             config,
             url,
             script,
+            planned: Planned::default(),
         }
+    }
+
+    /// The planned-silence window this probe (and its clones) honours.
+    pub fn planned(&self) -> &Planned {
+        &self.planned
     }
 
     async fn connect(&self) -> Result<Client, FredError> {
@@ -113,10 +150,16 @@ impl Probe {
                     };
                 }
                 Err(Blame::Connectivity) => {
-                    misses += 1;
                     // Without a reconnect policy this client is done for:
                     // the next tick tries a fresh connection instead.
                     client = None;
+                    if self.planned.covers(Instant::now()) {
+                        // A planned pause or restart: silence is the plan.
+                        misses = 0;
+                        last_answer = Instant::now();
+                        continue;
+                    }
+                    misses += 1;
                     if misses >= MISSES && last_answer.elapsed() >= SILENCE {
                         trouble.cancel();
                         return self.gone(last_answer.elapsed());

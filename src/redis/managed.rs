@@ -8,8 +8,9 @@ use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -17,15 +18,21 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::error::Error;
+use crate::fault::Fsync;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct ManagedRedis {
-    child: Child,
+    /// Replaced in place by a restart; shared with the fault steps, so
+    /// behind a lock (never held across an await).
+    child: Mutex<Child>,
     port: u16,
     log: PathBuf,
-    // Held for its Drop: the server's working directory goes with the server.
-    _dir: TempDir,
+    binary: OsString,
+    fsync: Option<Fsync>,
+    // Held for its Drop: the server's working directory (and its AOF) goes
+    // with the server, and outlives every restart.
+    dir: TempDir,
 }
 
 enum Failed {
@@ -34,12 +41,17 @@ enum Failed {
 }
 
 impl ManagedRedis {
-    /// Start `binary` and wait until it answers PING.
+    /// Start `binary` without persistence and wait until it answers PING.
     pub async fn start(binary: &OsStr) -> Result<ManagedRedis, Error> {
+        ManagedRedis::start_with(binary, None).await
+    }
+
+    /// Start `binary`, with AOF on and `fsync` as its policy when given.
+    pub async fn start_with(binary: &OsStr, fsync: Option<Fsync>) -> Result<ManagedRedis, Error> {
         // Another process can grab the free port between our probe and the
         // server's bind; that race is rare, so a few fresh ports settle it.
         for _ in 0..3 {
-            match Self::try_start(binary).await {
+            match Self::try_start(binary, fsync).await {
                 Ok(server) => return Ok(server),
                 Err(Failed::PortTaken) => continue,
                 Err(Failed::Other(e)) => return Err(e),
@@ -50,55 +62,31 @@ impl ManagedRedis {
         ))
     }
 
-    async fn try_start(binary: &OsStr) -> Result<ManagedRedis, Failed> {
-        let io_err = |what: &str, e: io::Error| Failed::Other(Error::infra(format!("{what}: {e}")));
+    async fn try_start(binary: &OsStr, fsync: Option<Fsync>) -> Result<ManagedRedis, Failed> {
         let dir = tempfile::Builder::new()
             .prefix("blackfriday-redis-")
             .tempdir()
             .map_err(|e| io_err("cannot create a temp dir for redis-server", e))?;
         let port = free_port().map_err(|e| io_err("cannot find a free port on 127.0.0.1", e))?;
         let log = dir.path().join("redis.log");
-        let out =
-            File::create(&log).map_err(|e| io_err("cannot create the redis-server log", e))?;
-        let err = out
-            .try_clone()
-            .map_err(|e| io_err("cannot create the redis-server log", e))?;
-        let mut cmd = Command::new(binary);
-        cmd.arg("--port")
-            .arg(port.to_string())
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-            ])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
-        die_with_parent(&mut cmd);
-        let child = cmd
-            .spawn()
-            .map_err(|e| Failed::Other(spawn_error(binary, e)))?;
-        let mut server = ManagedRedis {
-            child,
+        let child = spawn(binary, port, dir.path(), &log, fsync)?;
+        let server = ManagedRedis {
+            child: Mutex::new(child),
             port,
             log,
-            _dir: dir,
+            binary: binary.to_os_string(),
+            fsync,
+            dir,
         };
         server.wait_ready().await?;
         Ok(server)
     }
 
-    async fn wait_ready(&mut self) -> Result<(), Failed> {
+    async fn wait_ready(&self) -> Result<(), Failed> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            let exited = self.lock().try_wait();
+            if let Ok(Some(status)) = exited {
                 let log = self.log_text();
                 if log.contains("Address already in use") {
                     return Err(Failed::PortTaken);
@@ -122,6 +110,11 @@ impl ManagedRedis {
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Child> {
+        // A panic while holding it leaves a Child that is still valid.
+        self.child.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
@@ -130,13 +123,78 @@ impl ManagedRedis {
         self.port
     }
 
+    /// The current process; a restart changes it.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.lock().id()
+    }
+
+    /// The AOF fsync policy it runs with, if persistence is on.
+    pub fn fsync(&self) -> Option<Fsync> {
+        self.fsync
     }
 
     /// False once the server has exited (crashed or killed).
-    pub fn is_alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+    pub fn is_alive(&self) -> bool {
+        matches!(self.lock().try_wait(), Ok(None))
+    }
+
+    /// SIGKILL the server, as a crash would, and start it again on the same
+    /// port and directory so it replays its AOF.
+    pub async fn kill_and_restart(&self) -> Result<(), Error> {
+        {
+            let mut child = self.lock();
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.respawn().await
+    }
+
+    /// A clean SHUTDOWN (the server saves per its persistence setting), then
+    /// a start on the same port and directory.
+    pub async fn shutdown_and_restart(&self) -> Result<(), Error> {
+        send(self.port, b"SHUTDOWN\r\n").await;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        while self.is_alive() {
+            if Instant::now() > deadline {
+                // It would not stop: stop it the hard way, as a kill.
+                return self.kill_and_restart().await;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        self.respawn().await
+    }
+
+    /// SIGSTOP (`stop`) or SIGCONT: the server is alive but silent.
+    pub fn freeze(&self, stop: bool) -> Result<(), Error> {
+        let pid = i32::try_from(self.pid()).map_err(Error::infra)?;
+        let signal = if stop { libc::SIGSTOP } else { libc::SIGCONT };
+        // SAFETY: kill(2) on our own child's pid, which we have not reaped.
+        if unsafe { libc::kill(pid, signal) } != 0 {
+            return Err(Error::infra(format!(
+                "cannot signal the managed redis-server (pid {pid}): {}",
+                io::Error::last_os_error()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn respawn(&self) -> Result<(), Error> {
+        let child = spawn(
+            &self.binary,
+            self.port,
+            self.dir.path(),
+            &self.log,
+            self.fsync,
+        )
+        .map_err(Failed::into_error)?;
+        *self.lock() = child;
+        self.wait_ready().await.map_err(|f| match f {
+            Failed::PortTaken => Error::infra(format!(
+                "the managed redis-server could not come back on port {}: another process took it",
+                self.port
+            )),
+            Failed::Other(e) => e,
+        })
     }
 
     fn log_text(&self) -> String {
@@ -144,16 +202,84 @@ impl ManagedRedis {
     }
 }
 
+impl Failed {
+    fn into_error(self) -> Error {
+        match self {
+            Failed::PortTaken => Error::infra("the managed redis-server's port was taken"),
+            Failed::Other(e) => e,
+        }
+    }
+}
+
+fn io_err(what: &str, e: io::Error) -> Failed {
+    Failed::Other(Error::infra(format!("{what}: {e}")))
+}
+
+/// Start the server process; the log is appended to, so a restart keeps
+/// the story of the previous run.
+fn spawn(
+    binary: &OsStr,
+    port: u16,
+    dir: &Path,
+    log: &Path,
+    fsync: Option<Fsync>,
+) -> Result<Child, Failed> {
+    let out = File::options()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| io_err("cannot create the redis-server log", e))?;
+    let err = out
+        .try_clone()
+        .map_err(|e| io_err("cannot create the redis-server log", e))?;
+    let mut cmd = Command::new(binary);
+    cmd.arg("--port").arg(port.to_string()).args([
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+    ]);
+    match fsync {
+        Some(policy) => cmd.args(["--appendonly", "yes", "--appendfsync", policy.name()]),
+        None => cmd.args(["--appendonly", "no"]),
+    };
+    cmd.arg("--dir")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    die_with_parent(&mut cmd);
+    cmd.spawn()
+        .map_err(|e| Failed::Other(spawn_error(binary, e)))
+}
+
 impl Drop for ManagedRedis {
     fn drop(&mut self) {
-        // A throwaway server holds nothing worth a graceful shutdown.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // A throwaway server holds nothing worth a graceful shutdown; a
+        // stopped one dies of SIGKILL all the same.
+        let child = self.child.get_mut().unwrap_or_else(|p| p.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
 fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Send one raw command and wait briefly for the connection to close or
+/// answer: SHUTDOWN replies only when it fails.
+async fn send(port: u16, command: &[u8]) {
+    let sent = async {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
+        s.write_all(command).await?;
+        let mut buf = [0u8; 64];
+        let _ = s.read(&mut buf).await?;
+        Ok::<(), io::Error>(())
+    };
+    let _ = tokio::time::timeout(READY_TIMEOUT, sent).await;
 }
 
 async fn ping(port: u16) -> bool {

@@ -7,6 +7,7 @@
 
 mod cells;
 pub mod export;
+mod faults;
 mod layout;
 mod progress;
 pub mod table;

@@ -18,6 +18,7 @@ use super::cells::results::{
     RESULTS_HEADER, VALIDATION_HEADER,
 };
 use super::cells::{shop, think};
+use super::faults;
 use super::layout::{labelled, prose, Grid, View};
 use crate::findings::{Report, RunMeta, StrategyReport};
 
@@ -28,6 +29,7 @@ pub fn render(report: &Report, view: &View) -> String {
     let w = view.width;
     let _ = writeln!(out, "\n{}", headlines(report, w));
     let _ = writeln!(out, "{}", key_figures(report, view));
+    fault_table(&mut out, report, view);
     let mut notes = error_lines(report);
     notes.extend(measures::cpu_warnings(report));
     for line in notes {
@@ -160,6 +162,20 @@ fn details(out: &mut String, report: &Report, view: &View) {
     );
 }
 
+/// What each planned fault did, in runs that have faults: shown by
+/// default, since it is what such a run is about.
+fn fault_table(out: &mut String, report: &Report, view: &View) {
+    let rows: Vec<Vec<String>> = report.strategies.iter().flat_map(faults::rows).collect();
+    if !rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "Faults\n{}\n{}",
+            numbers(&faults::HEADER, rows, 3, view),
+            prose(faults::NOTE, view.width)
+        );
+    }
+}
+
 /// Products and holds, in the runs that have them.
 fn shop_tables(out: &mut String, report: &Report, view: &View) {
     let products: Vec<Vec<String>> = report
@@ -220,6 +236,7 @@ pub fn header(m: &RunMeta, view: &View) -> String {
         crowd,
     ];
     lines.extend(shop::meta_lines(m).lines().map(str::to_string));
+    lines.extend(faults::header_lines(m).lines().map(str::to_string));
     lines.push(format!("load: {}{}", m.load, think(m)));
     lines.push(format!("redis: {server}"));
     let wrapped: Vec<String> = lines.iter().map(|l| prose(l, view.width)).collect();

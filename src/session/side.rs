@@ -16,9 +16,11 @@ use fred::prelude::*;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::faults::{self, FaultPlan};
 use super::signals::watchdog;
 use crate::config::RunConfig;
 use crate::error::Error;
+use crate::fault::FaultRecord;
 use crate::load::Live;
 use crate::redis::liveness::Probe;
 use crate::redis::Keys;
@@ -42,6 +44,8 @@ pub(crate) enum SideTask {
         reaper: Arc<dyn Reaper>,
         plan: ReservePlan,
     },
+    /// Break the server at planned times from the release.
+    Faults(FaultPlan),
 }
 
 impl SideTask {
@@ -50,7 +54,7 @@ impl SideTask {
     fn drains(&self) -> Option<&'static str> {
         match self {
             SideTask::Reaper { .. } => Some("draining holds"),
-            SideTask::Watchdog | SideTask::StockPoll { .. } => None,
+            SideTask::Watchdog | SideTask::StockPoll { .. } | SideTask::Faults(_) => None,
         }
     }
 }
@@ -88,6 +92,9 @@ enum Output {
     Reaped(ReapStats),
     /// The watchdog stopped the run: why.
     Stopped(Error),
+    /// The fault steps' records, and the error of a server that did not
+    /// come back.
+    Faults(Vec<FaultRecord>, Option<Error>),
 }
 
 /// What the side tasks handed back, once stopped.
@@ -98,6 +105,8 @@ pub(crate) struct SideResults {
     /// The watchdog found the server gone (or a script stuck) and stopped
     /// the run: its account of what happened.
     pub stopped: Option<Error>,
+    /// What each planned fault did.
+    pub faults: Vec<FaultRecord>,
 }
 
 impl SideResults {
@@ -106,6 +115,14 @@ impl SideResults {
             Output::Nothing => {}
             Output::Reaped(stats) => self.reaped = Some(stats),
             Output::Stopped(e) => self.stopped = Some(e),
+            Output::Faults(records, failed) => {
+                self.faults = records;
+                // A server that did not come back explains the run's end
+                // better than the watchdog's silence does.
+                if failed.is_some() {
+                    self.stopped = failed;
+                }
+            }
         }
     }
 }
@@ -214,6 +231,18 @@ fn spawn(task: SideTask, beside: &Beside, stop: CancellationToken) -> JoinHandle
                 every,
             ),
         ),
+        SideTask::Faults(plan) => {
+            let tools = faults::Tools {
+                admin: beside.admin.clone(),
+                planned: beside.probe.planned().clone(),
+                live: beside.live.clone(),
+                abort: beside.abort.clone(),
+            };
+            tokio::spawn(async move {
+                let (records, failed) = faults::run(plan, tools, stop).await;
+                Output::Faults(records, failed)
+            })
+        }
         SideTask::Reaper { reaper, plan } => {
             let abort = beside.abort.clone();
             tokio::spawn(async move {

@@ -126,6 +126,8 @@ pub fn report() -> Report {
             redis_url: "redis://shop:***@127.0.0.1:6379/2".into(),
             managed_pid: None,
             server_version: "7.0.15".into(),
+            faults: Vec::new(),
+            appendfsync: None,
         },
         strategies: vec![
             strategy(

@@ -11,6 +11,7 @@ use super::Exporter;
 use crate::audit::{Check, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
 use crate::crowd::{CartPlan, Product, QtyRange};
+use crate::fault::{FaultRecord, FaultStep, Fsync};
 use crate::findings::{Figures, HoldFigures, Report, StrategyReport, Unavailable};
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles};
@@ -71,6 +72,8 @@ struct Run<'a> {
     connections: usize,
     max_retries: u32,
     redis: Redis<'a>,
+    /// Fault steps planned for every strategy, in time order.
+    faults: &'a [FaultStep],
 }
 
 #[derive(Serialize)]
@@ -86,6 +89,8 @@ struct Redis<'a> {
     url: &'a str,
     server_version: &'a str,
     managed_pid: Option<u32>,
+    /// The managed server's AOF fsync policy; null without persistence.
+    appendfsync: Option<Fsync>,
 }
 
 #[derive(Serialize)]
@@ -103,6 +108,7 @@ struct Strategy<'a> {
     checks: Vec<CheckView<'a>>,
     verdict: StrategyVerdict<'a>,
     holds: Option<&'a HoldFigures>,
+    faults: &'a [FaultRecord],
 }
 
 #[derive(Serialize)]
@@ -185,7 +191,9 @@ impl<'a> Document<'a> {
                     url: &m.redis_url,
                     server_version: &m.server_version,
                     managed_pid: m.managed_pid,
+                    appendfsync: m.appendfsync,
                 },
+                faults: &m.faults,
             },
             strategies: r.strategies.iter().map(Strategy::of).collect(),
             unavailable: &r.unavailable,
@@ -217,6 +225,7 @@ impl<'a> Strategy<'a> {
             },
             cpu: &s.cpu,
             holds: s.holds.as_ref(),
+            faults: &s.faults,
             server: Server {
                 facts: &s.server,
                 oversold: s.server.oversold(),

@@ -15,6 +15,7 @@ use crate::report::cells::results::{
     RESULTS_HEADER, VALIDATION_HEADER,
 };
 use crate::report::cells::{shop, think};
+use crate::report::faults;
 
 pub struct Markdown;
 
@@ -81,6 +82,15 @@ fn measurements(out: &mut String, r: &Report) {
         out.push_str(&table(&shop::HOLDS_HEADER, &holds, 1));
         notes(out, &shop::hold_notes(r));
     }
+    let faults = rows(&faults::rows);
+    if !faults.is_empty() {
+        out.push_str("\n### Faults\n\n");
+        out.push_str(&table(&faults::HEADER, &faults, 3));
+        notes(
+            out,
+            &faults::NOTE.lines().map(String::from).collect::<Vec<_>>(),
+        );
+    }
     out.push_str("\n### CPU while each strategy ran\n\n");
     let cpu = rows(&|s| vec![measures::cpu_row(s)]);
     out.push_str(&table(&CPU_HEADER, &cpu, 1));
@@ -97,7 +107,7 @@ fn header(r: &Report) -> String {
         "## blackfriday run {}\n\n\
          - seed {} (repeat with `--seed {}`)\n\
          - crowd: {} buyers wanting {} unit(s) {}, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
-         {}- load: {}{}\n\
+         {}{}- load: {}{}\n\
          - redis: {server} at `{}`\n",
         m.run_id,
         m.seed,
@@ -114,6 +124,10 @@ fn header(r: &Report) -> String {
         m.concurrency,
         m.connections,
         shop::header_lines(r)
+            .lines()
+            .map(|l| format!("- {}\n", escape(l)))
+            .collect::<String>(),
+        faults::header_lines(&r.meta)
             .lines()
             .map(|l| format!("- {}\n", escape(l)))
             .collect::<String>(),
