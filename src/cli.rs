@@ -294,6 +294,13 @@ pub struct RunArgs {
     /// to $GITHUB_STEP_SUMMARY when that is set.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+
+    /// A threshold on any per-strategy figure of the JSON report, repeatable:
+    /// 'watch.p99 <= 25ms', '*.gave_up == 0', 'watch.purchases_per_s >= 0.3 *
+    /// lua.purchases_per_s'. A 'warn:' prefix makes it warn-only. Missed
+    /// thresholds alone exit 4; correctness failures exit 1.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
 }
 
 pub(crate) fn whole(s: &str) -> Result<u64, String> {

@@ -18,10 +18,14 @@ pub use crate::outcome::Expect;
 use crate::strategy::{Params, StrategyKind};
 
 mod assess;
+mod evaluate;
+pub mod expr;
 mod thresholds;
 
 pub use crate::findings::Verdict;
 pub use assess::{assess, Evidence};
+pub use evaluate::evaluate;
+pub use expr::Threshold;
 pub use thresholds::thresholds;
 
 /// `--expect STRATEGY=clean|oversell`.

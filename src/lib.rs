@@ -80,6 +80,11 @@ async fn run_and_print(args: cli::RunArgs) -> Result<ExitStatus> {
     } else {
         let _ = std::io::stdout().lock().write_all(tables.as_bytes());
     }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(report::github_annotations(&report).as_bytes());
+    }
     probe::exiting();
     Ok(report.status())
 }

@@ -105,6 +105,19 @@ pub struct Scenario {
     /// Shipped with the tool: its scripts are embedded, not read from disk.
     #[serde(skip)]
     pub shipped: bool,
+    /// `[[threshold]]`: `expr = "watch.p99 <= 25ms"`, as `--threshold`.
+    #[serde(default)]
+    pub threshold: Vec<ThresholdTable>,
+}
+
+/// `[[threshold]]`: one expression, as `--threshold` takes it.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdTable {
+    pub expr: String,
+    /// The same as a `warn:` prefix: shown, never fails the run.
+    #[serde(default)]
+    pub warn: bool,
 }
 
 /// `[load]`: the same load shape as `--rate`/`--ramp`, `--arrivals`,

@@ -81,6 +81,7 @@ impl Session {
             redis_url: connector.url().masked().to_string(),
             managed_pid: managed.as_ref().map(ManagedRedis::pid),
             server_version,
+            started: Some(std::time::SystemTime::now()),
         };
         // Before any key is written: a missing ACL permission stops here.
         let names: Vec<&str> = config.strategies.iter().map(|k| k.name()).collect();
@@ -133,6 +134,7 @@ impl Session {
             unavailable: Vec::new(),
             interrupted: false,
             finished: false,
+            thresholds: Vec::new(),
         };
         let ran = self.run_all(&mut report, config, progress, observer).await;
         on_ctrl_c.abort();
@@ -140,6 +142,7 @@ impl Session {
         ran?;
         report.interrupted = self.cancel.is_cancelled();
         report.finished = true;
+        report.thresholds = gate::evaluate(&config.thresholds, &report.strategies);
         Ok(report)
     }
 

@@ -70,6 +70,8 @@ pub struct RunConfig {
     pub color: bool,
     /// Report files to write, checked writable here.
     pub outputs: Outputs,
+    /// `[[threshold]]` and `--threshold`, evaluated once every strategy ran.
+    pub thresholds: Vec<gate::Threshold>,
 }
 
 impl RunConfig {
@@ -129,6 +131,7 @@ impl RunConfig {
                     ScriptSource::Shipped { .. } => "the shipped checkout script".into(),
                 }),
             outputs,
+            thresholds: v.thresholds,
         })
     }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::crowd::{QtyRange, StockSpec};
-use crate::gate::{ExpectOverride, Expectation};
+use crate::gate::{ExpectOverride, Expectation, Threshold};
 use crate::load::DurationRange;
 use crate::schedule::{Arrivals, Curve};
 use crate::strategy::{Params, StrategyKind};
@@ -80,6 +80,8 @@ pub struct Settings {
     pub json: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
+    /// `[[threshold]]` then `--threshold`, parsed.
+    pub thresholds: Vec<Threshold>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -138,6 +140,7 @@ impl Default for Settings {
             json: None,
             junit: None,
             markdown: None,
+            thresholds: Vec::new(),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::fmt::Write;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
+use super::cells::gate::threshold_lines;
 use super::cells::measures::{self, CPU_HEADER, LATENCY_HEADER, RETRIES_HEADER, THROUGHPUT_HEADER};
 use super::cells::results::{
     check_mark, error_lines, expectation, results_row, verdict_line, verdict_reason,
@@ -29,6 +30,12 @@ pub fn render(report: &Report, color: bool) -> String {
         "Validation, read back from Redis\n{}",
         validation(report, color)
     );
+    if !report.thresholds.is_empty() {
+        let _ = writeln!(out, "Thresholds");
+        for line in threshold_lines(report) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
     let _ = writeln!(out, "{}", verdict_line(report));
     out
 }

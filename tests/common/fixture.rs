@@ -126,6 +126,7 @@ pub fn report() -> Report {
             redis_url: "redis://shop:***@127.0.0.1:6379/2".into(),
             managed_pid: None,
             server_version: "7.0.15".into(),
+            started: None,
         },
         strategies: vec![
             strategy(
@@ -151,5 +152,6 @@ pub fn report() -> Report {
         unavailable: Vec::new(),
         interrupted: false,
         finished: true,
+        thresholds: Vec::new(),
     }
 }

@@ -1,0 +1,97 @@
+//! The gate's own lines: threshold results, the headline, and the CI
+//! annotations that name each failed check.
+
+use crate::findings::{Report, ThresholdResult};
+use crate::outcome::Expect;
+
+/// One line per threshold result, pass or miss.
+pub(in crate::report) fn threshold_lines(r: &Report) -> Vec<String> {
+    r.thresholds.iter().map(threshold_line).collect()
+}
+
+fn threshold_line(t: &ThresholdResult) -> String {
+    let mark = match (t.passed, t.warn) {
+        (true, _) => "✅ threshold",
+        (false, true) => "⚠️ warn-only threshold missed",
+        (false, false) => "❌ threshold missed",
+    };
+    format!("{mark}: {} ({})", t.expr, t.detail)
+}
+
+/// Every failure worth an annotation, as (`error` or `warning`, title,
+/// message): each check whose result was not the one wanted, each missed
+/// threshold, and each warn-only threshold missed.
+pub(in crate::report) fn annotations(r: &Report) -> Vec<(&'static str, String, String)> {
+    let mut out = Vec::new();
+    for s in &r.strategies {
+        for c in s.checks.iter().filter(|c| s.verdict.failed.contains(&c.id)) {
+            let kind = if c.id.is_threshold() {
+                "threshold"
+            } else {
+                "correctness"
+            };
+            let wanted = if s.expect().wants(c.id) {
+                "to pass"
+            } else {
+                "to fail"
+            };
+            out.push((
+                "error",
+                format!("blackfriday {kind}: {} {}", s.strategy, c.id.title()),
+                format!("expected {wanted} (expect {}): {}", s.expect(), c.detail),
+            ));
+        }
+    }
+    for t in r.thresholds.iter().filter(|t| !t.passed) {
+        let level = if t.warn { "warning" } else { "error" };
+        out.push((
+            level,
+            format!("blackfriday threshold: {}", t.expr),
+            t.detail.clone(),
+        ));
+    }
+    out
+}
+
+/// The one line a CI page shows first: the verdict, the exit status, and
+/// what it hangs on.
+pub(in crate::report) fn headline(r: &Report) -> String {
+    let status = r.status() as u8;
+    let failed = r.failed_strategies();
+    let names: Vec<&str> = failed.iter().map(|k| k.name()).collect();
+    let sound = r
+        .strategies
+        .iter()
+        .filter(|s| s.expect() == Expect::Clean)
+        .count();
+    match status {
+        0 => format!(
+            "✅ held (exit 0): {} strategies as expected, {sound} clean",
+            r.strategies.len()
+        ),
+        1 => format!("❌ correctness failed (exit 1): {}", names.join(", ")),
+        4 => format!(
+            "⚠️ correctness held, performance thresholds missed (exit 4): {}",
+            names.join(", ")
+        ),
+        3 => "❌ incomplete: a strategy could not run (exit 3)".to_string(),
+        _ => format!("⏹ interrupted (exit {status})"),
+    }
+}
+
+/// GitHub Actions workflow commands, one line per failure: `%`, CR and LF
+/// escaped as the runner wants, `:` and `,` too in the title property.
+pub(in crate::report) fn github_commands(r: &Report) -> String {
+    let esc = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    annotations(r)
+        .into_iter()
+        .map(|(level, title, message)| {
+            let title = esc(&title).replace(':', "%3A").replace(',', "%2C");
+            format!("::{level} title={title}::{}\n", esc(&message))
+        })
+        .collect()
+}
