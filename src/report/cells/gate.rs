@@ -2,7 +2,6 @@
 //! annotations that name each failed check.
 
 use crate::findings::{Report, ThresholdResult};
-use crate::outcome::Expect;
 
 /// One line per threshold result, pass or miss.
 pub(in crate::report) fn threshold_lines(r: &Report) -> Vec<String> {
@@ -57,26 +56,48 @@ pub(in crate::report) fn annotations(r: &Report) -> Vec<(&'static str, String, S
 /// what it hangs on.
 pub(in crate::report) fn headline(r: &Report) -> String {
     let status = r.status() as u8;
-    let failed = r.failed_strategies();
-    let names: Vec<&str> = failed.iter().map(|k| k.name()).collect();
-    let sound = r
-        .strategies
-        .iter()
-        .filter(|s| s.expect() == Expect::Clean)
-        .count();
     match status {
-        0 => format!(
-            "✅ held (exit 0): {} strategies as expected, {sound} clean",
-            r.strategies.len()
-        ),
-        1 => format!("❌ correctness failed (exit 1): {}", names.join(", ")),
+        0 => {
+            let held = r.thresholds.iter().filter(|t| t.passed).count();
+            let thresholds = match held {
+                0 => String::new(),
+                n => format!(", {n} threshold(s) held"),
+            };
+            format!(
+                "✅ held (exit 0): {} strategies behaved as expected{thresholds}",
+                r.strategies.len()
+            )
+        }
+        1 => format!("❌ correctness failed (exit 1): {}", what_failed(r)),
         4 => format!(
-            "⚠️ correctness held, performance thresholds missed (exit 4): {}",
-            names.join(", ")
+            "⚠️ correctness held, performance missed (exit 4): {}",
+            what_failed(r)
         ),
         3 => "❌ incomplete: a strategy could not run (exit 3)".to_string(),
         _ => format!("⏹ interrupted (exit {status})"),
     }
+}
+
+/// `watch (no lost sales; watch.p99 <= 5ms)`, per failed strategy.
+fn what_failed(r: &Report) -> String {
+    let mut parts = Vec::new();
+    for s in &r.strategies {
+        let mut what: Vec<String> = s
+            .verdict
+            .failed
+            .iter()
+            .map(|c| c.title().to_string())
+            .collect();
+        what.extend(
+            r.thresholds_missed()
+                .filter(|t| t.strategy == s.strategy)
+                .map(|t| t.expr.clone()),
+        );
+        if !what.is_empty() {
+            parts.push(format!("{} ({})", s.strategy, what.join("; ")));
+        }
+    }
+    parts.join(", ")
 }
 
 /// GitHub Actions workflow commands, one line per failure: `%`, CR and LF
