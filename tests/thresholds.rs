@@ -195,3 +195,158 @@ fn github_actions_gets_one_annotation_per_failure() {
     assert!(errors[1].contains("lua.p99 <= 1us"), "{stderr}");
     assert_eq!(warnings.len(), 1, "{stderr}");
 }
+
+type Node<'a, 'b> = roxmltree::Node<'a, 'b>;
+
+/// Attributes an element may carry, and those it must.
+fn attrs(bad: &mut Vec<String>, n: Node, allowed: &[&str], required: &[&str]) {
+    let tag = n.tag_name().name();
+    for a in n.attributes().filter(|a| !allowed.contains(&a.name())) {
+        bad.push(format!("<{tag}> may not carry '{}'", a.name()));
+    }
+    for r in required.iter().filter(|r| n.attribute(**r).is_none()) {
+        bad.push(format!("<{tag}> lacks '{r}'"));
+    }
+}
+
+/// Child elements only from `order`, in that order.
+fn children(bad: &mut Vec<String>, n: Node, order: &[&str]) {
+    let names: Vec<&str> = n
+        .children()
+        .filter(|c| c.is_element())
+        .map(|c| c.tag_name().name())
+        .collect();
+    let ranks: Vec<Option<usize>> = names
+        .iter()
+        .map(|t| order.iter().position(|o| o == t))
+        .collect();
+    if ranks.contains(&None) || !ranks.windows(2).all(|w| w[0] <= w[1]) {
+        bad.push(format!("<{}> children: {names:?}", n.tag_name().name()));
+    }
+}
+
+const SUITE_ATTRS: [&str; 15] = [
+    "name",
+    "tests",
+    "failures",
+    "errors",
+    "time",
+    "disabled",
+    "skipped",
+    "timestamp",
+    "hostname",
+    "id",
+    "package",
+    "file",
+    "log",
+    "url",
+    "version",
+];
+const CASE_ATTRS: [&str; 11] = [
+    "name",
+    "assertions",
+    "time",
+    "classname",
+    "status",
+    "class",
+    "file",
+    "line",
+    "log",
+    "group",
+    "url",
+];
+
+/// The rules of Jenkins' junit-10.xsd, the schema most JUnit consumers
+/// follow, that a structural walk can check: which attributes each element
+/// may carry, which it must, and which children in which order. Plus ours:
+/// a `time` on the root, the suite and every testcase, a suite timestamp.
+fn junit_xsd_violations(xml: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
+    let mut bad = Vec::new();
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let root_attrs = ["name", "time", "tests", "failures", "disabled", "errors"];
+    attrs(&mut bad, root, &root_attrs, &["time"]);
+    children(&mut bad, root, &["testsuite"]);
+    for n in doc.descendants().filter(|n| n.is_element()) {
+        match n.tag_name().name() {
+            "testsuite" => {
+                attrs(
+                    &mut bad,
+                    n,
+                    &SUITE_ATTRS,
+                    &["name", "tests", "time", "timestamp"],
+                );
+                children(
+                    &mut bad,
+                    n,
+                    &["properties", "testcase", "system-out", "system-err"],
+                );
+            }
+            "testcase" => {
+                attrs(&mut bad, n, &CASE_ATTRS, &["name", "time"]);
+                let order = ["skipped", "error", "failure", "system-out", "system-err"];
+                children(&mut bad, n, &order);
+            }
+            "failure" | "error" => attrs(&mut bad, n, &["type", "message"], &["type"]),
+            "property" => attrs(&mut bad, n, &["name", "value"], &["name", "value"]),
+            _ => {}
+        }
+        if let Some(t) = n.attribute("time") {
+            if !t.parse::<f64>().is_ok_and(|v| v >= 0.0) {
+                bad.push(format!("time '{t}' is not a number of seconds"));
+            }
+        }
+    }
+    bad
+}
+
+#[test]
+fn junit_follows_the_common_xsd_with_times_and_the_kind_of_each_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("r.xml");
+    blackfriday()
+        .args(SMALL)
+        .args(["-s", "broken,lua", "--expect", "broken=clean", "--junit"])
+        .arg(&xml)
+        .args(["--threshold", "lua.p99 <= 1us"])
+        .assert()
+        .code(1);
+    let xml = std::fs::read_to_string(&xml).unwrap();
+    let bad = junit_xsd_violations(&xml);
+    assert!(bad.is_empty(), "{bad:#?}\n{xml}");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let kinds: Vec<(&str, &str)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .map(|f| {
+            let case = f.parent().unwrap();
+            (
+                case.attribute("classname").unwrap(),
+                f.attribute("type").unwrap(),
+            )
+        })
+        .collect();
+    assert!(kinds.contains(&("broken", "correctness")), "{kinds:?}");
+    assert!(kinds.contains(&("lua", "threshold")), "{kinds:?}");
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    let cases: f64 = ["broken", "lua"]
+        .iter()
+        .map(|s| {
+            doc.descendants()
+                .find(|n| n.attribute("classname") == Some(s))
+                .and_then(|n| n.attribute("time"))
+                .unwrap()
+                .parse::<f64>()
+                .unwrap()
+        })
+        .sum();
+    let total: f64 = suite.attribute("time").unwrap().parse().unwrap();
+    assert!(
+        (total - cases).abs() < 0.002,
+        "suite {total} vs strategies {cases}"
+    );
+}

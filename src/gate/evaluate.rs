@@ -69,10 +69,15 @@ fn one<'a>(
     }
 }
 
-/// Latencies in ms, counts whole, rates with two decimals.
+/// Latencies in the shortest readable unit, counts whole, rates with two
+/// decimals.
 fn show(v: f64, time: bool) -> String {
-    if time {
+    if time && v < 1e3 {
+        format!("{v:.0}µs")
+    } else if time && v < 1e6 {
         format!("{:.2}ms", v / 1e3)
+    } else if time {
+        format!("{:.2}s", v / 1e6)
     } else if v.fract() == 0.0 {
         format!("{v:.0}")
     } else {
