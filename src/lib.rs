@@ -51,6 +51,8 @@ pub async fn execute(cli: Cli) -> Result<ExitStatus> {
         Command::Check { files } => Ok(commands::check(&files)),
         Command::Scenarios => Ok(commands::scenarios()),
         Command::Clean(args) => clean::clean(args).await,
+        Command::Completions { shell } => Ok(commands::completions(shell)),
+        Command::Man => commands::man(),
         Command::Bench(args) => {
             bench::run(&bench::BenchOptions {
                 requests: args.requests,
