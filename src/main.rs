@@ -28,8 +28,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Help and version go out whole; a real usage error is one line (and
-/// clap's tip, when it has one), exit 2.
+/// Help and version go out whole; a real usage error is one line, with
+/// clap's tip when it has one, exit 2.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
@@ -45,16 +45,20 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("error: invalid usage");
-    eprintln!("{} (see {} --help)", redact(first), used_command());
     // clap's own hints ("a similar argument exists: '--buyers'") are the
-    // fastest fix for a typo: keep them.
-    for tip in text
+    // fastest fix for a typo: keep them, on the same line.
+    let tips: String = text
         .lines()
         .map(str::trim)
         .filter(|l| l.starts_with("tip:"))
-    {
-        eprintln!("  {}", redact(tip));
-    }
+        .map(|tip| format!("; {tip}"))
+        .collect();
+    eprintln!(
+        "{}{} (see {} --help)",
+        redact(first),
+        redact(&tips),
+        used_command()
+    );
     ExitCode::from(ExitStatus::Usage as u8)
 }
 
