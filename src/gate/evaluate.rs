@@ -39,7 +39,7 @@ fn one<'a>(
         } => {
             let theirs = find(*other).map(|s| figure(name).map_or(0.0, |f| f.read(s)));
             let of = match theirs {
-                Some(v) => format!(" ({factor} × {other} {name} {})", show(v, fig.time)),
+                Some(v) => format!(" = {factor} × {other} {}", show(v, fig.time)),
                 None => format!(" ({other} did not run)"),
             };
             (theirs.map(|v| factor * v), of)
@@ -49,13 +49,12 @@ fn one<'a>(
     let detail = match (value, limit) {
         (None, _) => format!("{strategy} did not run"),
         (Some(v), Some(l)) => format!(
-            "{strategy} {} {} {} {}{of}",
-            t.figure,
+            "{strategy} {} {} {}{of}",
             show(v, fig.time),
             t.op.symbol(),
             show(l, fig.time)
         ),
-        (Some(v), None) => format!("{strategy} {} {}{of}", t.figure, show(v, fig.time)),
+        (Some(v), None) => format!("{strategy} {}{of}", show(v, fig.time)),
     };
     ThresholdResult {
         expr: t.text.clone(),
