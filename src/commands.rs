@@ -1,4 +1,5 @@
-//! The commands that do not run a sale: `check` and `scenarios`.
+//! The commands that do not run a sale: `check`, `scenarios`, `completions`
+//! and `man`.
 
 use std::path::PathBuf;
 
@@ -52,4 +53,28 @@ pub fn scenarios() -> ExitStatus {
     }
     println!("\nRun one with: blackfriday run --scenario NAME (flags given on the command line override it)");
     ExitStatus::Held
+}
+
+/// `completions SHELL`: the script on stdout, for the install lines in the
+/// README.
+pub fn completions(shell: clap_complete::Shell) -> ExitStatus {
+    use clap::CommandFactory;
+    let mut cmd = crate::cli::Cli::command();
+    // Into memory first: clap_complete panics on a closed stdout (`| head`).
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "blackfriday", &mut out);
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &out);
+    ExitStatus::Held
+}
+
+/// `man`: the roff page on stdout (`blackfriday man > blackfriday.1`).
+pub fn man() -> crate::Result<ExitStatus> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(crate::cli::Cli::command())
+        .render(&mut out)
+        .map_err(|e| crate::Error::infra(format!("man: cannot render the page: {e}")))?;
+    // A closed stdout (piped into `head`) is not worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &out);
+    Ok(ExitStatus::Held)
 }

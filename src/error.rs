@@ -11,12 +11,14 @@ use std::fmt;
 pub enum ExitStatus {
     /// Every expectation held.
     Held = 0,
-    /// At least one expectation failed (oversell, lost teeth, threshold).
+    /// A correctness expectation failed (oversell, lost order, lost teeth).
     ExpectationFailed = 1,
     /// Bad usage or configuration: fix the flag or file named in the message.
     Usage = 2,
     /// Redis unreachable, credentials refused, redis-server missing or died.
     Infra = 3,
+    /// Correctness held, but a performance threshold was missed.
+    ThresholdsMissed = 4,
     /// Interrupted with Ctrl-C (the conventional 128 + SIGINT).
     Interrupted = 130,
 }

@@ -19,11 +19,15 @@ use crate::strategy::{Params, StrategyKind};
 
 mod assess;
 mod contest;
+mod evaluate;
+pub mod expr;
 mod thresholds;
 
 pub use crate::findings::Verdict;
 pub use assess::{assess, Evidence};
 pub use contest::contested;
+pub use evaluate::evaluate;
+pub use expr::Threshold;
 pub use thresholds::thresholds;
 
 /// `--expect STRATEGY=clean|oversell`.

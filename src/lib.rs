@@ -52,6 +52,8 @@ pub async fn execute(cli: Cli) -> Result<ExitStatus> {
         Command::Check { files } => Ok(commands::check(&files)),
         Command::Scenarios => Ok(commands::scenarios()),
         Command::Clean(args) => clean::clean(args).await,
+        Command::Completions { shell } => Ok(commands::completions(shell)),
+        Command::Man => commands::man(),
         Command::Bench(args) => {
             bench::run(&bench::BenchOptions {
                 requests: args.requests,
@@ -88,6 +90,11 @@ async fn run_and_print(args: cli::RunArgs) -> Result<ExitStatus> {
     print(&table::render(&report, &view));
     if on_stderr {
         let _ = std::io::stdout().lock().write_all(&to_stdout);
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(report::github_annotations(&report).as_bytes());
     }
     probe::exiting();
     Ok(report.status())

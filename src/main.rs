@@ -28,7 +28,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Help and version go out whole; a real usage error is one line, exit 2.
+/// Help and version go out whole; a real usage error is one line, with
+/// clap's tip when it has one, exit 2.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
@@ -44,6 +45,31 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("error: invalid usage");
-    eprintln!("{} (see blackfriday run --help)", redact(first));
+    // clap's own hints ("a similar argument exists: '--buyers'") are the
+    // fastest fix for a typo: keep them, on the same line.
+    let tips: String = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("tip:"))
+        .map(|tip| format!("; {tip}"))
+        .collect();
+    eprintln!(
+        "{}{} (see {} --help)",
+        redact(first),
+        redact(&tips),
+        used_command()
+    );
     ExitCode::from(ExitStatus::Usage as u8)
+}
+
+/// `blackfriday run`, `blackfriday clean`, …: the subcommand on the command
+/// line, whose help lists the flags it takes; the top level without one.
+fn used_command() -> String {
+    use clap::CommandFactory;
+    let cli = Cli::command();
+    let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+    std::env::args()
+        .skip(1)
+        .find(|a| names.contains(&a.as_str()))
+        .map_or_else(|| "blackfriday".to_string(), |s| format!("blackfriday {s}"))
 }

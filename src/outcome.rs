@@ -91,6 +91,19 @@ pub enum CheckId {
 }
 
 impl CheckId {
+    /// A threshold a scenario set (latency, throughput, give-ups, errors),
+    /// not a correctness check (`sold_out` is one: it reads the stock): missing it alone is exit 4, not exit 1.
+    pub fn is_threshold(self) -> bool {
+        matches!(
+            self,
+            CheckId::MaxP99
+                | CheckId::MinPurchasesPerS
+                | CheckId::MaxGaveUp
+                | CheckId::MaxErrors
+                | CheckId::MaxFalseSoldOut
+        )
+    }
+
     /// The stable identifier, as serialized.
     pub fn key(self) -> &'static str {
         match self {

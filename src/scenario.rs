@@ -117,6 +117,19 @@ pub struct Scenario {
     pub shipped: bool,
     /// `--details`: every measurement table, not only the verdict.
     pub details: Option<bool>,
+    /// `[[threshold]]`: `expr = "watch.p99 <= 25ms"`, as `--threshold`.
+    #[serde(default)]
+    pub threshold: Vec<ThresholdTable>,
+}
+
+/// `[[threshold]]`: one expression, as `--threshold` takes it.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdTable {
+    pub expr: String,
+    /// The same as a `warn:` prefix: shown, never fails the run.
+    #[serde(default)]
+    pub warn: bool,
 }
 
 /// `[load]`: the same load shape as `--rate`/`--ramp`, `--arrivals`,

@@ -84,6 +84,7 @@ impl Session {
             server_version,
             faults: config.faults.clone(),
             appendfsync: config.appendfsync,
+            started: Some(std::time::SystemTime::now()),
         };
         // Before any key is written: a missing ACL permission stops here.
         let shape = Shape::of(config.shop.carts.is_some(), config.shop.reserve.is_some());
@@ -138,6 +139,7 @@ impl Session {
             unavailable: Vec::new(),
             interrupted: false,
             finished: false,
+            thresholds: Vec::new(),
         };
         let ran = self.run_all(&mut report, config, progress, observer).await;
         on_ctrl_c.abort();
@@ -145,6 +147,7 @@ impl Session {
         ran?;
         report.interrupted = self.cancel.is_cancelled();
         report.finished = true;
+        report.thresholds = gate::evaluate(&config.thresholds, &report.strategies);
         Ok(report)
     }
 

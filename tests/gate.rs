@@ -106,7 +106,7 @@ fn a_typo_exits_2_naming_the_key_and_the_line() {
 }
 
 #[test]
-fn a_passing_scenario_exits_0_and_a_failed_threshold_exits_1_with_exactly_that_failure() {
+fn a_passing_scenario_exits_0_and_a_failed_threshold_exits_4_with_exactly_that_failure() {
     let dir = tempfile::tempdir().unwrap();
     blackfriday()
         .args(["run", "-q", "--scenario", "ps5-midnight"])
@@ -125,7 +125,7 @@ fn a_passing_scenario_exits_0_and_a_failed_threshold_exits_1_with_exactly_that_f
         .arg("--junit")
         .arg(&junit)
         .assert()
-        .code(1);
+        .code(4);
     let xml = std::fs::read_to_string(&junit).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let suite = doc
@@ -158,7 +158,7 @@ fn thresholds_on_metrics_that_recorded_nothing_are_still_evaluated() {
         .arg("--json")
         .arg(&out)
         .assert()
-        .code(1);
+        .code(4);
     let doc = json(&out);
     let floor = check(&doc, "watch", "min_purchases_per_s");
     assert_eq!(floor["passed"], false, "{floor}");

@@ -16,7 +16,7 @@ use crate::cli::{self, RunArgs};
 use crate::crowd::{QtyRange, StockSpec};
 use crate::error::{Error, Result};
 use crate::fault::{FaultKind, FaultStep, Fsync};
-use crate::gate::{Expect, Expectation};
+use crate::gate::{Expect, Expectation, Threshold};
 use crate::load::DurationRange;
 use crate::scenario::{ExpectTable, FaultTable, RateValue, Scenario, StockValue};
 use crate::strategy::StrategyKind;
@@ -66,6 +66,7 @@ pub fn layer(a: &RunArgs, file: Option<&Scenario>) -> Result<Settings> {
         };
     }
     modes::check(&s, &given(a, file), file, !a.strategies.is_empty())?;
+    s.thresholds = thresholds(a, file, &s.strategies)?;
     Ok(s)
 }
 
@@ -357,4 +358,44 @@ fn expectation(f: &Scenario, key: &str, t: &ExpectTable) -> Result<Expectation> 
         sold_out: t.sold_out,
         conservation: t.conservation,
     })
+}
+
+/// The file's `[[threshold]]` tables, then `--threshold`: both add. Each
+/// strategy named must be one this run has, or the threshold could never
+/// be shown to hold.
+fn thresholds(
+    a: &RunArgs,
+    f: Option<&Scenario>,
+    strategies: &[StrategyKind],
+) -> Result<Vec<Threshold>> {
+    let from_file = f.into_iter().flat_map(|f| {
+        f.threshold.iter().enumerate().map(move |(i, t)| {
+            let text = match t.warn {
+                true if !t.expr.trim_start().starts_with("warn:") => format!("warn: {}", t.expr),
+                _ => t.expr.clone(),
+            };
+            (text, f.at(&format!("threshold[{i}].expr")))
+        })
+    });
+    let from_flags = a
+        .thresholds
+        .iter()
+        .map(|t| (t.clone(), format!("--threshold '{t}'")));
+    let mut out = Vec::new();
+    for (text, origin) in from_file.chain(from_flags) {
+        let t: Threshold = text
+            .parse()
+            .map_err(|e| Error::usage(format!("{origin}: {e}")))?;
+        for named in t.strategies() {
+            if !strategies.contains(&named) {
+                let run: Vec<&str> = strategies.iter().map(|k| k.name()).collect();
+                return Err(Error::usage(format!(
+                    "{origin}: {named} is not among this run's strategies ({})",
+                    run.join(", ")
+                )));
+            }
+        }
+        out.push(t);
+    }
+    Ok(out)
 }

@@ -78,6 +78,8 @@ pub struct RunConfig {
     pub faults: Vec<FaultStep>,
     /// The managed server's AOF fsync policy; None: no persistence.
     pub appendfsync: Option<Fsync>,
+    /// `[[threshold]]` and `--threshold`, evaluated once every strategy ran.
+    pub thresholds: Vec<gate::Threshold>,
 }
 
 impl RunConfig {
@@ -142,6 +144,7 @@ impl RunConfig {
             details: v.details,
             faults,
             appendfsync: v.appendfsync,
+            thresholds: v.thresholds,
         })
     }
 

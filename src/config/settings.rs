@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::crowd::{QtyRange, StockSpec};
 use crate::fault::{FaultStep, Fsync};
-use crate::gate::{ExpectOverride, Expectation};
+use crate::gate::{ExpectOverride, Expectation, Threshold};
 use crate::load::DurationRange;
 use crate::schedule::{Arrivals, Curve};
 use crate::strategy::{Params, StrategyKind};
@@ -86,6 +86,8 @@ pub struct Settings {
     /// Fault steps, in the order given (`--fault` replaces the file's).
     pub faults: Vec<FaultStep>,
     pub appendfsync: Option<Fsync>,
+    /// `[[threshold]]` then `--threshold`, parsed.
+    pub thresholds: Vec<Threshold>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -147,6 +149,7 @@ impl Default for Settings {
             details: false,
             faults: Vec::new(),
             appendfsync: None,
+            thresholds: Vec::new(),
         }
     }
 }

@@ -32,6 +32,27 @@ pub struct Report {
     /// False on the snapshots handed out while strategies are still to run,
     /// so a file left behind by a crash says it is partial.
     pub finished: bool,
+    /// `--threshold` / `[[threshold]]` results, evaluated once every
+    /// strategy has run (a limit may name another strategy's figure).
+    pub thresholds: Vec<ThresholdResult>,
+}
+
+/// One threshold expression on one strategy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThresholdResult {
+    /// As the user wrote it.
+    pub expr: String,
+    pub strategy: StrategyKind,
+    pub figure: String,
+    /// Warn-only: shown, never fails the run.
+    pub warn: bool,
+    pub passed: bool,
+    /// The figure (µs for a latency); None when the strategy did not run.
+    pub value: Option<f64>,
+    /// The limit it was compared with; None when it names a strategy that
+    /// did not run.
+    pub limit: Option<f64>,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +98,10 @@ pub struct RunMeta {
     pub faults: Vec<FaultStep>,
     /// The managed server's AOF fsync policy; None: no persistence.
     pub appendfsync: Option<Fsync>,
+    /// When the run started (JUnit's timestamp); not in the JSON, whose
+    /// run id already names the run.
+    #[serde(skip)]
+    pub started: Option<std::time::SystemTime>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -136,11 +161,43 @@ impl Report {
             // Buyers stopped by Ctrl-C gave up with stock left: the checks
             // describe what ran, but a stopped run can neither pass nor fail.
             ExitStatus::Interrupted
-        } else if self.failed().next().is_some() {
+        } else if self.correctness_failed() {
             ExitStatus::ExpectationFailed
+        } else if self.failed().next().is_some() || self.thresholds_missed().next().is_some() {
+            // Only performance thresholds missed: a team can keep speed
+            // advisory and correctness blocking.
+            ExitStatus::ThresholdsMissed
         } else {
             ExitStatus::Held
         }
+    }
+
+    /// A correctness check failed: an oversell, a lost order, a control
+    /// group that lost its teeth. Threshold checks are not among them.
+    pub fn correctness_failed(&self) -> bool {
+        self.failed()
+            .any(|s| s.verdict.failed.iter().any(|c| !c.is_threshold()))
+    }
+
+    /// Threshold expressions missed that fail the run (not warn-only).
+    pub fn thresholds_missed(&self) -> impl Iterator<Item = &ThresholdResult> {
+        self.thresholds.iter().filter(|t| !t.passed && !t.warn)
+    }
+
+    /// Strategies whose verdict failed or that missed a threshold, in run order.
+    pub fn failed_strategies(&self) -> Vec<StrategyKind> {
+        let mut out: Vec<StrategyKind> = self.failed().map(|s| s.strategy).collect();
+        for t in self.thresholds_missed() {
+            if !out.contains(&t.strategy) {
+                out.push(t.strategy);
+            }
+        }
+        out
+    }
+
+    /// Warn-only threshold expressions missed.
+    pub fn warnings(&self) -> impl Iterator<Item = &ThresholdResult> {
+        self.thresholds.iter().filter(|t| !t.passed && t.warn)
     }
 
     pub fn strategy(&self, kind: StrategyKind) -> Option<&StrategyReport> {

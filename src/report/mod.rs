@@ -18,3 +18,9 @@ pub use crate::findings::{
 pub use export::{json, junit, markdown, Exporter, Format, Output, Outputs, Target};
 pub use layout::{View, OFF_TERMINAL_WIDTH};
 pub use progress::Progress;
+
+/// `::error` per failed check or missed threshold, `::warning` per
+/// warn-only threshold missed: GitHub Actions shows them on the job page.
+pub fn github_annotations(report: &Report) -> String {
+    cells::gate::github_commands(report)
+}

@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use comfy_table::{Attribute, Cell, CellAlignment, Color};
 
+use super::cells::gate::threshold_lines;
 use super::cells::headline::{headline, key_row, verdict, verdict_notes, KEY_HEADER};
 use super::cells::measures::{
     self, CPU_HEADER, LATENCY_HEADER, RETRIES_HEADER, RETRIES_NOTE, THROUGHPUT_HEADER,
@@ -39,6 +40,12 @@ pub fn render(report: &Report, view: &View) -> String {
         details(&mut out, report, view);
     } else {
         evidence(&mut out, report, view);
+    }
+    if !report.thresholds.is_empty() {
+        let _ = writeln!(out, "Thresholds");
+        for line in threshold_lines(report) {
+            let _ = writeln!(out, "{}", prose(&line, w));
+        }
     }
     for line in verdict_notes(report) {
         let _ = writeln!(out, "{}", prose(&line, w));

@@ -128,6 +128,7 @@ pub fn report() -> Report {
             server_version: "7.0.15".into(),
             faults: Vec::new(),
             appendfsync: None,
+            started: None,
         },
         strategies: vec![
             strategy(
@@ -153,5 +154,6 @@ pub fn report() -> Report {
         unavailable: Vec::new(),
         interrupted: false,
         finished: true,
+        thresholds: Vec::new(),
     }
 }

@@ -166,6 +166,17 @@ fn held_parts(r: &Report) -> Vec<String> {
     parts
 }
 
+/// Only performance thresholds missed: which ones, with their figures.
+fn slow_parts(r: &Report) -> Vec<String> {
+    let mut parts: Vec<String> = r
+        .failed()
+        .map(|s| format!("{} missed {}", s.strategy.name(), titles(&s.verdict.failed)))
+        .collect();
+    parts.extend(r.thresholds_missed().map(|t| format!("missed {}", t.expr)));
+    parts.push("correctness held".to_string());
+    parts
+}
+
 /// What failed: each strategy that did not behave as expected, and how.
 fn failed_parts(r: &Report) -> Vec<String> {
     r.failed()
@@ -222,6 +233,7 @@ pub(in crate::report) fn verdict(r: &Report) -> String {
     let (word, parts) = match status {
         ExitStatus::Held => ("held", held_parts(r)),
         ExitStatus::ExpectationFailed => ("FAILED", failed_parts(r)),
+        ExitStatus::ThresholdsMissed => ("SLOW", slow_parts(r)),
         ExitStatus::Interrupted => ("interrupted", vec!["stopped with Ctrl-C".to_string()]),
         _ => {
             let names: Vec<&str> = r.unavailable.iter().map(|u| u.strategy.name()).collect();

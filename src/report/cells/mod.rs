@@ -3,6 +3,7 @@
 //! not import each other. A leaf: it reads the findings and nothing else of
 //! `report/`.
 
+pub(super) mod gate;
 pub(super) mod headline;
 pub(super) mod measures;
 pub(super) mod results;

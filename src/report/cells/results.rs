@@ -123,14 +123,32 @@ pub(in crate::report) fn verdict_reason(s: &StrategyReport) -> String {
 pub(in crate::report) fn verdict_line(r: &Report) -> String {
     let failed: Vec<&str> = r.failed().map(|s| s.strategy.name()).collect();
     let status = r.status() as u8;
-    let mut line = if failed.is_empty() {
+    let missed: Vec<&str> = r.failed_strategies().iter().map(|k| k.name()).collect();
+    let mut line = if failed.is_empty() && missed.is_empty() {
         format!("verdict: every expectation held (exit {status})")
+    } else if !r.correctness_failed() && status == 4 {
+        format!(
+            "verdict: correctness held; performance thresholds missed for {} (exit 4)",
+            missed.join(", ")
+        )
+    } else if failed.is_empty() {
+        format!(
+            "verdict: performance thresholds missed for {} (exit {status})",
+            missed.join(", ")
+        )
     } else {
         format!(
             "verdict: expectation failed for {} (exit {status})",
             failed.join(", ")
         )
     };
+    let warned = r.warnings().count();
+    if warned > 0 {
+        let _ = write!(
+            line,
+            "\nwarning: {warned} warn-only threshold(s) missed (they never fail the run)"
+        );
+    }
     for u in &r.unavailable {
         let _ = write!(line, "\nnot run: {}: {} (exit 3)", u.strategy, u.reason);
     }

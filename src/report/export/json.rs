@@ -12,7 +12,7 @@ use crate::audit::{Check, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
 use crate::crowd::{CartPlan, Product, QtyRange};
 use crate::fault::{FaultRecord, FaultStep, Fsync};
-use crate::findings::{Figures, HoldFigures, Report, StrategyReport, Unavailable};
+use crate::findings::{Figures, HoldFigures, Report, StrategyReport, ThresholdResult, Unavailable};
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles};
 use crate::outcome::Expect;
@@ -44,6 +44,7 @@ struct Document<'a> {
     finished: bool,
     interrupted: bool,
     verdict: Overall,
+    thresholds: &'a [ThresholdResult],
 }
 
 #[derive(Serialize)]
@@ -200,10 +201,13 @@ impl<'a> Document<'a> {
             finished: r.finished,
             interrupted: r.interrupted,
             verdict: Overall {
-                held: r.failed().next().is_none() && r.unavailable.is_empty(),
+                held: r.failed().next().is_none()
+                    && r.unavailable.is_empty()
+                    && r.thresholds_missed().next().is_none(),
                 exit_status: r.status() as u8,
-                failed_strategies: r.failed().map(|s| s.strategy).collect(),
+                failed_strategies: r.failed_strategies(),
             },
+            thresholds: &r.thresholds,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `--markdown`: the terminal's three tables and verdict as GitHub-flavoured
+//! `--markdown`: the verdict and headline first, then the terminal's tables as GitHub-flavoured
 //! Markdown, for a CI job summary. Cell texts come from `report/cells`, so the
 //! two reports cannot drift apart.
 
@@ -7,6 +7,7 @@ use std::io;
 
 use super::Exporter;
 use crate::findings::{Report, StrategyReport};
+use crate::report::cells::gate::{headline, threshold_lines};
 use crate::report::cells::measures::{
     self, CPU_HEADER, LATENCY_HEADER, RETRIES_HEADER, THROUGHPUT_HEADER,
 };
@@ -25,8 +26,15 @@ impl Exporter for Markdown {
     }
 }
 
+/// Verdict and headline first, as a CI page is read; the details after.
 pub fn render(r: &Report) -> String {
-    let mut out = header(r);
+    let mut out = title(r);
+    for line in verdict_line(r).lines() {
+        // Two trailing spaces: a hard line break, so each note stays on its own line.
+        let _ = writeln!(out, "**{}**  ", escape(line));
+    }
+    notes(&mut out, &threshold_lines(r));
+    out.push_str(&header(r));
     out.push_str("\n### Results\n\n");
     let rows: Vec<Vec<String>> = r.strategies.iter().map(results_row).collect();
     out.push_str(&table(&RESULTS_HEADER, &rows, 1));
@@ -35,12 +43,21 @@ pub fn render(r: &Report) -> String {
     measurements(&mut out, r);
     out.push_str("\n### Validation, read back from Redis\n\n");
     out.push_str(&table(&VALIDATION_HEADER, &validation_rows(r), usize::MAX));
-    out.push('\n');
-    for line in verdict_line(r).lines() {
-        // Two trailing spaces: a hard line break, so each note stays on its own line.
-        let _ = writeln!(out, "**{}**  ", escape(line));
-    }
     out
+}
+
+/// `## blackfriday: <scenario>` and the headline under it.
+fn title(r: &Report) -> String {
+    let m = &r.meta;
+    let name = match &m.scenario {
+        Some(s) => format!("{} (run {})", s, m.run_id),
+        None => format!("run {}", m.run_id),
+    };
+    format!(
+        "## blackfriday: {}\n\n### {}\n\n",
+        escape(&name),
+        escape(&headline(r))
+    )
 }
 
 /// A bulleted list, after a blank line, when there is anything to list.
@@ -104,7 +121,8 @@ fn header(r: &Report) -> String {
         None => format!("redis {}", m.server_version),
     };
     format!(
-        "## blackfriday run {}\n\n\
+        "\n### The run\n\n\
+         - run {}\n\
          - seed {} (repeat with `--seed {}`)\n\
          - crowd: {} buyers wanting {} unit(s) {}, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
          {}{}- load: {}{}\n\
