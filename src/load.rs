@@ -75,6 +75,9 @@ pub struct Live {
     /// Stock left as last read from Redis by the live display; `i64::MIN`
     /// until it has been read.
     pub stock: AtomicI64,
+    /// The release instant, once the crowd is released: side tasks that
+    /// record over time count from it.
+    pub released: std::sync::OnceLock<Instant>,
 }
 
 impl Default for Live {
@@ -84,6 +87,7 @@ impl Default for Live {
             done: AtomicU64::new(0),
             purchased: AtomicU64::new(0),
             stock: AtomicI64::new(i64::MIN),
+            released: std::sync::OnceLock::new(),
         }
     }
 }
@@ -138,6 +142,7 @@ pub async fn drive(
 
     let start = Instant::now();
     let _ = release.send(Some(start));
+    let _ = live.released.set(start);
     crate::probe::released();
     let mut tally = Tally::default();
     for h in handles {

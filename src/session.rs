@@ -19,6 +19,7 @@ use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
 use crate::report::Progress;
 use crate::strategy::{self, Setup, StrategyKind};
 
+mod sampler;
 mod side;
 mod signals;
 
@@ -202,7 +203,7 @@ impl Session {
                 .clean_after(&self.admin, &keys, &self.meta.run_id, outcome)
                 .await
         };
-        let ran = outcome?;
+        let mut ran = outcome?;
         let gate::Expected {
             expectation,
             tolerated,
@@ -214,7 +215,9 @@ impl Session {
             cpu: ran.cpu,
             reaped: ran.side.reaped.as_ref(),
         };
-        Ok(gate::assess(kind, &expectation, &tolerated, evidence))
+        let mut done = gate::assess(kind, &expectation, &tolerated, evidence);
+        done.stock_series = std::mem::take(&mut ran.side.stock_series);
+        Ok(done)
     }
 
     /// Drive the crowd, with each side's CPU sampled just before and after.

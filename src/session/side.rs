@@ -16,9 +16,11 @@ use fred::prelude::*;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::sampler;
 use super::signals::watchdog;
 use crate::config::RunConfig;
 use crate::error::Error;
+use crate::findings::StockSample;
 use crate::load::Live;
 use crate::redis::liveness::Probe;
 use crate::redis::Keys;
@@ -42,6 +44,8 @@ pub(crate) enum SideTask {
         reaper: Arc<dyn Reaper>,
         plan: ReservePlan,
     },
+    /// Record stock and sold from the server over time, for the report.
+    StockSampler { every: Duration },
 }
 
 impl SideTask {
@@ -50,7 +54,7 @@ impl SideTask {
     fn drains(&self) -> Option<&'static str> {
         match self {
             SideTask::Reaper { .. } => Some("draining holds"),
-            SideTask::Watchdog | SideTask::StockPoll { .. } => None,
+            SideTask::Watchdog | SideTask::StockPoll { .. } | SideTask::StockSampler { .. } => None,
         }
     }
 }
@@ -58,7 +62,12 @@ impl SideTask {
 /// The side tasks one strategy's run needs. The watchdog always runs; the
 /// stock is polled only when a live line shows it.
 pub(crate) fn plan(strategy: &dyn Strategy, config: &RunConfig, shown: bool) -> Vec<SideTask> {
-    let mut tasks = vec![SideTask::Watchdog];
+    let mut tasks = vec![
+        SideTask::Watchdog,
+        SideTask::StockSampler {
+            every: sampler::SAMPLE_EVERY,
+        },
+    ];
     if shown {
         tasks.push(SideTask::StockPoll {
             every: STOCK_POLL_EVERY,
@@ -86,6 +95,7 @@ pub(crate) struct Beside {
 enum Output {
     Nothing,
     Reaped(ReapStats),
+    Sampled(Vec<StockSample>),
     /// The watchdog stopped the run: why.
     Stopped(Error),
 }
@@ -98,6 +108,8 @@ pub(crate) struct SideResults {
     /// The watchdog found the server gone (or a script stuck) and stopped
     /// the run: its account of what happened.
     pub stopped: Option<Error>,
+    /// Stock and sold over time, as the sampler read them.
+    pub stock_series: Vec<StockSample>,
 }
 
 impl SideResults {
@@ -106,6 +118,7 @@ impl SideResults {
             Output::Nothing => {}
             Output::Reaped(stats) => self.reaped = Some(stats),
             Output::Stopped(e) => self.stopped = Some(e),
+            Output::Sampled(series) => self.stock_series = series,
         }
     }
 }
@@ -201,6 +214,17 @@ fn spawn(task: SideTask, beside: &Beside, stop: CancellationToken) -> JoinHandle
                 every,
             ),
         ),
+        SideTask::StockSampler { every } => {
+            let sampling = sampler::sample(
+                beside.admin.clone(),
+                sampler::sample_keys(&beside.keys),
+                beside.live.clone(),
+                every,
+                stop,
+                beside.abort.clone(),
+            );
+            tokio::spawn(async move { Output::Sampled(sampling.await) })
+        }
         SideTask::Reaper { reaper, plan } => {
             let abort = beside.abort.clone();
             tokio::spawn(async move {
