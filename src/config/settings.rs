@@ -80,6 +80,9 @@ pub struct Settings {
     pub json: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
+    pub csv: Option<PathBuf>,
+    pub hdr: Option<PathBuf>,
+    pub html: Option<PathBuf>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -138,6 +141,9 @@ impl Default for Settings {
             json: None,
             junit: None,
             markdown: None,
+            csv: None,
+            hdr: None,
+            html: None,
         }
     }
 }

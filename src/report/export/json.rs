@@ -11,7 +11,7 @@ use super::Exporter;
 use crate::audit::{Check, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
 use crate::crowd::{CartPlan, Product, QtyRange};
-use crate::findings::{Figures, HoldFigures, Report, StrategyReport, Unavailable};
+use crate::findings::{Figures, HoldFigures, Report, StockSample, StrategyReport, Unavailable};
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles};
 use crate::outcome::Expect;
@@ -103,6 +103,8 @@ struct Strategy<'a> {
     checks: Vec<CheckView<'a>>,
     verdict: StrategyVerdict<'a>,
     holds: Option<&'a HoldFigures>,
+    /// Stock and sold read from the server over the run.
+    stock_series: &'a [StockSample],
 }
 
 #[derive(Serialize)]
@@ -217,6 +219,7 @@ impl<'a> Strategy<'a> {
             },
             cpu: &s.cpu,
             holds: s.holds.as_ref(),
+            stock_series: &s.stock_series,
             server: Server {
                 facts: &s.server,
                 oversold: s.server.oversold(),
