@@ -7,6 +7,7 @@
 
 mod cells;
 pub mod export;
+mod plots;
 mod progress;
 pub mod table;
 
