@@ -365,6 +365,20 @@ pub struct RunArgs {
     /// thresholds alone exit 4; correctness failures exit 1.
     #[arg(help_heading = "Gate", long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
+    /// Write one CSV row per strategy with the Results figures (columns in
+    /// the README).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+
+    /// Write each strategy's latency histograms, per outcome, as HdrHistogram
+    /// percentile-distribution files (DIR/<strategy>-<outcome>.hgrm, in ms).
+    #[arg(long, value_name = "DIR")]
+    pub hdr: Option<PathBuf>,
+
+    /// Write one self-contained HTML page with the verdict and plots (stock,
+    /// throughput, latency spectrum, checks); it loads nothing from anywhere.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 pub(crate) fn whole(s: &str) -> Result<u64, String> {

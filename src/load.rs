@@ -78,6 +78,9 @@ pub struct Live {
     pub stock: AtomicI64,
     /// Buyers ended with an unknown outcome, for the fault steps' account.
     pub errors: AtomicU64,
+    /// The release instant, once the crowd is released: side tasks that
+    /// record over time count from it.
+    pub released: std::sync::OnceLock<Instant>,
 }
 
 impl Default for Live {
@@ -88,6 +91,7 @@ impl Default for Live {
             purchased: AtomicU64::new(0),
             stock: AtomicI64::new(i64::MIN),
             errors: AtomicU64::new(0),
+            released: std::sync::OnceLock::new(),
         }
     }
 }
@@ -148,6 +152,7 @@ pub async fn drive(
 
     let start = Instant::now();
     let _ = release.send(Some(start));
+    let _ = live.released.set(start);
     crate::probe::released();
     let mut tally = Tally::default();
     for h in handles {

@@ -99,7 +99,7 @@ pub struct Scenario {
     pub keep: Option<bool>,
     /// `--quiet`: no progress bars.
     pub quiet: Option<bool>,
-    /// Report files, as `--json`, `--junit`, `--markdown`.
+    /// Report files, as `--json`, `--junit`, `--markdown`, `--csv`, `--hdr`, `--html`.
     pub report: Option<ReportTable>,
     /// Per strategy: `[expect.watch]`.
     #[serde(default)]
@@ -167,6 +167,10 @@ pub struct ReportTable {
     pub json: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
+    pub csv: Option<PathBuf>,
+    /// A directory for the `.hgrm` files.
+    pub hdr: Option<PathBuf>,
+    pub html: Option<PathBuf>,
 }
 
 /// `stock = 100` or `stock = "ps5=100,xbox=50"`. Units are read signed so

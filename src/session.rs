@@ -20,6 +20,7 @@ use crate::report::Progress;
 use crate::strategy::{self, Failure, Setup, Shape, StrategyKind};
 
 mod faults;
+mod sampler;
 mod side;
 mod signals;
 
@@ -210,7 +211,7 @@ impl Session {
                 .clean_after(&self.admin, &keys, &self.meta.run_id, outcome)
                 .await
         };
-        let ran = outcome?;
+        let mut ran = outcome?;
         let contested = gate::contested(&self.crowd, &initial);
         let gate::Expected {
             mut expectation,
@@ -229,6 +230,7 @@ impl Session {
         };
         let mut done = gate::assess(kind, &expectation, &tolerated, evidence);
         done.faults = faults::with_losses(ran.side.faults, done.server.acked_lost);
+        done.stock_series = std::mem::take(&mut ran.side.stock_series);
         Ok(done)
     }
 

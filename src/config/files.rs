@@ -33,19 +33,13 @@ pub(super) fn load_script(
     Ok(Some(text.into()))
 }
 
-/// `--json`, `--junit`, `--markdown` and `GITHUB_STEP_SUMMARY`, each checked
-/// writable now so a bad path fails before any Redis work.
-pub(super) fn outputs(
-    json: Option<PathBuf>,
-    junit: Option<PathBuf>,
-    markdown: Option<PathBuf>,
-) -> Result<Outputs> {
-    let wants_markdown = markdown.is_some();
-    let asked = [
-        (Format::Json, json),
-        (Format::Junit, junit),
-        (Format::Markdown, markdown),
-    ];
+/// `--json`, `--junit`, `--markdown`, `--csv`, `--hdr`, `--html` and
+/// `GITHUB_STEP_SUMMARY`, each checked writable now so a bad path fails
+/// before any Redis work.
+pub(super) fn outputs<const N: usize>(asked: [(Format, Option<PathBuf>); N]) -> Result<Outputs> {
+    let wants_markdown = asked
+        .iter()
+        .any(|(f, p)| *f == Format::Markdown && p.is_some());
     let mut outputs: Vec<Output> = Vec::new();
     for (format, path) in asked {
         let Some(path) = path else { continue };
@@ -58,8 +52,10 @@ pub(super) fn outputs(
                 other.format.flag()
             )));
         }
-        if let Target::File(path) = &target {
-            export::check_writable(format.flag(), path)?;
+        match (&target, format) {
+            (Target::File(dir), Format::Hdr) => export::check_dir(format.flag(), dir)?,
+            (Target::File(path), _) => export::check_writable(format.flag(), path)?,
+            (Target::Stdout, _) => {}
         }
         outputs.push(Output { format, target });
     }

@@ -152,6 +152,7 @@ fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
     (s.json, s.junit, s.markdown) = (report.json, report.junit, report.markdown);
     s.faults = file_faults(f)?;
     s.appendfsync = from_file(f, "appendfsync", f.appendfsync.as_deref(), Fsync::from_str)?;
+    (s.csv, s.hdr, s.html) = (report.csv, report.hdr, report.html);
     Ok(())
 }
 
@@ -224,6 +225,9 @@ fn flags(s: &mut Settings, a: &RunArgs) {
     s.json = a.json.clone().or(s.json.take());
     s.junit = a.junit.clone().or(s.junit.take());
     s.markdown = a.markdown.clone().or(s.markdown.take());
+    s.csv = a.csv.clone().or(s.csv.take());
+    s.hdr = a.hdr.clone().or(s.hdr.take());
+    s.html = a.html.clone().or(s.html.take());
     s.expect_flags = a.expect.clone();
     if !a.faults.is_empty() {
         s.faults = a.faults.clone();

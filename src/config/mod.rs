@@ -26,6 +26,7 @@ use crate::fault::{FaultStep, Fsync};
 use crate::gate::{self, Expectation};
 use crate::load::RetryPolicy;
 use crate::redis::{default_binary, RedisUrl};
+use crate::report::export::Format;
 use crate::report::export::Outputs;
 use crate::scenario::Scenario;
 use crate::schedule::{LoadShape, Schedule};
@@ -99,7 +100,14 @@ impl RunConfig {
         let buyers = check_crowd(&schedule, &v)?;
         let strategies = strategies(&v)?;
         let shop = shop::resolve(&v, &strategies)?;
-        let outputs = outputs(v.json.clone(), v.junit.clone(), v.markdown.clone())?;
+        let outputs = outputs([
+            (Format::Json, v.json.clone()),
+            (Format::Junit, v.junit.clone()),
+            (Format::Markdown, v.markdown.clone()),
+            (Format::Csv, v.csv.clone()),
+            (Format::Hdr, v.hdr.clone()),
+            (Format::Html, v.html.clone()),
+        ])?;
         let script = load_script(&strategies, v.script.as_ref())?;
         let strategies_use_script = script.is_some();
         let redis = redis(v.redis.as_deref())?;

@@ -88,6 +88,9 @@ pub struct Settings {
     pub appendfsync: Option<Fsync>,
     /// `[[threshold]]` then `--threshold`, parsed.
     pub thresholds: Vec<Threshold>,
+    pub csv: Option<PathBuf>,
+    pub hdr: Option<PathBuf>,
+    pub html: Option<PathBuf>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -150,6 +153,9 @@ impl Default for Settings {
             faults: Vec::new(),
             appendfsync: None,
             thresholds: Vec::new(),
+            csv: None,
+            hdr: None,
+            html: None,
         }
     }
 }

@@ -3,8 +3,10 @@
 //! `report/` only formats it, so nothing here decides or talks to Redis.
 
 mod figures;
+mod series;
 
 pub use figures::{Figures, HoldFigures};
+pub use series::{Spectra, Spectrum, SpectrumPoint, StockSample};
 
 use serde::Serialize;
 
@@ -127,6 +129,13 @@ pub struct StrategyReport {
     pub holds: Option<HoldFigures>,
     /// What each planned fault did during this strategy's run.
     pub faults: Vec<FaultRecord>,
+    /// Stock and sold as the server held them, every ~20 ms from the
+    /// release (decimated to a bounded number of points on long runs).
+    #[serde(default)]
+    pub stock_series: Vec<StockSample>,
+    /// Latency percentile spectra, for plots and `.hgrm` files.
+    #[serde(default)]
+    pub spectra: Spectra,
 }
 
 /// The gate's judgement of one strategy, as data.

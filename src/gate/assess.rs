@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{judge, thresholds, Expect, Expectation};
 use crate::audit::{self, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
-use crate::findings::{Figures, HoldFigures, StrategyReport};
+use crate::findings::{Figures, HoldFigures, Spectra, Spectrum, StrategyReport};
 use crate::metrics::{Percentiles, Tally};
 use crate::strategy::reserve::ReapStats;
 use crate::strategy::StrategyKind;
@@ -58,5 +58,12 @@ pub fn assess(
         server,
         holds: reaped.map(|r| HoldFigures::new(&tally.holds, r)),
         faults: Vec::new(),
+        // The session adds what its sampler read from the server.
+        stock_series: Vec::new(),
+        spectra: Spectra {
+            latency: Spectrum::of(&tally.latency),
+            by_outcome: tally.by_outcome.map(Spectrum::of),
+            service: Spectrum::of(&tally.service),
+        },
     }
 }

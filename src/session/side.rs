@@ -17,10 +17,12 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::faults::{self, FaultPlan};
+use super::sampler;
 use super::signals::watchdog;
 use crate::config::RunConfig;
 use crate::error::Error;
 use crate::fault::FaultRecord;
+use crate::findings::StockSample;
 use crate::load::Live;
 use crate::redis::liveness::Probe;
 use crate::redis::Keys;
@@ -46,6 +48,8 @@ pub(crate) enum SideTask {
     },
     /// Break the server at planned times from the release.
     Faults(FaultPlan),
+    /// Record stock and sold from the server over time, for the report.
+    StockSampler { every: Duration },
 }
 
 impl SideTask {
@@ -54,7 +58,10 @@ impl SideTask {
     fn drains(&self) -> Option<&'static str> {
         match self {
             SideTask::Reaper { .. } => Some("draining holds"),
-            SideTask::Watchdog | SideTask::StockPoll { .. } | SideTask::Faults(_) => None,
+            SideTask::Watchdog
+            | SideTask::StockPoll { .. }
+            | SideTask::Faults(_)
+            | SideTask::StockSampler { .. } => None,
         }
     }
 }
@@ -62,7 +69,12 @@ impl SideTask {
 /// The side tasks one strategy's run needs. The watchdog always runs; the
 /// stock is polled only when a live line shows it.
 pub(crate) fn plan(strategy: &dyn Strategy, config: &RunConfig, shown: bool) -> Vec<SideTask> {
-    let mut tasks = vec![SideTask::Watchdog];
+    let mut tasks = vec![
+        SideTask::Watchdog,
+        SideTask::StockSampler {
+            every: sampler::SAMPLE_EVERY,
+        },
+    ];
     if shown {
         tasks.push(SideTask::StockPoll {
             every: STOCK_POLL_EVERY,
@@ -90,6 +102,7 @@ pub(crate) struct Beside {
 enum Output {
     Nothing,
     Reaped(ReapStats),
+    Sampled(Vec<StockSample>),
     /// The watchdog stopped the run: why.
     Stopped(Error),
     /// The fault steps' records, and the error of a server that did not
@@ -107,6 +120,8 @@ pub(crate) struct SideResults {
     pub stopped: Option<Error>,
     /// What each planned fault did.
     pub faults: Vec<FaultRecord>,
+    /// Stock and sold over time, as the sampler read them.
+    pub stock_series: Vec<StockSample>,
 }
 
 impl SideResults {
@@ -123,6 +138,7 @@ impl SideResults {
                     self.stopped = failed;
                 }
             }
+            Output::Sampled(series) => self.stock_series = series,
         }
     }
 }
@@ -242,6 +258,17 @@ fn spawn(task: SideTask, beside: &Beside, stop: CancellationToken) -> JoinHandle
                 let (records, failed) = faults::run(plan, tools, stop).await;
                 Output::Faults(records, failed)
             })
+        }
+        SideTask::StockSampler { every } => {
+            let sampling = sampler::sample(
+                beside.admin.clone(),
+                sampler::sample_keys(&beside.keys),
+                beside.live.clone(),
+                every,
+                stop,
+                beside.abort.clone(),
+            );
+            tokio::spawn(async move { Output::Sampled(sampling.await) })
         }
         SideTask::Reaper { reaper, plan } => {
             let abort = beside.abort.clone();

@@ -12,7 +12,9 @@ use crate::audit::{Check, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
 use crate::crowd::{CartPlan, Product, QtyRange};
 use crate::fault::{FaultRecord, FaultStep, Fsync};
-use crate::findings::{Figures, HoldFigures, Report, StrategyReport, ThresholdResult, Unavailable};
+use crate::findings::{
+    Figures, HoldFigures, Report, StockSample, StrategyReport, ThresholdResult, Unavailable,
+};
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles};
 use crate::outcome::Expect;
@@ -110,6 +112,8 @@ struct Strategy<'a> {
     verdict: StrategyVerdict<'a>,
     holds: Option<&'a HoldFigures>,
     faults: &'a [FaultRecord],
+    /// Stock and sold read from the server over the run.
+    stock_series: &'a [StockSample],
 }
 
 #[derive(Serialize)]
@@ -230,6 +234,7 @@ impl<'a> Strategy<'a> {
             cpu: &s.cpu,
             holds: s.holds.as_ref(),
             faults: &s.faults,
+            stock_series: &s.stock_series,
             server: Server {
                 facts: &s.server,
                 oversold: s.server.oversold(),

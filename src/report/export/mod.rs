@@ -8,10 +8,15 @@ use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+pub mod csv;
+pub mod hdr;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 
+use csv::Csv;
+use html::Html;
 use json::Json;
 use junit::Junit;
 use markdown::Markdown;
@@ -29,6 +34,10 @@ pub enum Format {
     Json,
     Junit,
     Markdown,
+    Csv,
+    /// A directory of `.hgrm` files; on stdout, all of them in turn.
+    Hdr,
+    Html,
 }
 
 impl Format {
@@ -39,6 +48,9 @@ impl Format {
             Format::Json => "--json",
             Format::Junit => "--junit",
             Format::Markdown => "--markdown",
+            Format::Csv => "--csv",
+            Format::Hdr => "--hdr",
+            Format::Html => "--html",
         }
     }
 
@@ -47,6 +59,9 @@ impl Format {
             Format::Json => Box::new(Json),
             Format::Junit => Box::new(Junit::default()),
             Format::Markdown => Box::new(Markdown),
+            Format::Csv => Box::new(Csv),
+            Format::Hdr => Box::new(hdr::Concatenated),
+            Format::Html => Box::new(Html),
         }
     }
 }
@@ -102,7 +117,9 @@ impl Outputs {
     /// Rewrite every report file with the report so far.
     pub fn write_files(&self, report: &Report) -> Result<()> {
         for o in &self.outputs {
-            if let Target::File(path) = &o.target {
+            if let (Format::Hdr, Target::File(dir)) = (o.format, &o.target) {
+                hdr::write_dir(report, dir).map_err(|e| cannot_write("--hdr", dir, e))?;
+            } else if let Target::File(path) = &o.target {
                 let bytes = render(o.format, report, path)?;
                 write_atomic(path, &bytes).map_err(|e| cannot_write(o.format.flag(), path, e))?;
             }
@@ -194,6 +211,22 @@ pub fn check_writable(flag: &str, path: &Path) -> Result<()> {
         // is a sign the user did not mean it to be replaced.
         OpenOptions::new().append(true).open(path).map_err(fail)?;
     }
+    Ok(())
+}
+
+/// `--hdr DIR`: created when missing (like `mkdir -p`), and it must take
+/// new files.
+pub fn check_dir(flag: &str, dir: &Path) -> Result<()> {
+    let fail = |e: io::Error| cannot_write(flag, dir, e);
+    if dir.exists() && !dir.is_dir() {
+        return Err(fail(io::Error::other("it is a file; give a directory")));
+    }
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = tempfile::Builder::new()
+        .prefix(".blackfriday-probe-")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    drop(probe);
     Ok(())
 }
 
