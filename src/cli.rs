@@ -294,6 +294,13 @@ pub struct RunArgs {
     /// to $GITHUB_STEP_SUMMARY when that is set.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+
+    /// broken, app-lock: the application's work between reading the stock and
+    /// writing the purchase, drawn per buyer from the seed (5ms, or 1ms..10ms).
+    /// Widens the race as a real request handler does; for app-lock it replaces
+    /// --app-work. [default: none; app-lock: --app-work]
+    #[arg(long, value_name = "DURATION[..MAX]")]
+    pub gap: Option<DurationRange>,
 }
 
 pub(crate) fn whole(s: &str) -> Result<u64, String> {

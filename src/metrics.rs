@@ -7,10 +7,12 @@
 mod away;
 mod histograms;
 mod holds;
+mod race;
 mod timeline;
 
 pub use away::{Away, TurnedAway};
 pub use holds::HoldTally;
+pub use race::{Race, RaceLog, RaceStep, Seen};
 
 pub use histograms::{new_histogram, ByOutcome, Percentiles};
 pub use timeline::{AttemptSeconds, Timeline};
@@ -76,6 +78,9 @@ pub struct Tally {
     pub timeline: Timeline,
     /// Latest acknowledged purchase, µs after the release.
     pub last_purchase_us: u64,
+    /// Check-then-act strategies: the few decrements around zero, to tell
+    /// how the first oversold unit was sold.
+    pub race: RaceLog,
 }
 
 impl Default for Tally {
@@ -104,6 +109,7 @@ impl Default for Tally {
             late_starts: 0,
             timeline: Timeline::default(),
             last_purchase_us: 0,
+            race: RaceLog::default(),
         }
     }
 }
@@ -237,6 +243,7 @@ impl AddAssign<&Tally> for Tally {
         self.last_purchase_us = self.last_purchase_us.max(o.last_purchase_us);
         self.late_starts += o.late_starts;
         self.timeline += &o.timeline;
+        self.race += &o.race;
         // Same bounds everywhere, so adding cannot fail.
         let pairs = [
             (&mut self.latency, &o.latency),

@@ -80,6 +80,9 @@ pub struct Settings {
     pub json: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
+    /// `--gap`: work between the read and the write of `broken` and
+    /// `app-lock`; None: none for `broken`, `app_work` for `app-lock`.
+    pub gap: Option<Named<DurationRange>>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -138,6 +141,7 @@ impl Default for Settings {
             json: None,
             junit: None,
             markdown: None,
+            gap: None,
         }
     }
 }
@@ -151,6 +155,9 @@ impl Settings {
             app_servers: u32::try_from(self.app_servers).unwrap_or(u32::MAX),
             app_work: self.app_work,
             script,
+            gap: self.gap.as_ref().map(|g| g.value),
+            // The resolved seed, drawn when none was given, is set with it.
+            seed: self.seed.unwrap_or(0),
         }
     }
 }

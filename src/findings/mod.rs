@@ -14,7 +14,7 @@ use crate::crowd::{CartPlan, Product, QtyRange};
 use crate::error::ExitStatus;
 // The expectation's vocabulary; the leaf `outcome` module is its future home.
 use crate::load::DurationRange;
-use crate::metrics::{ByOutcome, Percentiles, Timeline};
+use crate::metrics::{ByOutcome, Percentiles, Race, Timeline};
 use crate::outcome::Expect;
 use crate::schedule::LoadShape;
 use crate::strategy::reserve::ReservePlan;
@@ -95,6 +95,10 @@ pub struct StrategyReport {
     pub verdict: Verdict,
     /// Reservation runs: the holders' side and the reaper's.
     pub holds: Option<HoldFigures>,
+    /// Check-then-act strategies that oversold: how the first oversold unit
+    /// was sold, from the GET and DECRBY replies recorded during the run.
+    #[serde(default)]
+    pub race: Option<Race>,
 }
 
 /// The gate's judgement of one strategy, as data.

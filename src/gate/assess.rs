@@ -57,5 +57,6 @@ pub fn assess(
         checks,
         server,
         holds: reaped.map(|r| HoldFigures::new(&tally.holds, r)),
+        race: tally.race.explain(),
     }
 }

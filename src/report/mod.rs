@@ -8,6 +8,7 @@
 mod cells;
 pub mod export;
 mod progress;
+pub mod race;
 pub mod table;
 
 pub use crate::findings::{

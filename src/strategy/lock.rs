@@ -238,6 +238,7 @@ impl Strategy for Lock {
         Step {
             attempt,
             round_trips,
+            race: None,
         }
     }
 

@@ -69,6 +69,7 @@ impl Strategy for Lua {
         Step {
             attempt: bought_or_sold_out(reply),
             round_trips: 1,
+            race: None,
         }
     }
 

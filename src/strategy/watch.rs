@@ -114,6 +114,7 @@ impl Strategy for Watch {
         Step {
             attempt,
             round_trips,
+            race: None,
         }
     }
 

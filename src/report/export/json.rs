@@ -13,7 +13,7 @@ use crate::cpu::CpuUse;
 use crate::crowd::{CartPlan, Product, QtyRange};
 use crate::findings::{Figures, HoldFigures, Report, StrategyReport, Unavailable};
 use crate::load::DurationRange;
-use crate::metrics::{ByOutcome, Percentiles};
+use crate::metrics::{ByOutcome, Percentiles, Race};
 use crate::outcome::Expect;
 use crate::schedule::LoadShape;
 use crate::strategy::reserve::ReservePlan;
@@ -103,6 +103,7 @@ struct Strategy<'a> {
     checks: Vec<CheckView<'a>>,
     verdict: StrategyVerdict<'a>,
     holds: Option<&'a HoldFigures>,
+    race: Option<&'a Race>,
 }
 
 #[derive(Serialize)]
@@ -217,6 +218,7 @@ impl<'a> Strategy<'a> {
             },
             cpu: &s.cpu,
             holds: s.holds.as_ref(),
+            race: s.race.as_ref(),
             server: Server {
                 facts: &s.server,
                 oversold: s.server.oversold(),
