@@ -139,13 +139,6 @@ impl Race {
     pub fn last(&self) -> &RaceStep {
         self.steps.last().expect("a race has its last step")
     }
-
-    /// Every buyer read before the first of them wrote.
-    pub fn all_read_first(&self) -> bool {
-        let first_write = self.steps.iter().map(|s| s.wrote_us).min();
-        let last_read = self.steps.iter().map(|s| s.read_us).max();
-        last_read <= first_write
-    }
 }
 
 #[cfg(test)]
@@ -177,7 +170,6 @@ mod tests {
         let buyers: Vec<u32> = race.steps.iter().map(|s| s.buyer).collect();
         assert_eq!(buyers, [17, 42]);
         assert_eq!(race.last().result, -1);
-        assert!(race.all_read_first());
         assert!(!race.partial);
         assert_eq!(log.kept.len(), 4);
     }

@@ -11,6 +11,39 @@ use crate::metrics::{Race, RaceStep};
 
 pub const TITLE: &str = "How the first oversold unit was sold";
 
+/// Width the terminal section keeps within: the narrowest terminal.
+const WIDTH: usize = 80;
+
+/// The section for the terminal, each strategy under its own title, long
+/// sentences wrapped between words.
+pub fn terminal(report: &Report) -> String {
+    let mut out = String::new();
+    for (s, lines) in sections(report) {
+        let _ = writeln!(out, "{TITLE} ({})", s.strategy.name());
+        for line in lines {
+            wrap(&mut out, &line);
+        }
+    }
+    out
+}
+
+/// Indented by two, continued by four, never split inside a word.
+fn wrap(out: &mut String, line: &str) {
+    let mut row = String::from("  ");
+    for word in line.split(' ') {
+        if row.trim().is_empty() || row.chars().count() + 1 + word.chars().count() <= WIDTH {
+            if !row.trim().is_empty() {
+                row.push(' ');
+            }
+            row.push_str(word);
+        } else {
+            let _ = writeln!(out, "{row}");
+            row = format!("    {word}");
+        }
+    }
+    let _ = writeln!(out, "{row}");
+}
+
 /// The strategies that oversold and carry a race, with their lines.
 pub fn sections(report: &Report) -> Vec<(&StrategyReport, Vec<String>)> {
     report
@@ -20,26 +53,28 @@ pub fn sections(report: &Report) -> Vec<(&StrategyReport, Vec<String>)> {
         .collect()
 }
 
-/// The reads in the order they came back, then the writes in the order
-/// they landed, then what it means.
+/// Steps shown: the buyer who took the stock below zero and the few whose
+/// decrements landed just before; the sentence counts the rest.
+const SHOWN: usize = 4;
+
+/// The reads, then the writes in the order they landed, then what it means.
 pub fn lines(race: &Race) -> Vec<String> {
-    let mut reads: Vec<&RaceStep> = race.steps.iter().collect();
-    reads.sort_by_key(|s| s.read_us);
-    let mut out: Vec<String> = reads
-        .iter()
-        .map(|s| {
-            format!(
-                "{} read stock {} at {}",
-                who(s),
-                minus(s.read),
-                ms(s.read_us)
-            )
-        })
-        .collect();
-    if race.partial {
-        out.push("… earlier decrements, further from zero, were not kept".into());
-    }
-    for s in &race.steps {
+    let shown = &race.steps[race.steps.len().saturating_sub(SHOWN)..];
+    // The server's order of the reads: a read that returned more stock came
+    // before a decrement that a lower read already saw. Reply times alone
+    // can disagree by a few hundred µs under a burst: a task wakes late.
+    let mut reads: Vec<&RaceStep> = shown.iter().collect();
+    reads.sort_by_key(|s| (std::cmp::Reverse(s.read), s.read_us));
+    let mut out = vec!["(times: when each reply came back, since the release)".to_string()];
+    out.extend(reads.iter().map(|s| {
+        format!(
+            "{} read stock {} at {}",
+            who(s),
+            minus(s.read),
+            ms(s.read_us)
+        )
+    }));
+    for s in shown {
         let qty = if s.qty > 1 {
             format!(" {}", s.qty)
         } else {
@@ -52,28 +87,34 @@ pub fn lines(race: &Race) -> Vec<String> {
             ms(s.wrote_us)
         ));
     }
-    out.push(meaning(race));
+    out.push(meaning(shown));
     out
 }
 
 /// What the steps show, in one sentence.
-fn meaning(race: &Race) -> String {
-    let last = race.last();
-    let n = race.steps.len();
-    let mut text = if race.all_read_first() && n > 1 {
+fn meaning(shown: &[RaceStep]) -> String {
+    let last = shown.last().expect("a race has its last step");
+    let n = shown.len();
+    let first_write = shown.iter().map(|s| s.wrote_us).min();
+    let last_read = shown.iter().map(|s| s.read_us).max();
+    let mut text = if n > 1 && last_read <= first_write {
         let either = if n == 2 { "either" } else { "any of them" };
         format!("{} buyers passed the check before {either} wrote", count(n))
     } else {
-        let others = n - 1;
-        format!(
-            "#{} passed the check on stock {}, and {} other decrement{} landed before its own",
-            last.buyer,
-            minus(last.read),
-            others,
-            if others == 1 { "" } else { "s" }
-        )
+        format!("#{} passed the check on stock {}", last.buyer, minus(last.read))
     };
-    let mut servers: Vec<u32> = race.steps.iter().filter_map(|s| s.app_server).collect();
+    // Units others took between the last buyer's read and its write: two
+    // replies of its own say it exactly, however many steps were kept.
+    let taken = last.read - i64::from(last.qty) - last.result;
+    let shown_units: i64 = shown[..n - 1].iter().map(|s| i64::from(s.qty)).sum();
+    if taken > shown_units {
+        let _ = write!(
+            text,
+            "; {taken} units were sold between #{}'s read and its write",
+            last.buyer
+        );
+    }
+    let mut servers: Vec<u32> = shown.iter().filter_map(|s| s.app_server).collect();
     servers.sort_unstable();
     servers.dedup();
     if servers.len() > 1 {
@@ -143,6 +184,7 @@ mod tests {
         assert_eq!(
             lines(&race),
             [
+                "(times: when each reply came back, since the release)",
                 "#17 read stock 1 at 3.212 ms",
                 "#42 read stock 1 at 3.215 ms",
                 "#17 DECRBY → 0 at 3.400 ms",
@@ -165,5 +207,38 @@ mod tests {
         let text = lines(&race).join("\n");
         assert!(text.contains("#5 (server 3) read stock 1 at 0.500 ms"), "{text}");
         assert!(text.contains("app servers 1, 3 were inside"), "{text}");
+    }
+
+    #[test]
+    fn a_long_race_shows_its_end_and_counts_the_rest() {
+        // A burst: #22 read 100 at the start, and 100 units went before its write.
+        let steps: Vec<RaceStep> = (0..9)
+            .map(|i| step(i, 100, 10 + u64::from(i), 7 - i64::from(i), 900))
+            .collect();
+        let race = Race {
+            steps,
+            partial: true,
+        };
+        let out = lines(&race);
+        assert_eq!(out.len(), 1 + 4 + 4 + 1, "{out:#?}");
+        assert_eq!(out[8], "#8 DECRBY → −1 at 0.900 ms");
+        assert_eq!(
+            out[9],
+            "four buyers passed the check before any of them wrote; \
+             100 units were sold between #8's read and its write"
+        );
+    }
+
+    #[test]
+    fn long_sentences_wrap_between_words_within_80_columns() {
+        let mut out = String::new();
+        let line = "three buyers passed the check before any of them wrote; app servers \
+                    1, 2, 3 were inside their critical sections at once: each lock \
+                    excludes only its own server";
+        wrap(&mut out, line);
+        assert!(out.lines().count() > 1);
+        assert!(out.lines().all(|l| l.chars().count() <= WIDTH), "{out}");
+        let words: Vec<&str> = out.split_whitespace().collect();
+        assert_eq!(words, line.split(' ').collect::<Vec<_>>());
     }
 }

@@ -29,12 +29,7 @@ pub fn render(report: &Report, color: bool) -> String {
         "Validation, read back from Redis\n{}",
         validation(report, color)
     );
-    for (s, lines) in super::race::sections(report) {
-        let _ = writeln!(out, "{} ({})", super::race::TITLE, s.strategy.name());
-        for line in lines {
-            let _ = writeln!(out, "  {line}");
-        }
-    }
+    out.push_str(&super::race::terminal(report));
     let _ = writeln!(out, "{}", verdict_line(report));
     out
 }
