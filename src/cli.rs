@@ -259,12 +259,13 @@ pub struct RunArgs {
     pub hold_pause: Option<Duration>,
 
     /// app-lock: time an app server spends inside its lock between reading the
-    /// stock and writing the purchase (validation, pricing: the request's own work). [default: 1ms]
-    #[arg(long, value_name = "DURATION", value_parser = duration)]
-    pub app_work: Option<Duration>,
+    /// stock and writing the purchase (validation, pricing: the request's own work),
+    /// drawn per buyer from the seed: 2ms, or 1ms..5ms. [default: 1ms..5ms]
+    #[arg(long, value_name = "DURATION[..MAX]")]
+    pub app_work: Option<DurationRange>,
 
     /// app-lock: simulated app servers, each with its own in-memory lock.
-    /// 1 is correct; more oversell, which is the point. [default: 3]
+    /// 1 is correct; more oversell, which is the point. [default: 8]
     #[arg(long, value_name = "K", allow_negative_numbers = true, value_parser = positive)]
     pub app_servers: Option<u64>,
 

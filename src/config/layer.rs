@@ -152,7 +152,10 @@ fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
     set(&mut s.timeout, dur("timeout", &f.timeout)?);
     set(&mut s.lock_ttl, dur("lock_ttl", &f.lock_ttl)?);
     set(&mut s.hold_pause, dur("hold_pause", &f.hold_pause)?);
-    set(&mut s.app_work, dur("app_work", &f.app_work)?);
+    set(
+        &mut s.app_work,
+        from_file(f, "app_work", f.app_work.as_deref(), DurationRange::from_str)?,
+    );
     set(&mut s.app_servers, count(f, "app_servers", f.app_servers)?);
     let gap = from_file(f, "gap", f.gap.as_deref(), DurationRange::from_str)?;
     s.gap = gap.map(|value| Named {

@@ -62,7 +62,8 @@ pub struct Settings {
     pub timeout: Duration,
     pub lock_ttl: Duration,
     pub hold_pause: Duration,
-    pub app_work: Duration,
+    /// `app-lock`: drawn per buyer from the seed, like `--gap`.
+    pub app_work: DurationRange,
     pub app_servers: u64,
     pub script: Option<ScriptSource>,
     pub expectations: BTreeMap<StrategyKind, Expectation>,
@@ -126,8 +127,15 @@ impl Default for Settings {
             timeout: Duration::from_secs(5),
             lock_ttl: Duration::from_secs(1),
             hold_pause: Duration::ZERO,
-            app_work: Duration::from_millis(1),
-            app_servers: 3,
+            // Wide enough that on every seed some app server reads the last
+            // units inside another's section: with one fixed duration the
+            // servers' timers wake on the same tick and their sections fall
+            // into step, and about one run in six missed the race.
+            app_work: DurationRange {
+                min: Duration::from_millis(1),
+                max: Duration::from_millis(5),
+            },
+            app_servers: 8,
             script: None,
             expectations: BTreeMap::new(),
             expect_flags: Vec::new(),

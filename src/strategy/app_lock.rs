@@ -19,7 +19,7 @@ use super::broken::check_then_act;
 use super::gap::Gap;
 use super::Facts;
 use super::{Attempt, Seen, Setup, Step, Strategy};
-use crate::crowd::{Buyer, DurationRange};
+use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::outcome::Expect;
 use crate::redis::Keys;
@@ -46,14 +46,10 @@ pub struct AppLock {
 impl AppLock {
     pub async fn new(setup: Setup<'_>) -> Result<Self> {
         let p = &setup.params;
-        let fixed = DurationRange {
-            min: p.app_work,
-            max: p.app_work,
-        };
         Ok(AppLock {
             pool: setup.connector.shared(2).await?,
             servers: (0..p.app_servers.max(1)).map(|_| Mutex::new(())).collect(),
-            work: Gap::new(p.gap.unwrap_or(fixed), p.seed),
+            work: Gap::new(p.gap.unwrap_or(p.app_work), p.seed),
             keys: setup.keys,
         })
     }

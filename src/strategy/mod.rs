@@ -136,7 +136,7 @@ pub struct Params {
     /// `app-lock`: simulated app servers, each with its own in-memory lock.
     pub app_servers: u32,
     /// `app-lock`: the request's own work inside the app server's lock.
-    pub app_work: Duration,
+    pub app_work: crate::crowd::DurationRange,
     /// `script`: the user's checkout, read from --script.
     pub script: Option<std::sync::Arc<str>>,
     /// `broken`, `app-lock`: application work between the read and the
