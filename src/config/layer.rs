@@ -154,7 +154,12 @@ fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
     set(&mut s.hold_pause, dur("hold_pause", &f.hold_pause)?);
     set(
         &mut s.app_work,
-        from_file(f, "app_work", f.app_work.as_deref(), DurationRange::from_str)?,
+        from_file(
+            f,
+            "app_work",
+            f.app_work.as_deref(),
+            DurationRange::from_str,
+        )?,
     );
     set(&mut s.app_servers, count(f, "app_servers", f.app_servers)?);
     let gap = from_file(f, "gap", f.gap.as_deref(), DurationRange::from_str)?;

@@ -101,7 +101,11 @@ fn meaning(shown: &[RaceStep]) -> String {
         let either = if n == 2 { "either" } else { "any of them" };
         format!("{} buyers passed the check before {either} wrote", count(n))
     } else {
-        format!("#{} passed the check on stock {}", last.buyer, minus(last.read))
+        format!(
+            "#{} passed the check on stock {}",
+            last.buyer,
+            minus(last.read)
+        )
     };
     // Units others took between the last buyer's read and its write: two
     // replies of its own say it exactly, however many steps were kept.
@@ -205,7 +209,10 @@ mod tests {
             partial: false,
         };
         let text = lines(&race).join("\n");
-        assert!(text.contains("#5 (server 3) read stock 1 at 0.500 ms"), "{text}");
+        assert!(
+            text.contains("#5 (server 3) read stock 1 at 0.500 ms"),
+            "{text}"
+        );
         assert!(text.contains("app servers 1, 3 were inside"), "{text}");
     }
 
