@@ -260,7 +260,7 @@ pub struct RunArgs {
 
     /// app-lock: time an app server spends inside its lock between reading the
     /// stock and writing the purchase (validation, pricing: the request's own work),
-    /// drawn per buyer from the seed: 2ms, or 1ms..5ms. [default: 1ms..5ms]
+    /// drawn per buyer from the seed: 5ms, or 2ms..20ms. [default: 2ms..20ms]
     #[arg(long, value_name = "DURATION[..MAX]")]
     pub app_work: Option<DurationRange>,
 

@@ -127,13 +127,15 @@ impl Default for Settings {
             timeout: Duration::from_secs(5),
             lock_ttl: Duration::from_secs(1),
             hold_pause: Duration::ZERO,
-            // Wide enough that on every seed some app server reads the last
-            // units inside another's section: with one fixed duration the
-            // servers' timers wake on the same tick and their sections fall
-            // into step, and about one run in six missed the race.
+            // Long and varied enough that on every seed some app server reads
+            // the last units inside another's section. With one fixed 1ms the
+            // servers' timers woke on the same tick, wrote together and read
+            // together, in step, and about one run in six missed the race;
+            // 1ms..5ms still missed one in twenty on a loaded machine, whose
+            // late timers wake many servers at once.
             app_work: DurationRange {
-                min: Duration::from_millis(1),
-                max: Duration::from_millis(5),
+                min: Duration::from_millis(2),
+                max: Duration::from_millis(20),
             },
             app_servers: 8,
             script: None,
