@@ -303,12 +303,13 @@ pub struct RunArgs {
     pub hold_pause: Option<Duration>,
 
     /// app-lock: time an app server spends inside its lock between reading the
-    /// stock and writing the purchase (validation, pricing: the request's own work). [default: 1ms]
-    #[arg(help_heading = "Strategies", long, value_name = "DURATION", value_parser = duration)]
-    pub app_work: Option<Duration>,
+    /// stock and writing the purchase (validation, pricing: the request's own work),
+    /// drawn per buyer from the seed: 5ms, or 2ms..20ms. [default: 2ms..20ms]
+    #[arg(help_heading = "Strategies", long, value_name = "DURATION[..MAX]")]
+    pub app_work: Option<DurationRange>,
 
     /// app-lock: simulated app servers, each with its own in-memory lock.
-    /// 1 is correct; more oversell, which is the point. [default: 3]
+    /// 1 is correct; more oversell, which is the point. [default: 8]
     #[arg(help_heading = "Strategies", long, value_name = "K", allow_negative_numbers = true, value_parser = positive)]
     pub app_servers: Option<u64>,
 
@@ -379,6 +380,12 @@ pub struct RunArgs {
     /// throughput, latency spectrum, checks); it loads nothing from anywhere.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// broken, app-lock: the application's work between reading the stock and
+    /// writing the purchase, drawn per buyer from the seed (5ms, or 1ms..10ms).
+    /// Widens the race as a real request handler does; for app-lock it replaces
+    /// --app-work. [default: none; app-lock: --app-work]
+    #[arg(long, value_name = "DURATION[..MAX]")]
+    pub gap: Option<DurationRange>,
 }
 
 pub(crate) fn whole(s: &str) -> Result<u64, String> {

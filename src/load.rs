@@ -41,7 +41,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::crowd::{Buyer, Crowd};
-use crate::metrics::{Outcome, Tally};
+use crate::metrics::{Outcome, RaceStep, Tally};
 use crate::redis::blame;
 use crate::schedule::Schedule;
 use crate::strategy::reserve::ReservePlan;
@@ -268,6 +268,9 @@ impl Worker {
         if let Some(s) = &b.settled {
             s.count(&mut tally.holds);
         }
+        if let Some(step) = b.race {
+            tally.race.note(step);
+        }
         tally.record_buyer(&b.buyer, b.outcome, b.latency);
         tally.record_service(b.service);
         self.live.done.fetch_add(1, Ordering::Relaxed);
@@ -298,6 +301,9 @@ impl Worker {
             b.attempts += 1;
             b.round_trips += u64::from(step.round_trips);
             b.attempt_seconds.add(second(release.elapsed()));
+            if let Some(seen) = step.race {
+                b.race = RaceStep::of(&buyer, seen, release).or(b.race);
+            }
             // What the buyer ends with if it does not try again, and why
             // it would.
             let (stop, again) = match step.attempt {
@@ -355,6 +361,7 @@ impl Worker {
                     message: "stopped: the server stopped answering".into(),
                 }),
                 round_trips: 0,
+                race: None,
             },
         }
     }

@@ -8,11 +8,13 @@ mod acked;
 mod away;
 mod histograms;
 mod holds;
+mod race;
 mod timeline;
 
 pub use acked::IdSet;
 pub use away::{Away, TurnedAway};
 pub use holds::HoldTally;
+pub use race::{Race, RaceLog, RaceStep, Seen};
 
 pub use histograms::{new_histogram, ByOutcome, Percentiles};
 pub use timeline::{AttemptSeconds, Timeline};
@@ -80,6 +82,9 @@ pub struct Tally {
     pub last_purchase_us: u64,
     /// The buyers (= order ids) told their purchase went through.
     pub acked: IdSet,
+    /// Check-then-act strategies: the few decrements around zero, to tell
+    /// how the first oversold unit was sold.
+    pub race: RaceLog,
 }
 
 impl Default for Tally {
@@ -109,6 +114,7 @@ impl Default for Tally {
             timeline: Timeline::default(),
             last_purchase_us: 0,
             acked: IdSet::default(),
+            race: RaceLog::default(),
         }
     }
 }
@@ -243,6 +249,7 @@ impl AddAssign<&Tally> for Tally {
         self.late_starts += o.late_starts;
         self.timeline += &o.timeline;
         self.acked |= &o.acked;
+        self.race += &o.race;
         // Same bounds everywhere, so adding cannot fail.
         let pairs = [
             (&mut self.latency, &o.latency),

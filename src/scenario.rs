@@ -95,6 +95,8 @@ pub struct Scenario {
     pub hold_pause: Option<String>,
     pub app_servers: Option<u64>,
     pub app_work: Option<String>,
+    /// `--gap`: "5ms" or "1ms..10ms".
+    pub gap: Option<String>,
     /// `--keep`: leave each strategy's keys for inspection.
     pub keep: Option<bool>,
     /// `--quiet`: no progress bars.

@@ -35,6 +35,7 @@ impl Strategy for Stopwatch {
         Step {
             attempt: Attempt::SoldOut,
             round_trips: 1,
+            race: None,
         }
     }
 }

@@ -79,6 +79,15 @@ fn mode_specific_flags_outside_their_mode_name_both_flags() {
             &["run", "--app-work", "2ms"],
             &["--app-work", "-s app-lock"],
         ),
+        (
+            &["run", "-s", "watch,lua", "--gap", "1ms..5ms"],
+            &["--gap", "-s broken or -s app-lock"],
+        ),
+        (
+            &["run", "-s", "app-lock", "--gap", "5ms", "--app-work", "2ms"],
+            &["--gap", "--app-work", "give one"],
+        ),
+        (&["run", "--gap", "5ms..1ms"], &["--gap", "empty"]),
     ];
     for (args, needles) in cases {
         refused(args, needles);
@@ -92,6 +101,7 @@ fn mode_specific_scenario_keys_outside_their_mode_name_the_key() {
         ("script = \"x.lua\"\n", "(script)"),
         ("lock_ttl = \"1s\"\n", "(lock_ttl)"),
         ("app_servers = 2\n", "(app_servers)"),
+        ("strategies = [\"lua\"]\ngap = \"5ms\"\n", "(gap)"),
         ("hold_ttl = \"1s\"\n", "(hold_ttl)"),
         ("strategies = [\"lua\"]\nreapers = 3\n", "(reapers)"),
     ] {

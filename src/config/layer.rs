@@ -67,7 +67,25 @@ pub fn layer(a: &RunArgs, file: Option<&Scenario>) -> Result<Settings> {
     }
     modes::check(&s, &given(a, file), file, !a.strategies.is_empty())?;
     s.thresholds = thresholds(a, file, &s.strategies)?;
+    one_work(a, file)?;
     Ok(s)
+}
+
+/// `--gap` is app-lock's work when given: with `--app-work` beside it one of
+/// the two would be silently ignored.
+fn one_work(a: &RunArgs, f: Option<&Scenario>) -> Result<()> {
+    if a.gap.is_some() && a.app_work.is_some() {
+        return Err(Error::usage(
+            "--gap and --app-work both set app-lock's work between read and write: give one",
+        ));
+    }
+    match f {
+        Some(f) if f.gap.is_some() && f.app_work.is_some() => Err(Error::usage(format!(
+            "{}: gap and app_work both set app-lock's work between read and write: keep one",
+            f.at("gap")
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// What is on sale and who buys it, from the file.
@@ -136,8 +154,21 @@ fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
     set(&mut s.timeout, dur("timeout", &f.timeout)?);
     set(&mut s.lock_ttl, dur("lock_ttl", &f.lock_ttl)?);
     set(&mut s.hold_pause, dur("hold_pause", &f.hold_pause)?);
-    set(&mut s.app_work, dur("app_work", &f.app_work)?);
+    set(
+        &mut s.app_work,
+        from_file(
+            f,
+            "app_work",
+            f.app_work.as_deref(),
+            DurationRange::from_str,
+        )?,
+    );
     set(&mut s.app_servers, count(f, "app_servers", f.app_servers)?);
+    let gap = from_file(f, "gap", f.gap.as_deref(), DurationRange::from_str)?;
+    s.gap = gap.map(|value| Named {
+        value,
+        name: f.at("gap"),
+    });
     s.script = f.script.as_ref().map(|p| match f.shipped_script(p) {
         Some(text) => ScriptSource::Shipped { text },
         None => ScriptSource::File {
@@ -211,6 +242,12 @@ fn flags(s: &mut Settings, a: &RunArgs) {
     set(&mut s.hold_pause, a.hold_pause);
     set(&mut s.app_work, a.app_work);
     set(&mut s.app_servers, a.app_servers);
+    if let Some(value) = a.gap {
+        s.gap = Some(Named {
+            value,
+            name: "--gap".into(),
+        });
+    }
     if let Some(path) = &a.script {
         let name = format!("--script {}", path.display());
         s.script = Some(ScriptSource::File {
@@ -287,6 +324,7 @@ fn given(a: &RunArgs, f: Option<&Scenario>) -> Vec<Given> {
             file(|f| f.reapers.is_some()),
         ),
         Given::new("--rebuy", a.rebuy, file(|f| f.rebuy == Some(true))),
+        Given::new("--gap", a.gap.is_some(), file(|f| f.gap.is_some())),
     ]
 }
 

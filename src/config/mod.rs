@@ -132,7 +132,10 @@ impl RunConfig {
                 think: v.think,
             },
             command_timeout: v.timeout,
-            params: v.params(script),
+            params: Params {
+                seed,
+                ..v.params(script)
+            },
             progress: !v.quiet && std::io::stderr().is_terminal(),
             color: color(&outputs),
             shop,

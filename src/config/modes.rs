@@ -40,6 +40,7 @@ fn needs(flag: &str) -> Needs {
         "--script" => Needs::Strategies(&[K::Script]),
         "--lock-ttl" | "--hold-pause" => Needs::Strategies(&[K::Lock, K::LockFenced]),
         "--app-servers" | "--app-work" => Needs::Strategies(&[K::AppLock]),
+        "--gap" => Needs::Strategies(&[K::Broken, K::AppLock]),
         _ => Needs::Reserve,
     }
 }

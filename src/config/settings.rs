@@ -63,7 +63,8 @@ pub struct Settings {
     pub timeout: Duration,
     pub lock_ttl: Duration,
     pub hold_pause: Duration,
-    pub app_work: Duration,
+    /// `app-lock`: drawn per buyer from the seed, like `--gap`.
+    pub app_work: DurationRange,
     pub app_servers: u64,
     pub script: Option<ScriptSource>,
     pub expectations: BTreeMap<StrategyKind, Expectation>,
@@ -91,6 +92,9 @@ pub struct Settings {
     pub csv: Option<PathBuf>,
     pub hdr: Option<PathBuf>,
     pub html: Option<PathBuf>,
+    /// `--gap`: work between the read and the write of `broken` and
+    /// `app-lock`; None: none for `broken`, `app_work` for `app-lock`.
+    pub gap: Option<Named<DurationRange>>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -134,8 +138,17 @@ impl Default for Settings {
             timeout: Duration::from_secs(5),
             lock_ttl: Duration::from_secs(1),
             hold_pause: Duration::ZERO,
-            app_work: Duration::from_millis(1),
-            app_servers: 3,
+            // Long and varied enough that on every seed some app server reads
+            // the last units inside another's section. With one fixed 1ms the
+            // servers' timers woke on the same tick, wrote together and read
+            // together, in step, and about one run in six missed the race;
+            // 1ms..5ms still missed one in twenty on a loaded machine, whose
+            // late timers wake many servers at once.
+            app_work: DurationRange {
+                min: Duration::from_millis(2),
+                max: Duration::from_millis(20),
+            },
+            app_servers: 8,
             script: None,
             expectations: BTreeMap::new(),
             expect_flags: Vec::new(),
@@ -156,6 +169,7 @@ impl Default for Settings {
             csv: None,
             hdr: None,
             html: None,
+            gap: None,
         }
     }
 }
@@ -169,6 +183,9 @@ impl Settings {
             app_servers: u32::try_from(self.app_servers).unwrap_or(u32::MAX),
             app_work: self.app_work,
             script,
+            gap: self.gap.as_ref().map(|g| g.value),
+            // The resolved seed, drawn when none was given, is set with it.
+            seed: self.seed.unwrap_or(0),
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::error::ExitStatus;
 use crate::fault::{FaultRecord, FaultStep, Fsync};
 // The expectation's vocabulary; the leaf `outcome` module is its future home.
 use crate::load::DurationRange;
-use crate::metrics::{ByOutcome, Percentiles, Timeline};
+use crate::metrics::{ByOutcome, Percentiles, Race, Timeline};
 use crate::outcome::Expect;
 use crate::schedule::LoadShape;
 use crate::strategy::reserve::ReservePlan;
@@ -136,6 +136,10 @@ pub struct StrategyReport {
     /// Latency percentile spectra, for plots and `.hgrm` files.
     #[serde(default)]
     pub spectra: Spectra,
+    /// Check-then-act strategies that oversold: how the first oversold unit
+    /// was sold, from the GET and DECRBY replies recorded during the run.
+    #[serde(default)]
+    pub race: Option<Race>,
 }
 
 /// The gate's judgement of one strategy, as data.

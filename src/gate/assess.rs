@@ -65,5 +65,6 @@ pub fn assess(
             by_outcome: tally.by_outcome.map(Spectrum::of),
             service: Spectrum::of(&tally.service),
         },
+        race: tally.race.explain(),
     }
 }

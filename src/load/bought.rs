@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::hold;
 use crate::crowd::Buyer;
-use crate::metrics::{AttemptSeconds, Outcome};
+use crate::metrics::{AttemptSeconds, Outcome, RaceStep};
 use crate::outcome::Failure;
 use crate::strategy::reserve::ReservePlan;
 
@@ -26,6 +26,8 @@ pub(super) struct Bought {
     pub(super) failure: Option<Failure>,
     /// Reservations: how the buyer's hold ended.
     pub(super) settled: Option<hold::Settled>,
+    /// Check-then-act strategies: what the buyer's write read and left.
+    pub(super) race: Option<RaceStep>,
 }
 
 impl Bought {
@@ -43,6 +45,7 @@ impl Bought {
             attempt_seconds: AttemptSeconds::default(),
             failure: None,
             settled: None,
+            race: None,
         }
     }
 }

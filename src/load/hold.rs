@@ -94,6 +94,7 @@ pub(super) async fn settle(
                 message: "stopped: the server stopped answering".into(),
             }),
             round_trips: 0,
+            race: None,
         },
     };
     Settled {

@@ -11,6 +11,7 @@ mod faults;
 mod layout;
 mod plots;
 mod progress;
+pub mod race;
 pub mod table;
 
 pub use crate::findings::{

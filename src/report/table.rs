@@ -41,6 +41,7 @@ pub fn render(report: &Report, view: &View) -> String {
     } else {
         evidence(&mut out, report, view);
     }
+    out.push_str(&super::race::terminal(report));
     if !report.thresholds.is_empty() {
         let _ = writeln!(out, "Thresholds");
         for line in threshold_lines(report) {

@@ -15,7 +15,9 @@ use fred::clients::Pool;
 use fred::prelude::*;
 use tokio::sync::Mutex;
 
-use super::{queue_order, Attempt, Setup, Step, Strategy};
+use super::broken::check_then_act;
+use super::gap::Gap;
+use super::{Attempt, Seen, Setup, Step, Strategy};
 use super::{Commands, Facts};
 use crate::crowd::Buyer;
 use crate::error::Result;
@@ -43,45 +45,37 @@ pub struct AppLock {
     keys: Keys,
     /// One mutex per simulated app server.
     servers: Vec<Mutex<()>>,
-    work: std::time::Duration,
+    work: Gap,
 }
 
 impl AppLock {
     pub async fn new(setup: Setup<'_>) -> Result<Self> {
+        let p = &setup.params;
         Ok(AppLock {
             pool: setup.connector.shared(2).await?,
+            servers: (0..p.app_servers.max(1)).map(|_| Mutex::new(())).collect(),
+            work: Gap::new(p.gap.unwrap_or(p.app_work), p.seed),
             keys: setup.keys,
-            servers: (0..setup.params.app_servers.max(1))
-                .map(|_| Mutex::new(()))
-                .collect(),
-            work: setup.params.app_work,
         })
-    }
-
-    async fn buy(&self, buyer: Buyer) -> Result<Attempt, fred::error::Error> {
-        let server = &self.servers[buyer.id as usize % self.servers.len()];
-        let _held = server.lock().await;
-        let stock: Option<i64> = self.pool.get(self.keys.stock()).await?;
-        if stock.unwrap_or(0) < i64::from(buyer.qty) {
-            return Ok(Attempt::SoldOut);
-        }
-        if !self.work.is_zero() {
-            tokio::time::sleep(self.work).await;
-        }
-        let p = self.pool.next().pipeline();
-        let _: () = p.decr_by(self.keys.stock(), i64::from(buyer.qty)).await?;
-        queue_order(&p, &self.keys, buyer).await?;
-        let _: Vec<Value> = p.all().await?;
-        Ok(Attempt::Purchased)
     }
 }
 
 #[async_trait]
 impl Strategy for AppLock {
     async fn attempt(&self, buyer: Buyer) -> Step {
+        let index = buyer.id as usize % self.servers.len();
+        let _held = self.servers[index].lock().await;
+        let mut race = None;
+        let result = check_then_act(&self.pool, &self.keys, buyer, &self.work, &mut race).await;
         Step {
-            attempt: self.buy(buyer).await.unwrap_or_else(Attempt::from),
+            attempt: result.unwrap_or_else(Attempt::from),
             round_trips: 2,
+            // Which server's lock it held: sections of different servers
+            // overlapping is the whole flaw.
+            race: race.map(|s| Seen {
+                server: u32::try_from(index + 1).ok(),
+                ..s
+            }),
         }
     }
 

@@ -65,6 +65,7 @@ impl Strategy for Compensate {
         Step {
             attempt: self.buy(buyer).await.unwrap_or_else(Attempt::from),
             round_trips: 2,
+            race: None,
         }
     }
 

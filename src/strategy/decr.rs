@@ -55,6 +55,7 @@ impl Strategy for Decr {
         Step {
             attempt: result.unwrap_or_else(Attempt::from),
             round_trips: 1,
+            race: None,
         }
     }
 

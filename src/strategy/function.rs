@@ -94,6 +94,7 @@ impl Strategy for Function {
         Step {
             attempt: bought_or_sold_out(reply),
             round_trips: 1,
+            race: None,
         }
     }
 

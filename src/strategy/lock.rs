@@ -273,6 +273,7 @@ impl Strategy for Lock {
         Step {
             attempt,
             round_trips,
+            race: None,
         }
     }
 

@@ -112,6 +112,7 @@ impl Strategy for Lua {
         Step {
             attempt: bought_or_sold_out(reply),
             round_trips: 1,
+            race: None,
         }
     }
 

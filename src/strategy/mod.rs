@@ -16,6 +16,7 @@ mod compensate;
 mod decr;
 mod facts;
 mod function;
+mod gap;
 mod lock;
 mod lua;
 pub mod reserve;
@@ -56,6 +57,7 @@ use std::time::Duration;
 
 use crate::crowd::Buyer;
 use crate::error::Result;
+pub use crate::metrics::Seen;
 /// Kept here so `strategy::{ErrorClass, Failure}` keep working.
 pub use crate::outcome::{ErrorClass, Failure};
 use crate::redis::{Connector, Keys};
@@ -92,6 +94,9 @@ impl From<fred::error::Error> for Attempt {
 pub struct Step {
     pub attempt: Attempt,
     pub round_trips: u32,
+    /// Check-then-act strategies: the stock read and the DECRBY reply, as
+    /// the server gave them, to explain an oversell. None elsewhere.
+    pub race: Option<Seen>,
 }
 
 #[async_trait]
@@ -110,6 +115,7 @@ pub trait Strategy: Send + Sync {
                 message: "this strategy does not hold units".into(),
             }),
             round_trips: 0,
+            race: None,
         }
     }
 
@@ -149,9 +155,15 @@ pub struct Params {
     /// `app-lock`: simulated app servers, each with its own in-memory lock.
     pub app_servers: u32,
     /// `app-lock`: the request's own work inside the app server's lock.
-    pub app_work: Duration,
+    pub app_work: crate::crowd::DurationRange,
     /// `script`: the user's checkout, read from --script.
     pub script: Option<std::sync::Arc<str>>,
+    /// `broken`, `app-lock`: application work between the read and the
+    /// write (`--gap`), drawn per buyer from the run's seed. For `app-lock`
+    /// it replaces `--app-work` when given.
+    pub gap: Option<crate::crowd::DurationRange>,
+    /// The run's seed, so that the same seed draws the same gaps.
+    pub seed: u64,
 }
 
 /// Build a ready-to-run strategy: connections opened, scripts loaded, in

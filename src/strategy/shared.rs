@@ -73,6 +73,7 @@ pub(crate) async fn sold_out_already(
     Some(Step {
         attempt,
         round_trips: 1,
+        race: None,
     })
 }
 

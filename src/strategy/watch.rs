@@ -123,6 +123,7 @@ impl Strategy for Watch {
         Step {
             attempt,
             round_trips,
+            race: None,
         }
     }
 

@@ -16,7 +16,7 @@ use crate::findings::{
     Figures, HoldFigures, Report, StockSample, StrategyReport, ThresholdResult, Unavailable,
 };
 use crate::load::DurationRange;
-use crate::metrics::{ByOutcome, Percentiles};
+use crate::metrics::{ByOutcome, Percentiles, Race};
 use crate::outcome::Expect;
 use crate::schedule::LoadShape;
 use crate::strategy::reserve::ReservePlan;
@@ -114,6 +114,7 @@ struct Strategy<'a> {
     faults: &'a [FaultRecord],
     /// Stock and sold read from the server over the run.
     stock_series: &'a [StockSample],
+    race: Option<&'a Race>,
 }
 
 #[derive(Serialize)]
@@ -235,6 +236,7 @@ impl<'a> Strategy<'a> {
             holds: s.holds.as_ref(),
             faults: &s.faults,
             stock_series: &s.stock_series,
+            race: s.race.as_ref(),
             server: Server {
                 facts: &s.server,
                 oversold: s.server.oversold(),

@@ -43,6 +43,15 @@ pub fn render(r: &Report) -> String {
     measurements(&mut out, r);
     out.push_str("\n### Validation, read back from Redis\n\n");
     out.push_str(&table(&VALIDATION_HEADER, &validation_rows(r), usize::MAX));
+    for (s, lines) in crate::report::race::sections(r) {
+        let _ = write!(
+            out,
+            "\n### {} ({})\n",
+            crate::report::race::TITLE,
+            s.strategy.name()
+        );
+        notes(&mut out, &lines);
+    }
     out
 }
 

@@ -45,6 +45,7 @@ impl Strategy for CartBroken {
         Step {
             attempt: result.unwrap_or_else(Attempt::from),
             round_trips,
+            race: None,
         }
     }
 

@@ -59,6 +59,7 @@ impl Strategy for CartLua {
         Step {
             attempt: bought_or_sold_out(reply),
             round_trips: 1,
+            race: None,
         }
     }
 

@@ -81,6 +81,7 @@ impl Strategy for CartWatch {
                 return Step {
                     attempt: Attempt::SoldOut,
                     round_trips: 1,
+                    race: None,
                 }
             }
             Ok(_) => {}
@@ -88,6 +89,7 @@ impl Strategy for CartWatch {
                 return Step {
                     attempt: Attempt::from(e),
                     round_trips: 1,
+                    race: None,
                 }
             }
         }
@@ -99,6 +101,7 @@ impl Strategy for CartWatch {
         Step {
             attempt,
             round_trips,
+            race: None,
         }
     }
 

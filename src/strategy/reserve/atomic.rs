@@ -102,6 +102,7 @@ impl Strategy for Atomic {
         Step {
             attempt,
             round_trips: 1,
+            race: None,
         }
     }
 
@@ -142,6 +143,7 @@ impl Strategy for Atomic {
         Step {
             attempt,
             round_trips: 1,
+            race: None,
         }
     }
 

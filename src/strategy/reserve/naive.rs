@@ -166,6 +166,7 @@ impl Strategy for Naive {
         Step {
             attempt,
             round_trips: 2,
+            race: None,
         }
     }
 
@@ -173,6 +174,7 @@ impl Strategy for Naive {
         Step {
             attempt: self.end(buyer.id, how).await.unwrap_or_else(Attempt::from),
             round_trips: 2,
+            race: None,
         }
     }
 
