@@ -105,6 +105,22 @@ pub struct Scenario {
     /// Shipped with the tool: its scripts are embedded, not read from disk.
     #[serde(skip)]
     pub shipped: bool,
+    /// `[tls]`: as `--tls-ca`, `--tls-cert`, `--tls-key`,
+    /// `--tls-server-name`, `--tls-insecure`.
+    pub tls: Option<TlsTable>,
+    /// `--unix`: the managed redis-server listens on a unix socket.
+    pub unix: Option<bool>,
+}
+
+/// `[tls]`: files relative to the scenario file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsTable {
+    pub ca: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub server_name: Option<String>,
+    pub insecure: Option<bool>,
 }
 
 /// `[load]`: the same load shape as `--rate`/`--ramp`, `--arrivals`,

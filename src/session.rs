@@ -43,13 +43,19 @@ impl Session {
     pub async fn open(config: &RunConfig) -> Result<Session> {
         let (managed, url) = match &config.redis {
             RedisTarget::Managed(binary) => {
-                let server = ManagedRedis::start(binary).await?;
+                let server = ManagedRedis::start_on(binary, config.listen).await?;
                 let url = RedisUrl::parse(&server.url()).map_err(Error::infra)?;
                 (Some(server), url)
             }
             RedisTarget::External(url) => (None, url.clone()),
         };
-        let mut connector = Connector::new(url, config.command_timeout)?;
+        let mut connector = Connector::with_tls(url, config.command_timeout, &config.tls)?;
+        if connector.link().tls_insecure {
+            eprintln!(
+                "warning: --tls-insecure: the server's certificate is not verified; \
+                 this connection is encrypted, but to whoever answered"
+            );
+        }
         connector.name_script(config.script_file.clone());
         let admin = connector.admin().await?;
         let server_version = redis::server_version(&admin)
@@ -81,6 +87,7 @@ impl Session {
             redis_url: connector.url().masked().to_string(),
             managed_pid: managed.as_ref().map(ManagedRedis::pid),
             server_version,
+            link: connector.link(),
         };
         // Before any key is written: a missing ACL permission stops here.
         let names: Vec<&str> = config.strategies.iter().map(|k| k.name()).collect();

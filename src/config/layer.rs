@@ -17,6 +17,7 @@ use crate::crowd::{QtyRange, StockSpec};
 use crate::error::{Error, Result};
 use crate::gate::{Expect, Expectation};
 use crate::load::DurationRange;
+use crate::redis::{TlsFile, TlsOptions};
 use crate::scenario::{ExpectTable, RateValue, Scenario, StockValue};
 use crate::strategy::StrategyKind;
 
@@ -147,7 +148,48 @@ fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
     set(&mut s.quiet, f.quiet);
     let report = f.report.clone().unwrap_or_default();
     (s.json, s.junit, s.markdown) = (report.json, report.junit, report.markdown);
+    file_link(s, f);
     Ok(())
+}
+
+/// How to reach Redis, from the file: `[tls]` and `unix`.
+fn file_link(s: &mut Settings, f: &Scenario) {
+    if f.unix == Some(true) {
+        s.unix = Some(f.at("unix"));
+    }
+    let Some(t) = &f.tls else { return };
+    let file = |key: &str, p: &Option<std::path::PathBuf>| {
+        p.as_ref().map(|p| TlsFile {
+            path: f.resolve(p),
+            name: f.at(&format!("tls.{key}")),
+        })
+    };
+    s.tls = TlsOptions {
+        ca: file("ca", &t.ca),
+        cert: file("cert", &t.cert),
+        key: file("key", &t.key),
+        server_name: t.server_name.clone(),
+        insecure: t.insecure.unwrap_or(false),
+    };
+}
+
+/// `--tls-*` and `--unix`, each over the file's value.
+fn flag_link(s: &mut Settings, a: &RunArgs) {
+    let file = |flag: &str, p: &Option<std::path::PathBuf>| {
+        p.as_ref().map(|p| TlsFile {
+            path: p.clone(),
+            name: flag.to_string(),
+        })
+    };
+    let t = &mut s.tls;
+    t.ca = file("--tls-ca", &a.tls_ca).or(t.ca.take());
+    t.cert = file("--tls-cert", &a.tls_cert).or(t.cert.take());
+    t.key = file("--tls-key", &a.tls_key).or(t.key.take());
+    t.server_name = a.tls_server_name.clone().or(t.server_name.take());
+    t.insecure |= a.tls_insecure;
+    if a.unix {
+        s.unix = Some("--unix".into());
+    }
 }
 
 /// Every flag given on the command line, over the file.
@@ -202,6 +244,7 @@ fn flags(s: &mut Settings, a: &RunArgs) {
     s.junit = a.junit.clone().or(s.junit.take());
     s.markdown = a.markdown.clone().or(s.markdown.take());
     s.expect_flags = a.expect.clone();
+    flag_link(s, a);
 }
 
 /// The settings that only some runs use, and whether the flag or the

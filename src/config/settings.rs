@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::crowd::{QtyRange, StockSpec};
 use crate::gate::{ExpectOverride, Expectation};
 use crate::load::DurationRange;
+use crate::redis::TlsOptions;
 use crate::schedule::{Arrivals, Curve};
 use crate::strategy::{Params, StrategyKind};
 
@@ -80,6 +81,10 @@ pub struct Settings {
     pub json: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
+    /// `rediss://` settings: files, the name to verify, the opt-out.
+    pub tls: TlsOptions,
+    /// `--unix` or the file's `unix`, and which of them said so.
+    pub unix: Option<String>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -138,6 +143,8 @@ impl Default for Settings {
             json: None,
             junit: None,
             markdown: None,
+            tls: TlsOptions::default(),
+            unix: None,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::error::ExitStatus;
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles, Timeline};
 use crate::outcome::Expect;
+use crate::redis::Link;
 use crate::schedule::LoadShape;
 use crate::strategy::reserve::ReservePlan;
 use crate::strategy::StrategyKind;
@@ -72,6 +73,8 @@ pub struct RunMeta {
     /// Whether blackfriday started this redis-server itself, and its pid.
     pub managed_pid: Option<u32>,
     pub server_version: String,
+    /// Transport, TLS and the ACL user: how the run reached the server.
+    pub link: Link,
 }
 
 #[derive(Debug, Clone, Serialize)]

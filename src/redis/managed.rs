@@ -1,4 +1,5 @@
-//! A throwaway `redis-server` on 127.0.0.1 and a free port, owned by a guard.
+//! A throwaway `redis-server` on 127.0.0.1 and a free port (or on a unix
+//! socket in its own directory), owned by a guard.
 //!
 //! Dropping the guard kills and reaps the server. On Linux the child also gets
 //! `PR_SET_PDEATHSIG`, so it dies with blackfriday even when blackfriday itself
@@ -8,21 +9,32 @@ use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UnixStream};
 
 use crate::error::Error;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Where the managed server listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Listen {
+    #[default]
+    Tcp,
+    /// A socket in the server's temp directory, and no TCP port at all.
+    Unix,
+}
+
 pub struct ManagedRedis {
     child: Child,
+    /// 0 when the server listens on a socket only.
     port: u16,
+    socket: Option<PathBuf>,
     log: PathBuf,
     // Held for its Drop: the server's working directory goes with the server.
     _dir: TempDir,
@@ -34,12 +46,17 @@ enum Failed {
 }
 
 impl ManagedRedis {
-    /// Start `binary` and wait until it answers PING.
+    /// Start `binary` on a free TCP port and wait until it answers PING.
     pub async fn start(binary: &OsStr) -> Result<ManagedRedis, Error> {
+        ManagedRedis::start_on(binary, Listen::Tcp).await
+    }
+
+    /// Start `binary` listening as `listen` says, and wait for PING.
+    pub async fn start_on(binary: &OsStr, listen: Listen) -> Result<ManagedRedis, Error> {
         // Another process can grab the free port between our probe and the
         // server's bind; that race is rare, so a few fresh ports settle it.
         for _ in 0..3 {
-            match Self::try_start(binary).await {
+            match Self::try_start(binary, listen).await {
                 Ok(server) => return Ok(server),
                 Err(Failed::PortTaken) => continue,
                 Err(Failed::Other(e)) => return Err(e),
@@ -50,13 +67,19 @@ impl ManagedRedis {
         ))
     }
 
-    async fn try_start(binary: &OsStr) -> Result<ManagedRedis, Failed> {
+    async fn try_start(binary: &OsStr, listen: Listen) -> Result<ManagedRedis, Failed> {
         let io_err = |what: &str, e: io::Error| Failed::Other(Error::infra(format!("{what}: {e}")));
         let dir = tempfile::Builder::new()
             .prefix("blackfriday-redis-")
             .tempdir()
             .map_err(|e| io_err("cannot create a temp dir for redis-server", e))?;
-        let port = free_port().map_err(|e| io_err("cannot find a free port on 127.0.0.1", e))?;
+        let (port, socket) = match listen {
+            Listen::Tcp => (
+                free_port().map_err(|e| io_err("cannot find a free port on 127.0.0.1", e))?,
+                None,
+            ),
+            Listen::Unix => (0, Some(dir.path().join("redis.sock"))),
+        };
         let log = dir.path().join("redis.log");
         let out =
             File::create(&log).map_err(|e| io_err("cannot create the redis-server log", e))?;
@@ -78,6 +101,15 @@ impl ManagedRedis {
             ])
             .arg("--dir")
             .arg(dir.path())
+            .args(socket.iter().flat_map(|path| {
+                // Owner only: no other local user may write to the sale.
+                [
+                    OsStr::new("--unixsocket"),
+                    path.as_os_str(),
+                    OsStr::new("--unixsocketperm"),
+                    OsStr::new("700"),
+                ]
+            }))
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err);
@@ -88,6 +120,7 @@ impl ManagedRedis {
         let mut server = ManagedRedis {
             child,
             port,
+            socket,
             log,
             _dir: dir,
         };
@@ -107,13 +140,17 @@ impl ManagedRedis {
                     "managed redis-server exited during startup ({status}). Its log:\n{log}"
                 ))));
             }
-            if ping(self.port).await {
+            let answered = match &self.socket {
+                Some(path) => ping_socket(path).await,
+                None => ping(self.port).await,
+            };
+            if answered {
                 return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(Failed::Other(Error::infra(format!(
-                    "managed redis-server did not answer PING on 127.0.0.1:{} within {:?}. Its log:\n{}",
-                    self.port,
+                    "managed redis-server did not answer PING on {} within {:?}. Its log:\n{}",
+                    self.url(),
                     READY_TIMEOUT,
                     self.log_text()
                 ))));
@@ -123,7 +160,10 @@ impl ManagedRedis {
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        match &self.socket {
+            Some(path) => format!("unix://{}", path.display()),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
     }
 
     pub fn port(&self) -> u16 {
@@ -157,8 +197,21 @@ fn free_port() -> io::Result<u16> {
 }
 
 async fn ping(port: u16) -> bool {
+    match TcpStream::connect(("127.0.0.1", port)).await {
+        Ok(s) => pong(s).await,
+        Err(_) => false,
+    }
+}
+
+async fn ping_socket(path: &Path) -> bool {
+    match UnixStream::connect(path).await {
+        Ok(s) => pong(s).await,
+        Err(_) => false,
+    }
+}
+
+async fn pong(mut s: impl AsyncReadExt + AsyncWriteExt + Unpin) -> bool {
     let probe = async {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
         s.write_all(b"PING\r\n").await?;
         let mut buf = [0u8; 7];
         s.read_exact(&mut buf).await?;

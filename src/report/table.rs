@@ -10,7 +10,7 @@ use super::cells::results::{
     check_mark, error_lines, expectation, results_row, verdict_line, verdict_reason,
     OVERSOLD_COLUMN, RESULTS_HEADER, VALIDATION_HEADER,
 };
-use super::cells::{shop, think};
+use super::cells::{connection, shop, think};
 use crate::findings::{Report, StrategyReport};
 
 pub fn render(report: &Report, color: bool) -> String {
@@ -106,11 +106,12 @@ pub fn header(r: &Report) -> String {
         "blackfriday run {} · seed {} (repeat with --seed {})\n\
          crowd: {} buyers wanting {} unit(s) {}, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
          {}load: {}{}\n\
-         redis: {server}\n",
+         redis: {server}\n\
+         connection: {}\n",
         m.run_id, m.seed, m.seed, m.buyers, m.qty,
         if m.carts.is_some() { "per cart line" } else { "each" },
         m.demand, m.stock, m.concurrency, m.connections,
-        shop::header_lines(r), m.load, think(m)
+        shop::header_lines(r), m.load, think(m), connection(m)
     )
 }
 

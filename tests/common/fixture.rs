@@ -11,6 +11,7 @@ use blackfriday::crowd::{Product, QtyRange};
 use blackfriday::gate::{self, Evidence, Expect, Expectation};
 use blackfriday::load::DurationRange;
 use blackfriday::metrics::{Outcome, Tally};
+use blackfriday::redis::{Link, Transport};
 use blackfriday::report::{Report, RunMeta, StrategyReport};
 use blackfriday::schedule::LoadShape;
 use blackfriday::strategy::{ErrorClass, Failure, StrategyKind};
@@ -126,6 +127,12 @@ pub fn report() -> Report {
             redis_url: "redis://shop:***@127.0.0.1:6379/2".into(),
             managed_pid: None,
             server_version: "7.0.15".into(),
+            link: Link {
+                transport: Transport::Tcp,
+                tls: false,
+                tls_insecure: false,
+                user: "shop".into(),
+            },
         },
         strategies: vec![
             strategy(

@@ -15,6 +15,7 @@ use crate::findings::{Figures, HoldFigures, Report, StrategyReport, Unavailable}
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles};
 use crate::outcome::Expect;
+use crate::redis::Link;
 use crate::schedule::LoadShape;
 use crate::strategy::reserve::ReservePlan;
 use crate::strategy::StrategyKind;
@@ -86,6 +87,9 @@ struct Redis<'a> {
     url: &'a str,
     server_version: &'a str,
     managed_pid: Option<u32>,
+    /// tcp or unix, TLS, and the ACL user (never the password).
+    #[serde(flatten)]
+    link: &'a Link,
 }
 
 #[derive(Serialize)]
@@ -185,6 +189,7 @@ impl<'a> Document<'a> {
                     url: &m.redis_url,
                     server_version: &m.server_version,
                     managed_pid: m.managed_pid,
+                    link: &m.link,
                 },
             },
             strategies: r.strategies.iter().map(Strategy::of).collect(),
