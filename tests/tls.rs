@@ -240,3 +240,36 @@ fn the_managed_server_can_listen_on_a_socket() {
     let lua = &doc["strategies"][0]["figures"];
     assert_eq!(lua["purchased"], 100, "{lua}");
 }
+
+#[test]
+fn scenario_tls_keys_resolve_against_the_file_and_name_their_key() {
+    let pki = Pki::mint(&["127.0.0.1"]);
+    let server = TlsRedis::start(&pki, "yes");
+    let scenario = pki.dir.path().join("tls.toml");
+    let write = |redis: &str, ca: &str| {
+        let text = format!(
+            "name = \"tls\"\nredis = \"{redis}\"\nbuyers = 50\nstock = 10\n\
+             [tls]\nca = \"{ca}\"\ncert = \"client.pem\"\nkey = \"client.key\"\n"
+        );
+        std::fs::write(&scenario, text).unwrap();
+    };
+    let scenario_arg = scenario.display().to_string();
+    write(&server.url(), "ca.pem");
+    blackfriday()
+        .args(["run", "-q", "-s", "lua", "--scenario", &scenario_arg])
+        .assert()
+        .code(0);
+    write(&server.url(), "missing.pem");
+    blackfriday()
+        .args(["run", "-q", "-s", "lua", "--scenario", &scenario_arg])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("tls.toml (tls.ca)"))
+        .stderr(predicate::str::contains("missing.pem: cannot be read"));
+    write(&server.url().replace("rediss", "redis"), "ca.pem");
+    blackfriday()
+        .args(["run", "-q", "-s", "lua", "--scenario", &scenario_arg])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("applies to TLS connections only"));
+}
