@@ -386,6 +386,32 @@ pub struct RunArgs {
     /// --app-work. [default: none; app-lock: --app-work]
     #[arg(long, value_name = "DURATION[..MAX]")]
     pub gap: Option<DurationRange>,
+    /// rediss://: trust the certificate authorities in this PEM bundle
+    /// instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+
+    /// rediss://: present this PEM client certificate (mutual TLS); needs --tls-key.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// rediss://: the PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+
+    /// rediss://: the name the server's certificate must carry, when the URL
+    /// names the server otherwise (by IP address, through a tunnel).
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+
+    /// rediss://: accept any server certificate. Encrypted but not
+    /// authenticated: for throwaway test servers only; every run warns.
+    #[arg(long)]
+    pub tls_insecure: bool,
+
+    /// The managed redis-server listens on a unix socket instead of a TCP port.
+    #[arg(long)]
+    pub unix: bool,
 }
 
 pub(crate) fn whole(s: &str) -> Result<u64, String> {

@@ -122,6 +122,11 @@ pub struct Scenario {
     /// `[[threshold]]`: `expr = "watch.p99 <= 25ms"`, as `--threshold`.
     #[serde(default)]
     pub threshold: Vec<ThresholdTable>,
+    /// `[tls]`: as `--tls-ca`, `--tls-cert`, `--tls-key`,
+    /// `--tls-server-name`, `--tls-insecure`.
+    pub tls: Option<TlsTable>,
+    /// `--unix`: the managed redis-server listens on a unix socket.
+    pub unix: Option<bool>,
 }
 
 /// `[[threshold]]`: one expression, as `--threshold` takes it.
@@ -132,6 +137,17 @@ pub struct ThresholdTable {
     /// The same as a `warn:` prefix: shown, never fails the run.
     #[serde(default)]
     pub warn: bool,
+}
+
+/// `[tls]`: files relative to the scenario file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsTable {
+    pub ca: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub server_name: Option<String>,
+    pub insecure: Option<bool>,
 }
 
 /// `[load]`: the same load shape as `--rate`/`--ramp`, `--arrivals`,

@@ -45,13 +45,21 @@ impl Session {
     pub async fn open(config: &RunConfig) -> Result<Session> {
         let (managed, url) = match &config.redis {
             RedisTarget::Managed(binary) => {
-                let server = Arc::new(ManagedRedis::start_with(binary, config.appendfsync).await?);
+                let server = Arc::new(
+                    ManagedRedis::start_with(binary, config.listen, config.appendfsync).await?,
+                );
                 let url = RedisUrl::parse(&server.url()).map_err(Error::infra)?;
                 (Some(server), url)
             }
             RedisTarget::External(url) => (None, url.clone()),
         };
-        let mut connector = Connector::new(url, config.command_timeout)?;
+        let mut connector = Connector::with_tls(url, config.command_timeout, &config.tls)?;
+        if connector.link().tls_insecure {
+            eprintln!(
+                "warning: --tls-insecure: the server's certificate is not verified; \
+                 this connection is encrypted, but to whoever answered"
+            );
+        }
         connector.name_script(config.script_file.clone());
         let admin = connector.admin().await?;
         let server_version = redis::server_version(&admin)
@@ -86,6 +94,7 @@ impl Session {
             faults: config.faults.clone(),
             appendfsync: config.appendfsync,
             started: Some(std::time::SystemTime::now()),
+            link: connector.link(),
         };
         // Before any key is written: a missing ACL permission stops here.
         let shape = Shape::of(config.shop.carts.is_some(), config.shop.reserve.is_some());

@@ -67,7 +67,10 @@ fn bad_usage_exits_2_with_one_line() {
         (&["run", "--stock", "abc"], "--stock"),
         (&["run", "--strategy", "yolo"], "unknown strategy 'yolo'"),
         (&["run", "--qty", "3..1"], "--qty"),
-        (&["run", "--redis", "rediss://127.0.0.1:6380"], "TLS"),
+        (
+            &["run", "--redis", "redis://127.0.0.1:6380", "--tls-insecure"],
+            "TLS",
+        ),
         (&["run", "--expect", "decr=clean"], "--expect decr=clean"),
         (&["run", "--frobnicate"], "--frobnicate"),
         (&["run", "--rate", "fast"], "--rate"),

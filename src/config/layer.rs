@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::fault::{FaultKind, FaultStep, Fsync};
 use crate::gate::{Expect, Expectation, Threshold};
 use crate::load::DurationRange;
+use crate::redis::{TlsFile, TlsOptions};
 use crate::scenario::{ExpectTable, FaultTable, RateValue, Scenario, StockValue};
 use crate::strategy::StrategyKind;
 
@@ -184,6 +185,7 @@ fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
     s.faults = file_faults(f)?;
     s.appendfsync = from_file(f, "appendfsync", f.appendfsync.as_deref(), Fsync::from_str)?;
     (s.csv, s.hdr, s.html) = (report.csv, report.hdr, report.html);
+    file_link(s, f);
     Ok(())
 }
 
@@ -202,6 +204,46 @@ fn file_faults(f: &Scenario) -> Result<Vec<FaultStep>> {
                 .map_err(|e| Error::usage(format!("{}: {e}", f.at(&format!("fault[{}]", i + 1)))))
         })
         .collect()
+}
+
+/// How to reach Redis, from the file: `[tls]` and `unix`.
+fn file_link(s: &mut Settings, f: &Scenario) {
+    if f.unix == Some(true) {
+        s.unix = Some(f.at("unix"));
+    }
+    let Some(t) = &f.tls else { return };
+    let file = |key: &str, p: &Option<std::path::PathBuf>| {
+        p.as_ref().map(|p| TlsFile {
+            path: f.resolve(p),
+            name: f.at(&format!("tls.{key}")),
+        })
+    };
+    s.tls = TlsOptions {
+        ca: file("ca", &t.ca),
+        cert: file("cert", &t.cert),
+        key: file("key", &t.key),
+        server_name: t.server_name.clone(),
+        insecure: t.insecure.unwrap_or(false),
+    };
+}
+
+/// `--tls-*` and `--unix`, each over the file's value.
+fn flag_link(s: &mut Settings, a: &RunArgs) {
+    let file = |flag: &str, p: &Option<std::path::PathBuf>| {
+        p.as_ref().map(|p| TlsFile {
+            path: p.clone(),
+            name: flag.to_string(),
+        })
+    };
+    let t = &mut s.tls;
+    t.ca = file("--tls-ca", &a.tls_ca).or(t.ca.take());
+    t.cert = file("--tls-cert", &a.tls_cert).or(t.cert.take());
+    t.key = file("--tls-key", &a.tls_key).or(t.key.take());
+    t.server_name = a.tls_server_name.clone().or(t.server_name.take());
+    t.insecure |= a.tls_insecure;
+    if a.unix {
+        s.unix = Some("--unix".into());
+    }
 }
 
 /// Every flag given on the command line, over the file.
@@ -270,6 +312,7 @@ fn flags(s: &mut Settings, a: &RunArgs) {
         s.faults = a.faults.clone();
     }
     s.appendfsync = a.appendfsync.or(s.appendfsync);
+    flag_link(s, a);
 }
 
 /// The settings that only some runs use, and whether the flag or the

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::fault::{FaultStep, Fsync};
 use crate::gate::{self, Expectation};
 use crate::load::RetryPolicy;
-use crate::redis::{default_binary, RedisUrl};
+use crate::redis::{default_binary, plaintext_refuses_tls, Listen, RedisUrl, TlsOptions};
 use crate::report::export::Format;
 use crate::report::export::Outputs;
 use crate::scenario::Scenario;
@@ -81,6 +81,10 @@ pub struct RunConfig {
     pub appendfsync: Option<Fsync>,
     /// `[[threshold]]` and `--threshold`, evaluated once every strategy ran.
     pub thresholds: Vec<gate::Threshold>,
+    /// `rediss://` settings; empty for every other URL.
+    pub tls: TlsOptions,
+    /// Where the managed redis-server listens (`--unix`: a socket).
+    pub listen: Listen,
 }
 
 impl RunConfig {
@@ -110,7 +114,7 @@ impl RunConfig {
         ])?;
         let script = load_script(&strategies, v.script.as_ref())?;
         let strategies_use_script = script.is_some();
-        let redis = redis(v.redis.as_deref())?;
+        let redis = redis(v.redis.as_deref(), &v)?;
         let faults = faults::check(&v, &redis)?;
         Ok(RunConfig {
             buyers: buyers as u32,
@@ -156,6 +160,12 @@ impl RunConfig {
             faults,
             appendfsync: v.appendfsync,
             thresholds: v.thresholds,
+            listen: if v.unix.is_some() {
+                Listen::Unix
+            } else {
+                Listen::Tcp
+            },
+            tls: v.tls,
         })
     }
 
@@ -274,25 +284,35 @@ fn strategies(v: &Settings) -> Result<Vec<StrategyKind>> {
 }
 
 /// `--redis`, `REDIS_URL` or the file's `redis`; a managed server without.
-fn redis(url: Option<&str>) -> Result<RedisTarget> {
+/// TLS settings and `--unix` are checked against it here, before anything
+/// starts: a setting the target cannot honour would be silently ignored.
+fn redis(url: Option<&str>, v: &Settings) -> Result<RedisTarget> {
     let Some(url) = url.map(str::trim).filter(|s| !s.is_empty()) else {
+        if let Some(flag) = v.tls.first_given() {
+            return Err(Error::usage(format!(
+                "{flag}: the managed redis-server speaks plaintext; TLS settings need an \
+                 external server: --redis rediss://host:port"
+            )));
+        }
         return Ok(RedisTarget::Managed(default_binary()));
     };
     let parsed =
         RedisUrl::parse(url).map_err(|e| Error::usage(format!("--redis / REDIS_URL: {e}")))?;
-    // fred reads the database from the path only: a `?db=2` would be
-    // ignored while the banner printed it, and the run would write to db 0.
-    if let Some((_, query)) = url.split_once('?') {
+    if let Some(unix) = &v.unix {
         return Err(Error::usage(format!(
-            "--redis / REDIS_URL {}: query parameters ({}) are not honoured; \
-             give the database as the path, e.g. redis://host:6379/2",
-            parsed.masked(),
-            query
-                .split('&')
-                .map(|p| p.split('=').next().unwrap_or(p))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "{unix} makes the managed redis-server listen on a socket, and this run uses {}: \
+             for a server of your own, give its socket as --redis unix:///path/to/redis.sock",
+            parsed.masked()
         )));
+    }
+    if !parsed.tls() {
+        if let Some(flag) = v.tls.first_given() {
+            return Err(plaintext_refuses_tls(flag, &parsed));
+        }
+    }
+    // The files are read now, so a wrong path stops the run with exit 2.
+    if parsed.tls() {
+        v.tls.config()?;
     }
     Ok(RedisTarget::External(parsed))
 }
@@ -399,11 +419,20 @@ mod tests {
                 && e.to_string().contains("--markdown /nonexistent-dir/r.md"),
             "{e}"
         );
-        let e = resolve(&["--redis", "rediss://x:1"]).unwrap_err();
+        let e = resolve(&["--redis", "redis://x:1", "--tls-ca", "ca.pem"]).unwrap_err();
         assert!(
             matches!(e, Error::Usage(_)) && e.to_string().contains("TLS"),
             "{e}"
         );
+        let e = resolve(&["--tls-insecure"]).unwrap_err();
+        assert!(
+            e.to_string().starts_with("--tls-insecure: the managed"),
+            "{e}"
+        );
+        let e = resolve(&["--unix", "--redis", "redis://x:1"]).unwrap_err();
+        assert!(e.to_string().contains("unix:///path"), "{e}");
+        let e = resolve(&["--redis", "rediss://x:1", "--tls-cert", "c.pem"]).unwrap_err();
+        assert!(e.to_string().contains("--tls-key"), "{e}");
     }
 
     #[test]

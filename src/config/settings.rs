@@ -13,6 +13,7 @@ use crate::crowd::{QtyRange, StockSpec};
 use crate::fault::{FaultStep, Fsync};
 use crate::gate::{ExpectOverride, Expectation, Threshold};
 use crate::load::DurationRange;
+use crate::redis::TlsOptions;
 use crate::schedule::{Arrivals, Curve};
 use crate::strategy::{Params, StrategyKind};
 
@@ -95,6 +96,10 @@ pub struct Settings {
     /// `--gap`: work between the read and the write of `broken` and
     /// `app-lock`; None: none for `broken`, `app_work` for `app-lock`.
     pub gap: Option<Named<DurationRange>>,
+    /// `rediss://` settings: files, the name to verify, the opt-out.
+    pub tls: TlsOptions,
+    /// `--unix` or the file's `unix`, and which of them said so.
+    pub unix: Option<String>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -170,6 +175,8 @@ impl Default for Settings {
             hdr: None,
             html: None,
             gap: None,
+            tls: TlsOptions::default(),
+            unix: None,
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::fault::{FaultRecord, FaultStep, Fsync};
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles, Race, Timeline};
 use crate::outcome::Expect;
+use crate::redis::Link;
 use crate::schedule::LoadShape;
 use crate::strategy::reserve::ReservePlan;
 use crate::strategy::StrategyKind;
@@ -104,6 +105,8 @@ pub struct RunMeta {
     /// run id already names the run.
     #[serde(skip)]
     pub started: Option<std::time::SystemTime>,
+    /// Transport, TLS and the ACL user: how the run reached the server.
+    pub link: Link,
 }
 
 #[derive(Debug, Clone, Serialize)]

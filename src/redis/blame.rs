@@ -8,7 +8,10 @@ use std::path::Path;
 use fred::error::{Error as FredError, ErrorKind};
 
 use super::redact;
+
+mod tls;
 use crate::error::Error;
+pub use tls::TlsCause;
 
 /// Who a failure is blamed on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +31,8 @@ pub enum Blame {
     },
     /// The server's own state: out of memory, loading, read-only, ...
     ServerState(&'static str),
+    /// The TLS handshake failed: a certificate, or no TLS at all.
+    Tls(TlsCause),
     /// Anything else the server answered.
     Other,
 }
@@ -64,6 +69,9 @@ pub fn classify(e: &FredError) -> Blame {
     }
     if reply.contains("user_script:") || reply.contains("Script killed") {
         return script(ScriptFault::Runtime, reply);
+    }
+    if let Some(cause) = TlsCause::of(reply) {
+        return Blame::Tls(cause);
     }
     match e.kind() {
         ErrorKind::Auth => Blame::Authentication,
@@ -200,6 +208,14 @@ pub fn explain(ctx: &Context<'_>, doing: &str, e: &FredError) -> Error {
             "Redis at {url}: {state}, while {doing}: {reply}\nfix: {}",
             state_fix(state)
         ),
+        Blame::Tls(cause) => {
+            let (what, fix) = cause.words();
+            format!(
+                "Redis at {url}: TLS refused the connection while {doing}: {what}\n\
+                 (rustls: {})\nfix: {fix}",
+                tls::inner(&reply)
+            )
+        }
         Blame::Other => format!("Redis at {url} answered an error while {doing}: {reply}"),
     };
     Error::infra(redact(&text))
@@ -338,6 +354,49 @@ mod tests {
         assert!(!fatal("IO: Connection reset by peer"));
         assert!(!fatal("Timeout: Request timed out."));
         assert!(!fatal("Unknown: ERR unexpected reply 7"));
+    }
+
+    #[test]
+    fn tls_failures_are_sorted_by_their_cause() {
+        let io = |s: &str| FredError::new(ErrorKind::IO, s.to_string());
+        let e = io(
+            r#"Custom { kind: InvalidData, error: InvalidCertificate(NotValidForNameContext { expected: IpAddress(V4(Ipv4Addr([127, 0, 0, 1]))), presented: ["DnsName(\"redis.test\")"] }) }"#,
+        );
+        assert_eq!(
+            classify(&e),
+            Blame::Tls(TlsCause::NameMismatch(vec!["redis.test".into()]))
+        );
+        for (reply, cause) in [
+            (
+                "error: InvalidCertificate(UnknownIssuer) }",
+                TlsCause::UnknownIssuer,
+            ),
+            (
+                "InvalidCertificate(ExpiredContext { time: 1 })",
+                TlsCause::Expired,
+            ),
+            (
+                "error: AlertReceived(CertificateRequired) }",
+                TlsCause::ClientCertWanted,
+            ),
+            (
+                "received corrupt message of type InvalidContentType",
+                TlsCause::NotTls,
+            ),
+        ] {
+            assert_eq!(classify(&io(reply)), Blame::Tls(cause), "{reply}");
+        }
+        let ctx = Context {
+            url: "rediss://h:1",
+            user: "default",
+            script: None,
+        };
+        let text =
+            explain(&ctx, "connecting", &io("InvalidCertificate(UnknownIssuer)")).to_string();
+        assert!(
+            text.contains("unknown issuer") && text.contains("--tls-ca"),
+            "{text}"
+        );
     }
 
     #[test]

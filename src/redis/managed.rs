@@ -1,4 +1,5 @@
-//! A throwaway `redis-server` on 127.0.0.1 and a free port, owned by a guard.
+//! A throwaway `redis-server` on 127.0.0.1 and a free port (or on a unix
+//! socket in its own directory), owned by a guard.
 //!
 //! Dropping the guard kills and reaps the server. On Linux the child also gets
 //! `PR_SET_PDEATHSIG`, so it dies with blackfriday even when blackfriday itself
@@ -15,18 +16,29 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UnixStream};
 
 use crate::error::Error;
 use crate::fault::Fsync;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Where the managed server listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Listen {
+    #[default]
+    Tcp,
+    /// A socket in the server's temp directory, and no TCP port at all.
+    Unix,
+}
+
 pub struct ManagedRedis {
     /// Replaced in place by a restart; shared with the fault steps, so
     /// behind a lock (never held across an await).
     child: Mutex<Child>,
+    /// 0 when the server listens on a socket only.
     port: u16,
+    socket: Option<PathBuf>,
     log: PathBuf,
     binary: OsString,
     fsync: Option<Fsync>,
@@ -43,15 +55,20 @@ enum Failed {
 impl ManagedRedis {
     /// Start `binary` without persistence and wait until it answers PING.
     pub async fn start(binary: &OsStr) -> Result<ManagedRedis, Error> {
-        ManagedRedis::start_with(binary, None).await
+        ManagedRedis::start_with(binary, Listen::Tcp, None).await
     }
 
-    /// Start `binary`, with AOF on and `fsync` as its policy when given.
-    pub async fn start_with(binary: &OsStr, fsync: Option<Fsync>) -> Result<ManagedRedis, Error> {
+    /// Start `binary` listening as `listen` says, with AOF on and `fsync` as
+    /// its policy when given, and wait for PING.
+    pub async fn start_with(
+        binary: &OsStr,
+        listen: Listen,
+        fsync: Option<Fsync>,
+    ) -> Result<ManagedRedis, Error> {
         // Another process can grab the free port between our probe and the
         // server's bind; that race is rare, so a few fresh ports settle it.
         for _ in 0..3 {
-            match Self::try_start(binary, fsync).await {
+            match Self::try_start(binary, listen, fsync).await {
                 Ok(server) => return Ok(server),
                 Err(Failed::PortTaken) => continue,
                 Err(Failed::Other(e)) => return Err(e),
@@ -62,17 +79,34 @@ impl ManagedRedis {
         ))
     }
 
-    async fn try_start(binary: &OsStr, fsync: Option<Fsync>) -> Result<ManagedRedis, Failed> {
+    async fn try_start(
+        binary: &OsStr,
+        listen: Listen,
+        fsync: Option<Fsync>,
+    ) -> Result<ManagedRedis, Failed> {
         let dir = tempfile::Builder::new()
             .prefix("blackfriday-redis-")
             .tempdir()
             .map_err(|e| io_err("cannot create a temp dir for redis-server", e))?;
-        let port = free_port().map_err(|e| io_err("cannot find a free port on 127.0.0.1", e))?;
+        let (port, socket) = match listen {
+            Listen::Tcp => (
+                free_port().map_err(|e| io_err("cannot find a free port on 127.0.0.1", e))?,
+                None,
+            ),
+            Listen::Unix => (0, Some(dir.path().join("redis.sock"))),
+        };
         let log = dir.path().join("redis.log");
-        let child = spawn(binary, port, dir.path(), &log, fsync)?;
+        let at = Place {
+            port,
+            socket: socket.as_deref(),
+            dir: dir.path(),
+            log: &log,
+        };
+        let child = spawn(binary, &at, fsync)?;
         let server = ManagedRedis {
             child: Mutex::new(child),
             port,
+            socket,
             log,
             binary: binary.to_os_string(),
             fsync,
@@ -95,13 +129,13 @@ impl ManagedRedis {
                     "managed redis-server exited during startup ({status}). Its log:\n{log}"
                 ))));
             }
-            if ping(self.port).await {
+            if self.answers().await {
                 return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(Failed::Other(Error::infra(format!(
-                    "managed redis-server did not answer PING on 127.0.0.1:{} within {:?}. Its log:\n{}",
-                    self.port,
+                    "managed redis-server did not answer PING on {} within {:?}. Its log:\n{}",
+                    self.url(),
                     READY_TIMEOUT,
                     self.log_text()
                 ))));
@@ -116,7 +150,18 @@ impl ManagedRedis {
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        match &self.socket {
+            Some(path) => format!("unix://{}", path.display()),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
+    }
+
+    async fn answers(&self) -> bool {
+        let reply = exchange(self.port, self.socket.as_deref(), b"PING\r\n", 7);
+        matches!(
+            tokio::time::timeout(Duration::from_millis(250), reply).await,
+            Ok(Ok(r)) if r == b"+PONG\r\n"
+        )
     }
 
     pub fn port(&self) -> u16 {
@@ -152,7 +197,10 @@ impl ManagedRedis {
     /// A clean SHUTDOWN (the server saves per its persistence setting), then
     /// a start on the same port and directory.
     pub async fn shutdown_and_restart(&self) -> Result<(), Error> {
-        send(self.port, b"SHUTDOWN\r\n").await;
+        // SHUTDOWN replies only when it fails: wait briefly for the
+        // connection to close or answer.
+        let sent = exchange(self.port, self.socket.as_deref(), b"SHUTDOWN\r\n", 1);
+        let _ = tokio::time::timeout(READY_TIMEOUT, sent).await;
         let deadline = Instant::now() + READY_TIMEOUT;
         while self.is_alive() {
             if Instant::now() > deadline {
@@ -179,14 +227,13 @@ impl ManagedRedis {
     }
 
     async fn respawn(&self) -> Result<(), Error> {
-        let child = spawn(
-            &self.binary,
-            self.port,
-            self.dir.path(),
-            &self.log,
-            self.fsync,
-        )
-        .map_err(Failed::into_error)?;
+        let at = Place {
+            port: self.port,
+            socket: self.socket.as_deref(),
+            dir: self.dir.path(),
+            log: &self.log,
+        };
+        let child = spawn(&self.binary, &at, self.fsync).map_err(Failed::into_error)?;
         *self.lock() = child;
         self.wait_ready().await.map_err(|f| match f {
             Failed::PortTaken => Error::infra(format!(
@@ -215,25 +262,27 @@ fn io_err(what: &str, e: io::Error) -> Failed {
     Failed::Other(Error::infra(format!("{what}: {e}")))
 }
 
+/// Where a server process listens and keeps its files.
+struct Place<'a> {
+    port: u16,
+    socket: Option<&'a Path>,
+    dir: &'a Path,
+    log: &'a Path,
+}
+
 /// Start the server process; the log is appended to, so a restart keeps
 /// the story of the previous run.
-fn spawn(
-    binary: &OsStr,
-    port: u16,
-    dir: &Path,
-    log: &Path,
-    fsync: Option<Fsync>,
-) -> Result<Child, Failed> {
+fn spawn(binary: &OsStr, at: &Place<'_>, fsync: Option<Fsync>) -> Result<Child, Failed> {
     let out = File::options()
         .create(true)
         .append(true)
-        .open(log)
+        .open(at.log)
         .map_err(|e| io_err("cannot create the redis-server log", e))?;
     let err = out
         .try_clone()
         .map_err(|e| io_err("cannot create the redis-server log", e))?;
     let mut cmd = Command::new(binary);
-    cmd.arg("--port").arg(port.to_string()).args([
+    cmd.arg("--port").arg(at.port.to_string()).args([
         "--bind",
         "127.0.0.1",
         "--save",
@@ -245,8 +294,14 @@ fn spawn(
         Some(policy) => cmd.args(["--appendonly", "yes", "--appendfsync", policy.name()]),
         None => cmd.args(["--appendonly", "no"]),
     };
+    if let Some(path) = at.socket {
+        // Owner only: no other local user may write to the sale.
+        cmd.arg("--unixsocket")
+            .arg(path)
+            .args(["--unixsocketperm", "700"]);
+    }
     cmd.arg("--dir")
-        .arg(dir)
+        .arg(at.dir)
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);
@@ -269,31 +324,43 @@ fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// Send one raw command and wait briefly for the connection to close or
-/// answer: SHUTDOWN replies only when it fails.
-async fn send(port: u16, command: &[u8]) {
-    let sent = async {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
+/// Send one raw command on a fresh connection (the socket when there is
+/// one) and read up to `want` bytes of the reply.
+async fn exchange(
+    port: u16,
+    socket: Option<&Path>,
+    command: &[u8],
+    want: usize,
+) -> io::Result<Vec<u8>> {
+    async fn talk(
+        mut s: impl AsyncReadExt + AsyncWriteExt + Unpin,
+        command: &[u8],
+        want: usize,
+    ) -> io::Result<Vec<u8>> {
         s.write_all(command).await?;
-        let mut buf = [0u8; 64];
-        let _ = s.read(&mut buf).await?;
-        Ok::<(), io::Error>(())
-    };
-    let _ = tokio::time::timeout(READY_TIMEOUT, sent).await;
-}
-
-async fn ping(port: u16) -> bool {
-    let probe = async {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
-        s.write_all(b"PING\r\n").await?;
-        let mut buf = [0u8; 7];
-        s.read_exact(&mut buf).await?;
-        Ok::<bool, io::Error>(&buf == b"+PONG\r\n")
-    };
-    matches!(
-        tokio::time::timeout(Duration::from_millis(250), probe).await,
-        Ok(Ok(true))
-    )
+        let mut buf = vec![0u8; want];
+        let mut got = 0;
+        while got < want {
+            let n = s.read(&mut buf[got..]).await?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        buf.truncate(got);
+        Ok(buf)
+    }
+    match socket {
+        Some(path) => talk(UnixStream::connect(path).await?, command, want).await,
+        None => {
+            talk(
+                TcpStream::connect(("127.0.0.1", port)).await?,
+                command,
+                want,
+            )
+            .await
+        }
+    }
 }
 
 fn spawn_error(binary: &OsStr, e: io::Error) -> Error {

@@ -8,97 +8,89 @@ mod managed;
 mod namespace;
 pub mod preflight;
 mod redact;
+mod tls;
+mod url;
 
-pub use managed::{default_binary, ManagedRedis};
+pub use managed::{default_binary, Listen, ManagedRedis};
 pub use namespace::{cleanup, meta_gone, seed, Keys, SAFETY_TTL};
 pub use redact::redact;
+pub use tls::{TlsFile, TlsOptions};
+pub use url::{RedisUrl, Transport};
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use fred::clients::{ExclusivePool, Pool};
 use fred::prelude::*;
+use serde::Serialize;
 
 use crate::error::Error;
 
-/// A validated Redis URL, with the password masked for every message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedisUrl {
-    raw: String,
-    masked: String,
-}
-
-impl RedisUrl {
-    /// Accepts `redis://[user:password@]host[:port][/db]`. Everything fred
-    /// would accept silently but handle wrongly is refused here with a reason.
-    pub fn parse(raw: &str) -> Result<RedisUrl, String> {
-        // Redacted as text: a URL that does not parse cannot be masked by the parser.
-        let url = url::Url::parse(raw).map_err(|e| {
-            redact(&format!(
-                "'{raw}' is not a URL ({e}); expected redis://[user:password@]host[:port][/db]"
-            ))
-        })?;
-        match url.scheme() {
-            "redis" | "valkey" => {}
-            "rediss" | "valkeys" => {
-                return Err("TLS (rediss://) is not supported yet: use a redis:// URL, \
-                            for example through a local TLS tunnel such as stunnel"
-                    .into())
-            }
-            other => {
-                return Err(format!(
-                    "unsupported scheme '{other}://'; expected redis://[user:password@]host[:port][/db]"
-                ))
-            }
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(format!("'{}' has no host", mask(&url)));
-        }
-        let db = url.path().trim_start_matches('/');
-        if !db.is_empty() && db.parse::<u8>().is_err() {
-            return Err(format!(
-                "database '/{db}' in '{}' must be a number from 0 to 255",
-                mask(&url)
-            ));
-        }
-        Ok(RedisUrl {
-            raw: raw.to_string(),
-            masked: mask(&url),
-        })
-    }
-
-    pub fn masked(&self) -> &str {
-        &self.masked
-    }
-}
-
-fn mask(url: &url::Url) -> String {
-    let mut shown = url.clone();
-    if shown.password().is_some() {
-        let _ = shown.set_password(Some("***"));
-    }
-    shown.to_string()
+/// How a run reached its server, for the report: never the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Link {
+    pub transport: Transport,
+    /// Whether the connection is encrypted.
+    pub tls: bool,
+    /// `--tls-insecure`: encrypted, but the server's certificate unchecked.
+    pub tls_insecure: bool,
+    /// The ACL user the connections log in as.
+    pub user: String,
 }
 
 /// Opens connections to one Redis, each kind configured for its job.
 pub struct Connector {
     config: Config,
     url: RedisUrl,
+    insecure: bool,
     timeout: Duration,
     /// The user's checkout script (`--script`), named when it fails.
     script_file: Option<PathBuf>,
 }
 
 impl Connector {
+    /// A plaintext URL, or `rediss://` trusting the system's roots.
     pub fn new(url: RedisUrl, timeout: Duration) -> Result<Connector, Error> {
-        let config = Config::from_url(&url.raw)
+        Connector::with_tls(url, timeout, &TlsOptions::default())
+    }
+
+    /// As [`Connector::new`], with the run's TLS settings, which only a
+    /// `rediss://` URL may carry.
+    pub fn with_tls(
+        url: RedisUrl,
+        timeout: Duration,
+        tls: &TlsOptions,
+    ) -> Result<Connector, Error> {
+        let mut config = url
+            .fred_config()
             .map_err(|e| Error::usage(format!("--redis {}: {}", url.masked, e.details())))?;
+        if url.tls {
+            config.tls = Some(tls.config()?);
+            if let (Some(name), ServerConfig::Centralized { server }) =
+                (&tls.server_name, &mut config.server)
+            {
+                server.tls_server_name = Some(name.as_str().into());
+            }
+        } else if let Some(flag) = tls.first_given() {
+            return Err(plaintext_refuses_tls(flag, &url));
+        }
         Ok(Connector {
             config,
+            insecure: url.tls && tls.insecure,
             url,
             timeout,
             script_file: None,
         })
+    }
+
+    /// How this connector reaches its server, for the report.
+    pub fn link(&self) -> Link {
+        Link {
+            transport: self.url.transport,
+            tls: self.url.tls,
+            tls_insecure: self.insecure,
+            user: self.user().to_string(),
+        }
     }
 
     pub fn url(&self) -> &RedisUrl {
@@ -238,6 +230,16 @@ impl Connector {
     }
 }
 
+/// A TLS setting with a URL that does not use TLS would be silently
+/// ignored, and the run would go out in plaintext.
+pub fn plaintext_refuses_tls(flag: &str, url: &RedisUrl) -> Error {
+    Error::usage(format!(
+        "{flag} applies to TLS connections only, and {} is not one: \
+         use a rediss:// URL (TLS), or leave {flag} out",
+        url.masked
+    ))
+}
+
 /// The server's `redis_version`, read from INFO.
 pub async fn server_version(client: &Client) -> Result<String, fred::error::Error> {
     let info: String = client.info(Some(fred::types::InfoKind::Server)).await?;
@@ -254,18 +256,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_never_shown() {
-        let u = RedisUrl::parse("redis://alice:s3cret@db.example:6390/2").unwrap();
-        assert_eq!(u.masked(), "redis://alice:***@db.example:6390/2");
-        assert!(!u.masked().contains("s3cret"));
-        let u = RedisUrl::parse("redis://127.0.0.1:6379").unwrap();
-        assert_eq!(u.masked(), "redis://127.0.0.1:6379");
-    }
-
-    #[test]
     fn refuses_what_it_cannot_honour() {
-        let tls = RedisUrl::parse("rediss://h:6380").unwrap_err();
-        assert!(tls.contains("TLS"), "{tls}");
+        // TLS settings on a plaintext URL would be ignored: refused, naming TLS.
+        let tls = TlsOptions {
+            insecure: true,
+            ..TlsOptions::default()
+        };
+        let plain = RedisUrl::parse("redis://h:6380").unwrap();
+        let e = Connector::with_tls(plain, Duration::from_secs(1), &tls)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("TLS") && e.contains("--tls-insecure"), "{e}");
+        let q = RedisUrl::parse("redis://h:6379?db=2").unwrap_err();
+        assert!(q.contains("db") && q.contains("path"), "{q}");
         assert!(RedisUrl::parse("http://h:6379")
             .unwrap_err()
             .contains("scheme"));

@@ -18,7 +18,7 @@ use super::cells::results::{
     check_mark, error_lines, expectation, results_row, verdict_reason, OVERSOLD_COLUMN,
     RESULTS_HEADER, VALIDATION_HEADER,
 };
-use super::cells::{shop, think};
+use super::cells::{connection, shop, think};
 use super::faults;
 use super::layout::{labelled, prose, Grid, View};
 use crate::findings::{Report, RunMeta, StrategyReport};
@@ -247,6 +247,7 @@ pub fn header(m: &RunMeta, view: &View) -> String {
     lines.extend(faults::header_lines(m).lines().map(str::to_string));
     lines.push(format!("load: {}{}", m.load, think(m)));
     lines.push(format!("redis: {server}"));
+    lines.push(format!("connection: {}", connection(m)));
     let wrapped: Vec<String> = lines.iter().map(|l| prose(l, view.width)).collect();
     format!("{}\n", wrapped.join("\n"))
 }

@@ -11,6 +11,7 @@ use blackfriday::crowd::{Product, QtyRange};
 use blackfriday::gate::{self, Evidence, Expect, Expectation};
 use blackfriday::load::DurationRange;
 use blackfriday::metrics::{Outcome, Tally};
+use blackfriday::redis::{Link, Transport};
 use blackfriday::report::{Report, RunMeta, StrategyReport};
 use blackfriday::schedule::LoadShape;
 use blackfriday::strategy::{ErrorClass, Failure, StrategyKind};
@@ -129,6 +130,12 @@ pub fn report() -> Report {
             faults: Vec::new(),
             appendfsync: None,
             started: None,
+            link: Link {
+                transport: Transport::Tcp,
+                tls: false,
+                tls_insecure: false,
+                user: "shop".into(),
+            },
         },
         strategies: vec![
             strategy(

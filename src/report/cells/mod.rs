@@ -10,6 +10,7 @@ pub(super) mod results;
 pub(super) mod shop;
 
 use crate::findings::RunMeta;
+use crate::redis::Transport;
 
 /// Microseconds as the shortest readable unit.
 pub(in crate::report) fn micros(us: u64) -> String {
@@ -26,4 +27,20 @@ pub(in crate::report) fn think(m: &RunMeta) -> String {
     } else {
         format!(" · think {} before each retry", m.think)
     }
+}
+
+/// How the run reached its server, without the password:
+/// `tcp · TLS · user 'shop'`.
+pub(in crate::report) fn connection(m: &RunMeta) -> String {
+    let l = &m.link;
+    let transport = match l.transport {
+        Transport::Tcp => "tcp",
+        Transport::Unix => "unix socket",
+    };
+    let tls = match (l.tls, l.tls_insecure) {
+        (false, _) => "no TLS",
+        (true, false) => "TLS",
+        (true, true) => "TLS, certificate NOT verified (--tls-insecure)",
+    };
+    format!("{transport} · {tls} · user '{}'", l.user)
 }

@@ -18,6 +18,7 @@ use crate::findings::{
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles, Race};
 use crate::outcome::Expect;
+use crate::redis::Link;
 use crate::schedule::LoadShape;
 use crate::strategy::reserve::ReservePlan;
 use crate::strategy::StrategyKind;
@@ -94,6 +95,9 @@ struct Redis<'a> {
     managed_pid: Option<u32>,
     /// The managed server's AOF fsync policy; null without persistence.
     appendfsync: Option<Fsync>,
+    /// tcp or unix, TLS, and the ACL user (never the password).
+    #[serde(flatten)]
+    link: &'a Link,
 }
 
 #[derive(Serialize)]
@@ -198,6 +202,7 @@ impl<'a> Document<'a> {
                     server_version: &m.server_version,
                     managed_pid: m.managed_pid,
                     appendfsync: m.appendfsync,
+                    link: &m.link,
                 },
                 faults: &m.faults,
             },

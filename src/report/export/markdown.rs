@@ -15,7 +15,7 @@ use crate::report::cells::results::{
     check_mark, error_lines, expectation, results_row, verdict_line, verdict_reason,
     RESULTS_HEADER, VALIDATION_HEADER,
 };
-use crate::report::cells::{shop, think};
+use crate::report::cells::{connection, shop, think};
 use crate::report::faults;
 
 pub struct Markdown;
@@ -135,7 +135,8 @@ fn header(r: &Report) -> String {
          - seed {} (repeat with `--seed {}`)\n\
          - crowd: {} buyers wanting {} unit(s) {}, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
          {}{}- load: {}{}\n\
-         - redis: {server} at `{}`\n",
+         - redis: {server} at `{}`\n\
+         - connection: {}\n",
         m.run_id,
         m.seed,
         m.seed,
@@ -160,7 +161,8 @@ fn header(r: &Report) -> String {
             .collect::<String>(),
         m.load,
         think(m),
-        m.redis_url
+        m.redis_url,
+        escape(&connection(m))
     )
 }
 
