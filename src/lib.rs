@@ -66,22 +66,59 @@ pub async fn execute(cli: Cli) -> Result<ExitStatus> {
 async fn run_and_print(args: cli::RunArgs) -> Result<ExitStatus> {
     let config = RunConfig::from_args(args)?;
     let outputs = &config.outputs;
-    let session = session::Session::open(&config).await?;
+    let session = match session::Session::open(&config).await {
+        Ok(session) => session,
+        // Nothing ran, and the report files say so rather than keep what an
+        // earlier run left there.
+        Err(e) => return Err(last_word(&config, &session::not_opened(&config, &e), e)),
+    };
     let mut write_files = |partial: &Report| outputs.write_files(partial);
-    let report = session
-        .run(&config, Progress::new(config.progress), &mut write_files)
-        .await?;
+    let progress = Progress::new(config.progress);
+    let report = match session.run(&config, progress, &mut write_files).await {
+        Ok(report) => report,
+        Err(stopped) => {
+            let session::Stopped { report, error } = *stopped;
+            let status = report.status();
+            let error = last_word(&config, &report, error);
+            if status == error.status() {
+                return Err(error);
+            }
+            // A second signal: the error explains, the status is 130.
+            eprintln!("error: {}", redis::redact(&error.to_string()));
+            return Ok(status);
+        }
+    };
     let to_stdout = outputs.write_final(&report)?;
-    let tables = table::render(&report, config.color);
-    // A closed stdout (piped into `head`) is not worth a panic.
-    if outputs.uses_stdout() {
+    print(&config, &report, &to_stdout);
+    probe::exiting();
+    Ok(report.status())
+}
+
+/// The tables, and the report bound for stdout after them. A closed stdout
+/// (piped into `head`) is not worth a panic.
+fn print(config: &RunConfig, report: &Report, to_stdout: &[u8]) {
+    let tables = table::render(report, config.color);
+    if config.outputs.uses_stdout() {
         let _ = std::io::stderr().lock().write_all(tables.as_bytes());
-        let _ = std::io::stdout().lock().write_all(&to_stdout);
+        let _ = std::io::stdout().lock().write_all(to_stdout);
     } else {
         let _ = std::io::stdout().lock().write_all(tables.as_bytes());
     }
-    probe::exiting();
-    Ok(report.status())
+}
+
+/// A run that ends in `error`: write the last version of every report
+/// (with the real exit status and the message), show what ran, and hand
+/// the error back. A report that cannot be written is said on stderr; the
+/// run's own error stays the one that decides the exit status.
+fn last_word(config: &RunConfig, report: &Report, error: Error) -> Error {
+    match config.outputs.write_final(report) {
+        Ok(to_stdout) if !report.strategies.is_empty() => print(config, report, &to_stdout),
+        Ok(to_stdout) => {
+            let _ = std::io::stdout().lock().write_all(&to_stdout);
+        }
+        Err(e) => eprintln!("error: {}", redis::redact(&e.to_string())),
+    }
+    error
 }
 
 /// Run a resolved configuration without printing or writing files: the
@@ -91,4 +128,5 @@ pub async fn run(config: &RunConfig) -> Result<Report> {
         .await?
         .run(config, Progress::hidden(), &mut |_| Ok(()))
         .await
+        .map_err(|stopped| stopped.error)
 }

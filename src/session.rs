@@ -12,18 +12,19 @@ use crate::config::{RedisTarget, RunConfig};
 use crate::cpu::{CpuSample, CpuUse};
 use crate::crowd::Crowd;
 use crate::error::{Error, Result};
-use crate::findings::{Report, RunMeta, StrategyReport, Unavailable};
+use crate::findings::{Aborted, Report, RunMeta, StrategyReport, Unavailable};
 use crate::gate::{self, Evidence};
 use crate::load::{self, DriveOptions, Live};
-use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
+use crate::redis::{self, redact, Connector, Keys, ManagedRedis, RedisUrl};
 use crate::report::Progress;
 use crate::strategy::{self, Setup, StrategyKind};
 
+mod meta;
 mod side;
 mod signals;
 
+pub use meta::not_opened;
 use side::{Beside, Side, SideResults};
-use signals::stop_requested;
 
 pub struct Session {
     // Declared first so the server outlives nothing that talks to it... and
@@ -34,7 +35,22 @@ pub struct Session {
     crowd: Arc<Crowd>,
     cancel: CancellationToken,
     managed: Option<ManagedRedis>,
+    /// The strategy running now and its keys: what a run stopped at once
+    /// (a second signal) still has to delete.
+    current: Option<(StrategyKind, Keys)>,
 }
+
+/// A run that could not finish: the report so far, whose `aborted` says
+/// why and with which exit status, and the error to print.
+#[derive(Debug)]
+pub struct Stopped {
+    pub report: Report,
+    pub error: Error,
+}
+
+/// After a second signal, the namespace of the strategy that was running
+/// gets this long to be deleted before the run gives up on it.
+const HARD_STOP_CLEANUP: Duration = Duration::from_millis(1500);
 
 impl Session {
     /// Get a Redis (the given URL or a managed redis-server), connect, and
@@ -61,27 +77,13 @@ impl Session {
             config.qty,
             config.shop.carts.as_ref(),
         ));
-        let meta = RunMeta {
-            run_id: format!("{:08x}", rand::random::<u32>()),
-            scenario: config.name.clone(),
-            seed: config.seed,
-            strategies: config.strategies.clone(),
-            buyers: config.buyers,
-            load: config.load,
-            think: config.retry.think,
-            stock: config.stock,
-            products: config.shop.products.clone(),
-            carts: config.shop.carts,
-            reserve: config.shop.reserve,
-            qty: config.qty,
-            demand: crowd.demand(),
-            concurrency: config.concurrency.min(crowd.len()),
-            connections: config.connections,
-            max_retries: config.retry.max_retries,
+        let found = meta::Found {
+            run_id: meta::new_run_id(),
             redis_url: connector.url().masked().to_string(),
             managed_pid: managed.as_ref().map(ManagedRedis::pid),
             server_version,
         };
+        let meta = meta::run_meta(config, &crowd, found);
         // Before any key is written: a missing ACL permission stops here.
         let names: Vec<&str> = config.strategies.iter().map(|k| k.name()).collect();
         connector
@@ -100,47 +102,78 @@ impl Session {
             crowd,
             cancel: CancellationToken::new(),
             managed,
+            current: None,
         })
     }
 
-    /// Run every strategy in turn. Ctrl-C stops releasing buyers; what ran
-    /// is still audited, cleaned up and reported.
+    /// Run every strategy in turn. A signal stops releasing buyers; what
+    /// ran is still audited, cleaned up and reported (exit 130). A second
+    /// signal stops at once: the running strategy's keys get a bounded
+    /// cleanup and the report so far is handed back.
     ///
     /// `observer` sees the report so far once before the first strategy and
     /// again after each one, so files written from it survive a crash later
     /// in the run. An error it returns stops the run (after cleanup).
+    ///
+    /// On every path the report says how the run ended: an error comes back
+    /// as [`Stopped`], with `Report::aborted` set, for the caller to write
+    /// the last version of each report before it exits.
     pub async fn run(
         mut self,
         config: &RunConfig,
         progress: Progress,
         observer: &mut (dyn FnMut(&Report) -> Result<()> + Send),
-    ) -> Result<Report> {
-        let cancel = self.cancel.clone();
-        let on_ctrl_c = tokio::spawn(async move {
-            if stop_requested().await {
-                cancel.cancel();
-                // A second one means now. The managed server dies with us
-                // (PR_SET_PDEATHSIG); keys on an external server under
-                // bf:<run-id>: may be left, and their prefix is in the header.
-                if stop_requested().await {
-                    std::process::exit(130);
-                }
-            }
-        });
+    ) -> Result<Report, Box<Stopped>> {
+        let now = CancellationToken::new();
+        let on_signal = tokio::spawn(signals::two_stages(self.cancel.clone(), now.clone()));
         let mut report = Report {
             meta: self.meta.clone(),
             strategies: Vec::new(),
             unavailable: Vec::new(),
             interrupted: false,
             finished: false,
+            aborted: None,
         };
-        let ran = self.run_all(&mut report, config, progress, observer).await;
-        on_ctrl_c.abort();
+        let ran = tokio::select! {
+            ran = self.run_all(&mut report, config, progress, observer) => ran,
+            () = now.cancelled() => Err(self.hard_stop(config).await),
+        };
+        on_signal.abort();
         let _ = tokio::time::timeout(Duration::from_secs(1), self.admin.quit()).await;
-        ran?;
         report.interrupted = self.cancel.is_cancelled();
         report.finished = true;
+        if let Err(error) = ran {
+            let running = self.current.take().map(|(kind, _)| kind);
+            let mut aborted = Aborted::by(&error, running);
+            aborted.message = redact(&aborted.message);
+            if now.is_cancelled() {
+                aborted.status = crate::error::ExitStatus::Interrupted;
+            }
+            report.aborted = Some(aborted);
+            return Err(Box::new(Stopped { report, error }));
+        }
+        if report.interrupted && report.aborted.is_none() {
+            report.aborted = Some(Aborted::interrupted(None, signals::INTERRUPTED));
+        }
         Ok(report)
+    }
+
+    /// A second signal: delete the running strategy's keys if the server
+    /// lets it happen quickly, and say what may remain.
+    async fn hard_stop(&mut self, config: &RunConfig) -> Error {
+        let mut error = Error::infra(
+            "interrupted twice: stopped at once, without auditing the strategy that was running",
+        );
+        let Some((_, keys)) = &self.current else {
+            return error;
+        };
+        if !config.keep {
+            let cleaned = tokio::time::timeout(HARD_STOP_CLEANUP, redis::cleanup(&self.admin, keys));
+            if !matches!(cleaned.await, Ok(Ok(_))) {
+                error = redis::clean::leftovers(error, keys, &self.meta.run_id);
+            }
+        }
+        error
     }
 
     async fn run_all(
@@ -156,13 +189,22 @@ impl Session {
                 break;
             }
             match self.run_strategy(kind, config, progress).await {
-                Ok(done) => report.strategies.push(done),
+                Ok(done) => {
+                    report.strategies.push(done);
+                    self.current = None;
+                    if self.cancel.is_cancelled() {
+                        report.aborted = Some(Aborted::interrupted(Some(kind), signals::INTERRUPTED));
+                    }
+                }
                 // The server lacks something this strategy needs: say so and
                 // let the others run; the exit status still reports it.
-                Err(Error::Unavailable(reason)) => report.unavailable.push(Unavailable {
-                    strategy: kind,
-                    reason,
-                }),
+                Err(Error::Unavailable(reason)) => {
+                    self.current = None;
+                    report.unavailable.push(Unavailable {
+                        strategy: kind,
+                        reason,
+                    })
+                }
                 Err(e) => return Err(e),
             }
             report.interrupted = self.cancel.is_cancelled();
@@ -189,6 +231,7 @@ impl Session {
             ("buyers", self.meta.buyers.to_string()),
             ("qty", self.meta.qty.to_string()),
         ];
+        self.current = Some((kind, keys.clone()));
         let initial: Vec<u64> = config.shop.products.iter().map(|p| p.stock).collect();
         redis::seed(&self.admin, &keys, &initial, &meta)
             .await
@@ -275,6 +318,7 @@ impl Session {
             keys: keys.clone(),
             live: live.clone(),
             abort: CancellationToken::new(),
+            interrupt: self.cancel.clone(),
         };
         let tasks = side::plan(strategy.as_ref(), config, progress.shown());
         let running = Side::start(tasks, &beside);

@@ -151,5 +151,6 @@ pub fn report() -> Report {
         unavailable: Vec::new(),
         interrupted: false,
         finished: true,
+        aborted: None,
     }
 }

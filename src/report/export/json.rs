@@ -11,7 +11,7 @@ use super::Exporter;
 use crate::audit::{Check, CheckId, ServerFacts};
 use crate::cpu::CpuUse;
 use crate::crowd::{CartPlan, Product, QtyRange};
-use crate::findings::{Figures, HoldFigures, Report, StrategyReport, Unavailable};
+use crate::findings::{Aborted, Figures, HoldFigures, Report, StrategyReport, Unavailable};
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles};
 use crate::outcome::Expect;
@@ -43,6 +43,10 @@ struct Document<'a> {
     finished: bool,
     interrupted: bool,
     verdict: Overall,
+    /// Why the run ended before its verdict; null when it did not.
+    aborted: Option<&'a Aborted>,
+    /// Strategies asked for that never started.
+    not_run: Vec<StrategyKind>,
 }
 
 #[derive(Serialize)]
@@ -191,8 +195,10 @@ impl<'a> Document<'a> {
             unavailable: &r.unavailable,
             finished: r.finished,
             interrupted: r.interrupted,
+            aborted: r.aborted.as_ref(),
+            not_run: r.never_ran().collect(),
             verdict: Overall {
-                held: r.failed().next().is_none() && r.unavailable.is_empty(),
+                held: r.held(),
                 exit_status: r.status() as u8,
                 failed_strategies: r.failed().map(|s| s.strategy).collect(),
             },

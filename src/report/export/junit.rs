@@ -2,6 +2,11 @@
 //! audit check (classname = strategy, name = check title). A testcase fails
 //! when the check's result differs from what the strategy's expectation
 //! wants, as the gate judged it, so `broken` overselling as expected passes.
+//!
+//! A run that did not reach its verdict says so too: the strategy running
+//! when it stopped (or the run itself, when none was) and every strategy
+//! the server could not run are an `<error>`, and those that never started
+//! are `<skipped>`, so a CI page never shows green for what was not tested.
 
 use std::io;
 
@@ -9,6 +14,7 @@ use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite}
 
 use super::Exporter;
 use crate::audit::Check;
+use crate::error::ExitStatus;
 use crate::findings::{Report, StrategyReport};
 
 #[derive(Debug, Clone, Default)]
@@ -39,6 +45,7 @@ impl Exporter for Junit {
         for s in &report.strategies {
             suite.add_test_cases(s.checks.iter().map(|c| test_case(s, c)));
         }
+        suite.add_test_cases(not_judged(report));
         let mut doc = quick_junit::Report::new("blackfriday");
         doc.add_test_suite(suite);
         let mut bytes = Vec::new();
@@ -103,5 +110,51 @@ fn test_case(s: &StrategyReport, c: &Check) -> TestCase {
     let mut case = TestCase::new(c.id.title(), status);
     case.set_classname(s.strategy.name())
         .set_system_out(explained);
+    case
+}
+
+/// Testcases for what has no checks to show: the abort, the strategies the
+/// server could not run, and those that never started.
+fn not_judged(r: &Report) -> Vec<TestCase> {
+    let mut cases = Vec::new();
+    for u in &r.unavailable {
+        let reason = format!("{} could not run on this server: {}", u.strategy, u.reason);
+        cases.push(error_case(u.strategy.name(), "unavailable", reason));
+    }
+    if let Some(a) = &r.aborted {
+        // No strategy was running: the run itself did not reach a verdict.
+        let class = a.strategy.map_or("blackfriday", |k| k.name());
+        let kind = if a.status == ExitStatus::Interrupted {
+            "interrupted"
+        } else {
+            "aborted"
+        };
+        let message = format!("{} (exit {})", a.message, a.status as u8);
+        cases.push(error_case(class, kind, message));
+    }
+    let why = if r.finished || r.aborted.is_some() {
+        "not run: the run stopped before it started"
+    } else {
+        "not run yet: this is a partial report"
+    };
+    for kind in r.never_ran() {
+        let mut status = TestCaseStatus::skipped();
+        status.set_message(why);
+        let mut case = TestCase::new("runs to its verdict", status);
+        case.set_classname(kind.name());
+        cases.push(case);
+    }
+    cases
+}
+
+fn error_case(class: &str, kind: &str, message: String) -> TestCase {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    let first = message.lines().next().unwrap_or_default().to_string();
+    status
+        .set_message(first)
+        .set_type(kind)
+        .set_description(message);
+    let mut case = TestCase::new("runs to its verdict", status);
+    case.set_classname(class);
     case
 }
