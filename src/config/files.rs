@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::ScriptSource;
 use crate::error::{Error, Result};
-use crate::report::export::{self, Format, Output, Outputs, Target};
+use crate::report::export::{self, Format, Identity, Output, Outputs, Target};
 use crate::strategy::StrategyKind;
 
 /// The user's checkout script, read now so a bad path fails before Redis.
@@ -47,20 +47,21 @@ pub(super) fn outputs(
         (Format::Markdown, markdown),
     ];
     let mut outputs: Vec<Output> = Vec::new();
+    let mut seen: Vec<(Identity, Format)> = Vec::new();
     for (format, path) in asked {
         let Some(path) = path else { continue };
-        let target = Target::parse(path);
-        if let Some(other) = outputs.iter().find(|o| o.target == target) {
+        let shown = path.display().to_string();
+        // Resolved before comparing: two names for one file (a symlink,
+        // `./x` and `x`) are one destination.
+        let (target, identity) = Target::resolve(format.flag(), path)?;
+        if let Some((_, other)) = seen.iter().find(|(id, _)| *id == identity) {
             return Err(Error::usage(format!(
-                "{} {}: {} already writes there; give each report its own destination",
+                "{} {shown}: {} already writes there; give each report its own destination",
                 format.flag(),
-                target,
-                other.format.flag()
+                other.flag()
             )));
         }
-        if let Target::File(path) = &target {
-            export::check_writable(format.flag(), path)?;
-        }
+        seen.push((identity, format));
         outputs.push(Output { format, target });
     }
     let step_summary = match std::env::var_os("GITHUB_STEP_SUMMARY") {
