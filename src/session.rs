@@ -168,7 +168,8 @@ impl Session {
             return error;
         };
         if !config.keep {
-            let cleaned = tokio::time::timeout(HARD_STOP_CLEANUP, redis::cleanup(&self.admin, keys));
+            let cleaned =
+                tokio::time::timeout(HARD_STOP_CLEANUP, redis::cleanup(&self.admin, keys));
             if !matches!(cleaned.await, Ok(Ok(_))) {
                 error = redis::clean::leftovers(error, keys, &self.meta.run_id);
             }
@@ -193,7 +194,8 @@ impl Session {
                     report.strategies.push(done);
                     self.current = None;
                     if self.cancel.is_cancelled() {
-                        report.aborted = Some(Aborted::interrupted(Some(kind), signals::INTERRUPTED));
+                        report.aborted =
+                            Some(Aborted::interrupted(Some(kind), signals::INTERRUPTED));
                     }
                 }
                 // The server lacks something this strategy needs: say so and

@@ -110,21 +110,19 @@ fn inode(_: &fs::Metadata) -> Identity {
     Identity::Path(PathBuf::new())
 }
 
-/// A device, FIFO or socket must open for writing now. Opened non-blocking,
-/// so a FIFO with no reader yet does not hang the check.
+/// A device, FIFO or socket must be writable now. Asked with access(2),
+/// not by opening it: opening and closing a FIFO's write end would hand its
+/// reader (`>(jq .)`) an end-of-file before the report is written.
 #[cfg(unix)]
 fn check_stream(path: &Path) -> io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    match OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-    {
-        Ok(_) => Ok(()),
-        // ENXIO: a FIFO with no reader yet. The reader (`>(jq .)`) may well
-        // attach later; permissions were fine, or the error would differ.
-        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Ok(()),
-        Err(e) => Err(e),
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::other("the path holds a NUL byte"))?;
+    // SAFETY: a NUL-terminated path that outlives the call.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
