@@ -34,6 +34,10 @@ pub struct Session {
     meta: RunMeta,
     crowd: Arc<Crowd>,
     cancel: CancellationToken,
+    /// A second signal: stop at once. Every strategy's abort token is a
+    /// child of it, so buyers still in flight stop too and cannot write
+    /// into the namespace after it is deleted.
+    now: CancellationToken,
     managed: Option<ManagedRedis>,
     /// The strategy running now and its keys: what a run stopped at once
     /// (a second signal) still has to delete.
@@ -101,6 +105,7 @@ impl Session {
             meta,
             crowd,
             cancel: CancellationToken::new(),
+            now: CancellationToken::new(),
             managed,
             current: None,
         })
@@ -124,7 +129,7 @@ impl Session {
         progress: Progress,
         observer: &mut (dyn FnMut(&Report) -> Result<()> + Send),
     ) -> Result<Report, Box<Stopped>> {
-        let now = CancellationToken::new();
+        let now = self.now.clone();
         let on_signal = tokio::spawn(signals::two_stages(self.cancel.clone(), now.clone()));
         let mut report = Report {
             meta: self.meta.clone(),
@@ -168,8 +173,7 @@ impl Session {
             return error;
         };
         if !config.keep {
-            let cleaned =
-                tokio::time::timeout(HARD_STOP_CLEANUP, redis::cleanup(&self.admin, keys));
+            let cleaned = tokio::time::timeout(HARD_STOP_CLEANUP, twice(&self.admin, keys));
             if !matches!(cleaned.await, Ok(Ok(_))) {
                 error = redis::clean::leftovers(error, keys, &self.meta.run_id);
             }
@@ -319,7 +323,7 @@ impl Session {
             probe: self.connector.liveness(),
             keys: keys.clone(),
             live: live.clone(),
-            abort: CancellationToken::new(),
+            abort: self.now.child_token(),
             interrupt: self.cancel.clone(),
         };
         let tasks = side::plan(strategy.as_ref(), config, progress.shown());
@@ -419,6 +423,17 @@ impl Session {
             .await
             .map_err(|e| self.connector.fail("auditing the server state", e))
     }
+}
+
+/// Delete a namespace buyers were writing to a moment ago. Buyers in
+/// flight saw the abort at their next await, but a command already sent
+/// (a lock release) can land after a first pass: a second one, shortly
+/// after, removes it.
+async fn twice(admin: &Client, keys: &Keys) -> Result<(), fred::error::Error> {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    redis::cleanup(admin, keys).await?;
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    redis::cleanup(admin, keys).await.map(drop)
 }
 
 /// What one strategy's run left behind, before the gate judges it.
