@@ -22,6 +22,7 @@ use crate::strategy::{self, Setup, StrategyKind};
 mod meta;
 mod side;
 mod signals;
+mod stop;
 
 pub use meta::not_opened;
 use side::{Beside, Side, SideResults};
@@ -51,10 +52,6 @@ pub struct Stopped {
     pub report: Report,
     pub error: Error,
 }
-
-/// After a second signal, the namespace of the strategy that was running
-/// gets this long to be deleted before the run gives up on it.
-const HARD_STOP_CLEANUP: Duration = Duration::from_millis(1500);
 
 impl Session {
     /// Get a Redis (the given URL or a managed redis-server), connect, and
@@ -161,24 +158,6 @@ impl Session {
             report.aborted = Some(Aborted::interrupted(None, signals::INTERRUPTED));
         }
         Ok(report)
-    }
-
-    /// A second signal: delete the running strategy's keys if the server
-    /// lets it happen quickly, and say what may remain.
-    async fn hard_stop(&mut self, config: &RunConfig) -> Error {
-        let mut error = Error::infra(
-            "interrupted twice: stopped at once, without auditing the strategy that was running",
-        );
-        let Some((_, keys)) = &self.current else {
-            return error;
-        };
-        if !config.keep {
-            let cleaned = tokio::time::timeout(HARD_STOP_CLEANUP, twice(&self.admin, keys));
-            if !matches!(cleaned.await, Ok(Ok(_))) {
-                error = redis::clean::leftovers(error, keys, &self.meta.run_id);
-            }
-        }
-        error
     }
 
     async fn run_all(
@@ -365,37 +344,6 @@ impl Session {
         }
     }
 
-    /// The server must have outlived the strategy for its state to mean
-    /// anything.
-    fn still_answering(
-        &mut self,
-        kind: StrategyKind,
-        abort: &CancellationToken,
-        stopped: Option<Error>,
-    ) -> Result<()> {
-        if let Some(server) = &mut self.managed {
-            if !server.is_alive() {
-                return Err(Error::infra(format!(
-                    "the managed redis-server (pid {}) died while {kind} ran",
-                    server.pid()
-                )));
-            }
-        }
-        // The watchdog's own account (a dead server, a stuck script) is
-        // the most precise one.
-        if let Some(stopped) = stopped {
-            return Err(stopped);
-        }
-        if abort.is_cancelled() {
-            return Err(Error::infra(format!(
-                "Redis at {} stopped answering while {kind} ran; the run was stopped\n\
-                 fix: check the server (crashed, killed, out of memory, network) and run again",
-                self.meta.redis_url
-            )));
-        }
-        Ok(())
-    }
-
     async fn audit(
         &self,
         kind: StrategyKind,
@@ -423,17 +371,6 @@ impl Session {
             .await
             .map_err(|e| self.connector.fail("auditing the server state", e))
     }
-}
-
-/// Delete a namespace buyers were writing to a moment ago. Buyers in
-/// flight saw the abort at their next await, but a command already sent
-/// (a lock release) can land after a first pass: a second one, shortly
-/// after, removes it.
-async fn twice(admin: &Client, keys: &Keys) -> Result<(), fred::error::Error> {
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    redis::cleanup(admin, keys).await?;
-    tokio::time::sleep(Duration::from_millis(250)).await;
-    redis::cleanup(admin, keys).await.map(drop)
 }
 
 /// What one strategy's run left behind, before the gate judges it.
