@@ -69,35 +69,81 @@ pub async fn execute(cli: Cli) -> Result<ExitStatus> {
 async fn run_and_print(args: cli::RunArgs) -> Result<ExitStatus> {
     let config = RunConfig::from_args(args)?;
     let outputs = &config.outputs;
-    let on_stderr = outputs.uses_stdout();
-    let view = View::detect(config.color, config.details, on_stderr);
-    // A closed stdout (piped into `head`) is not worth a panic.
-    let print = |text: &str| {
-        let _ = if on_stderr {
-            std::io::stderr().lock().write_all(text.as_bytes())
-        } else {
-            std::io::stdout().lock().write_all(text.as_bytes())
-        };
+    let view = View::detect(config.color, config.details, outputs.uses_stdout());
+    let session = match session::Session::open(&config).await {
+        Ok(session) => session,
+        // Nothing ran, and the report files say so rather than keep what an
+        // earlier run left there.
+        Err(e) => {
+            return Err(last_word(
+                &config,
+                &view,
+                &session::not_opened(&config, &e),
+                e,
+            ))
+        }
     };
-    let session = session::Session::open(&config).await?;
     // What is about to happen, before the first buyer is released.
-    print(&table::header(session.meta(), &view));
+    print(&config, &table::header(session.meta(), &view));
     let mut write_files = |partial: &Report| outputs.write_files(partial);
-    let report = session
-        .run(&config, Progress::new(config.progress), &mut write_files)
-        .await?;
+    let progress = Progress::new(config.progress);
+    let report = match session.run(&config, progress, &mut write_files).await {
+        Ok(report) => report,
+        Err(stopped) => {
+            let session::Stopped { report, error } = *stopped;
+            let status = report.status();
+            let error = last_word(&config, &view, &report, error);
+            if status == error.status() {
+                return Err(error);
+            }
+            // A second signal: the error explains, the status is 130.
+            eprintln!("error: {}", redis::redact(&error.to_string()));
+            return Ok(status);
+        }
+    };
     let to_stdout = outputs.write_final(&report)?;
-    print(&table::render(&report, &view));
-    if on_stderr {
-        let _ = std::io::stdout().lock().write_all(&to_stdout);
+    finish(&config, &view, &report, &to_stdout);
+    probe::exiting();
+    Ok(report.status())
+}
+
+/// Text for the terminal: on stderr when a report takes stdout. A closed
+/// stdout (piped into `head`) is not worth a panic.
+fn print(config: &RunConfig, text: &str) {
+    let _ = if config.outputs.uses_stdout() {
+        std::io::stderr().lock().write_all(text.as_bytes())
+    } else {
+        std::io::stdout().lock().write_all(text.as_bytes())
+    };
+}
+
+/// The tables, the report bound for stdout after them, and the CI
+/// annotations.
+fn finish(config: &RunConfig, view: &View, report: &Report, to_stdout: &[u8]) {
+    print(config, &table::render(report, view));
+    if config.outputs.uses_stdout() {
+        let _ = std::io::stdout().lock().write_all(to_stdout);
     }
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         let _ = std::io::stderr()
             .lock()
-            .write_all(report::github_annotations(&report).as_bytes());
+            .write_all(report::github_annotations(report).as_bytes());
     }
-    probe::exiting();
-    Ok(report.status())
+}
+
+/// A run that ends in `error`: write the last version of every report
+/// (with the real exit status and the message), show what ran, and hand
+/// the error back. A report that cannot be written is said on stderr; the
+/// run's own error stays the one that decides the exit status.
+fn last_word(config: &RunConfig, view: &View, report: &Report, error: Error) -> Error {
+    match config.outputs.write_final(report) {
+        Ok(to_stdout) if !report.strategies.is_empty() => finish(config, view, report, &to_stdout),
+        Ok(to_stdout) => {
+            let _ = std::io::stdout().lock().write_all(&to_stdout);
+        }
+        Err(e) => eprintln!("error: {}", redis::redact(&e.to_string())),
+    }
+    error
 }
 
 /// Run a resolved configuration without printing or writing files: the
@@ -107,4 +153,5 @@ pub async fn run(config: &RunConfig) -> Result<Report> {
         .await?
         .run(config, Progress::hidden(), &mut |_| Ok(()))
         .await
+        .map_err(|stopped| stopped.error)
 }

@@ -12,20 +12,22 @@ use crate::config::{RedisTarget, RunConfig};
 use crate::cpu::{CpuSample, CpuUse};
 use crate::crowd::Crowd;
 use crate::error::{Error, Result};
-use crate::findings::{Report, RunMeta, StrategyReport, Unavailable};
+use crate::findings::{Aborted, Report, RunMeta, StrategyReport, Unavailable};
 use crate::gate::{self, Evidence};
 use crate::load::{self, DriveOptions, Live};
-use crate::redis::{self, Connector, Keys, ManagedRedis, RedisUrl};
+use crate::redis::{self, redact, Connector, Keys, ManagedRedis, RedisUrl};
 use crate::report::Progress;
-use crate::strategy::{self, Failure, Setup, Shape, StrategyKind};
+use crate::strategy::{self, Setup, Shape, StrategyKind};
 
 mod faults;
+mod meta;
 mod sampler;
 mod side;
 mod signals;
+mod stop;
 
+pub use meta::not_opened;
 use side::{Beside, Side, SideResults};
-use signals::stop_requested;
 
 pub struct Session {
     // Declared first so the server outlives nothing that talks to it... and
@@ -35,7 +37,22 @@ pub struct Session {
     meta: RunMeta,
     crowd: Arc<Crowd>,
     cancel: CancellationToken,
+    /// A second signal: stop at once. Every strategy's abort token is a
+    /// child of it, so buyers still in flight stop too and cannot write
+    /// into the namespace after it is deleted.
+    now: CancellationToken,
     managed: Option<Arc<ManagedRedis>>,
+    /// The strategy running now and its keys: what a run stopped at once
+    /// (a second signal) still has to delete.
+    current: Option<(StrategyKind, Keys)>,
+}
+
+/// A run that could not finish: the report so far, whose `aborted` says
+/// why and with which exit status, and the error to print.
+#[derive(Debug)]
+pub struct Stopped {
+    pub report: Report,
+    pub error: Error,
 }
 
 impl Session {
@@ -71,31 +88,14 @@ impl Session {
             config.qty,
             config.shop.carts.as_ref(),
         ));
-        let meta = RunMeta {
-            run_id: format!("{:08x}", rand::random::<u32>()),
-            scenario: config.name.clone(),
-            seed: config.seed,
-            strategies: config.strategies.clone(),
-            buyers: config.buyers,
-            load: config.load,
-            think: config.retry.think,
-            stock: config.stock,
-            products: config.shop.products.clone(),
-            carts: config.shop.carts,
-            reserve: config.shop.reserve,
-            qty: config.qty,
-            demand: crowd.demand(),
-            concurrency: config.concurrency.min(crowd.len()),
-            connections: config.connections,
-            max_retries: config.retry.max_retries,
+        let found = meta::Found {
+            run_id: meta::new_run_id(),
             redis_url: connector.url().masked().to_string(),
             managed_pid: managed.as_ref().map(|m| m.pid()),
             server_version,
-            faults: config.faults.clone(),
-            appendfsync: config.appendfsync,
-            started: Some(std::time::SystemTime::now()),
             link: connector.link(),
         };
+        let meta = meta::run_meta(config, &crowd, found);
         // Before any key is written: a missing ACL permission stops here.
         let shape = Shape::of(config.shop.carts.is_some(), config.shop.reserve.is_some());
         let needs: Vec<(&str, Vec<&str>)> = config
@@ -110,7 +110,9 @@ impl Session {
             meta,
             crowd,
             cancel: CancellationToken::new(),
+            now: CancellationToken::new(),
             managed,
+            current: None,
         })
     }
 
@@ -119,30 +121,26 @@ impl Session {
         &self.meta
     }
 
-    /// Run every strategy in turn. Ctrl-C stops releasing buyers; what ran
-    /// is still audited, cleaned up and reported.
+    /// Run every strategy in turn. A signal stops releasing buyers; what
+    /// ran is still audited, cleaned up and reported (exit 130). A second
+    /// signal stops at once: the running strategy's keys get a bounded
+    /// cleanup and the report so far is handed back.
     ///
     /// `observer` sees the report so far once before the first strategy and
     /// again after each one, so files written from it survive a crash later
     /// in the run. An error it returns stops the run (after cleanup).
+    ///
+    /// On every path the report says how the run ended: an error comes back
+    /// as [`Stopped`], with `Report::aborted` set, for the caller to write
+    /// the last version of each report before it exits.
     pub async fn run(
         mut self,
         config: &RunConfig,
         progress: Progress,
         observer: &mut (dyn FnMut(&Report) -> Result<()> + Send),
-    ) -> Result<Report> {
-        let cancel = self.cancel.clone();
-        let on_ctrl_c = tokio::spawn(async move {
-            if stop_requested().await {
-                cancel.cancel();
-                // A second one means now. The managed server dies with us
-                // (PR_SET_PDEATHSIG); keys on an external server under
-                // bf:<run-id>: may be left, and their prefix is in the header.
-                if stop_requested().await {
-                    std::process::exit(130);
-                }
-            }
-        });
+    ) -> Result<Report, Box<Stopped>> {
+        let now = self.now.clone();
+        let on_signal = tokio::spawn(signals::two_stages(self.cancel.clone(), now.clone()));
         let mut report = Report {
             meta: self.meta.clone(),
             strategies: Vec::new(),
@@ -150,13 +148,29 @@ impl Session {
             interrupted: false,
             finished: false,
             thresholds: Vec::new(),
+            aborted: None,
         };
-        let ran = self.run_all(&mut report, config, progress, observer).await;
-        on_ctrl_c.abort();
+        let ran = tokio::select! {
+            ran = self.run_all(&mut report, config, progress, observer) => ran,
+            () = now.cancelled() => Err(self.hard_stop(config).await),
+        };
+        on_signal.abort();
         let _ = tokio::time::timeout(Duration::from_secs(1), self.admin.quit()).await;
-        ran?;
         report.interrupted = self.cancel.is_cancelled();
         report.finished = true;
+        if let Err(error) = ran {
+            let running = self.current.take().map(|(kind, _)| kind);
+            let mut aborted = Aborted::by(&error, running);
+            aborted.message = redact(&aborted.message);
+            if now.is_cancelled() {
+                aborted.status = crate::error::ExitStatus::Interrupted;
+            }
+            report.aborted = Some(aborted);
+            return Err(Box::new(Stopped { report, error }));
+        }
+        if report.interrupted && report.aborted.is_none() {
+            report.aborted = Some(Aborted::interrupted(None, signals::INTERRUPTED));
+        }
         report.thresholds = gate::evaluate(&config.thresholds, &report.strategies);
         Ok(report)
     }
@@ -174,13 +188,23 @@ impl Session {
                 break;
             }
             match self.run_strategy(kind, config, progress).await {
-                Ok(done) => report.strategies.push(done),
+                Ok(done) => {
+                    report.strategies.push(done);
+                    self.current = None;
+                    if self.cancel.is_cancelled() {
+                        report.aborted =
+                            Some(Aborted::interrupted(Some(kind), signals::INTERRUPTED));
+                    }
+                }
                 // The server lacks something this strategy needs: say so and
                 // let the others run; the exit status still reports it.
-                Err(Error::Unavailable(reason)) => report.unavailable.push(Unavailable {
-                    strategy: kind,
-                    reason,
-                }),
+                Err(Error::Unavailable(reason)) => {
+                    self.current = None;
+                    report.unavailable.push(Unavailable {
+                        strategy: kind,
+                        reason,
+                    })
+                }
                 Err(e) => return Err(e),
             }
             report.interrupted = self.cancel.is_cancelled();
@@ -207,6 +231,7 @@ impl Session {
             ("buyers", self.meta.buyers.to_string()),
             ("qty", self.meta.qty.to_string()),
         ];
+        self.current = Some((kind, keys.clone()));
         let initial: Vec<u64> = config.shop.products.iter().map(|p| p.stock).collect();
         redis::seed(&self.admin, &keys, &initial, &meta)
             .await
@@ -300,7 +325,8 @@ impl Session {
             probe: self.connector.liveness().ready().await,
             keys: keys.clone(),
             live: live.clone(),
-            abort: CancellationToken::new(),
+            abort: self.now.child_token(),
+            interrupt: self.cancel.clone(),
         };
         let mut tasks = side::plan(strategy.as_ref(), config, progress.shown());
         if !config.faults.is_empty() {
@@ -350,52 +376,6 @@ impl Session {
             carts: config.shop.carts.is_some(),
             reserve: config.shop.reserve,
         }
-    }
-
-    /// The server must have outlived the strategy for its state to mean
-    /// anything.
-    fn still_answering(
-        &mut self,
-        kind: StrategyKind,
-        abort: &CancellationToken,
-        stopped: Option<Error>,
-        fatal: Option<&Failure>,
-    ) -> Result<()> {
-        if let Some(server) = &mut self.managed {
-            if !server.is_alive() {
-                return Err(Error::infra(format!(
-                    "the managed redis-server (pid {}) died while {kind} ran",
-                    server.pid()
-                )));
-            }
-        }
-        // The watchdog's own account (a dead server, a stuck script) is
-        // the most precise one.
-        if let Some(stopped) = stopped {
-            return Err(stopped);
-        }
-        self.no_fatal(kind, fatal)?;
-        if abort.is_cancelled() {
-            return Err(Error::infra(format!(
-                "Redis at {} stopped answering while {kind} ran; the run was stopped\n\
-                 fix: check the server (crashed, killed, out of memory, network) and run again",
-                self.meta.redis_url
-            )));
-        }
-        Ok(())
-    }
-
-    /// The driver stops on a reply every buyer would meet (see
-    /// `load::DriveResult::fatal`): the run ends on it, blamed on the party
-    /// the reply points at, instead of on the strategy.
-    fn no_fatal(&self, kind: StrategyKind, fatal: Option<&Failure>) -> Result<()> {
-        let Some(f) = fatal else { return Ok(()) };
-        let e = redis::blame::from_failure(&f.message);
-        let doing = format!("buyers ran {kind}; the run was stopped");
-        Err(match kind {
-            StrategyKind::Script => self.connector.fail_script(&doing, e),
-            _ => self.connector.fail(&doing, e),
-        })
     }
 
     async fn audit(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::ScriptSource;
 use crate::error::{Error, Result};
-use crate::report::export::{self, Format, Output, Outputs, Target};
+use crate::report::export::{self, Format, Identity, Output, Outputs, Target};
 use crate::strategy::StrategyKind;
 
 /// The user's checkout script, read now so a bad path fails before Redis.
@@ -41,22 +41,24 @@ pub(super) fn outputs<const N: usize>(asked: [(Format, Option<PathBuf>); N]) -> 
         .iter()
         .any(|(f, p)| *f == Format::Markdown && p.is_some());
     let mut outputs: Vec<Output> = Vec::new();
+    let mut seen: Vec<(Identity, Format)> = Vec::new();
     for (format, path) in asked {
         let Some(path) = path else { continue };
-        let target = Target::parse(path);
-        if let Some(other) = outputs.iter().find(|o| o.target == target) {
+        let shown = path.display().to_string();
+        // Resolved before comparing: two names for one file (a symlink,
+        // `./x` and `x`) are one destination.
+        let (target, identity) = match format {
+            Format::Hdr => export::hdr_target(format.flag(), path)?,
+            _ => Target::resolve(format.flag(), path)?,
+        };
+        if let Some((_, other)) = seen.iter().find(|(id, _)| *id == identity) {
             return Err(Error::usage(format!(
-                "{} {}: {} already writes there; give each report its own destination",
+                "{} {shown}: {} already writes there; give each report its own destination",
                 format.flag(),
-                target,
-                other.format.flag()
+                other.flag()
             )));
         }
-        match (&target, format) {
-            (Target::File(dir), Format::Hdr) => export::check_dir(format.flag(), dir)?,
-            (Target::File(path), _) => export::check_writable(format.flag(), path)?,
-            (Target::Stdout, _) => {}
-        }
+        seen.push((identity, format));
         outputs.push(Output { format, target });
     }
     let step_summary = match std::env::var_os("GITHUB_STEP_SUMMARY") {

@@ -38,6 +38,12 @@ pub struct Report {
     /// `--threshold` / `[[threshold]]` results, evaluated once every
     /// strategy has run (a limit may name another strategy's figure).
     pub thresholds: Vec<ThresholdResult>,
+    /// The run was stopped before it could finish (the server died, a
+    /// script stuck, a permission was missing, a signal): why, and with
+    /// which exit status. Reports written on that path carry it, so a file
+    /// left on disk never claims a verdict the process did not return.
+    #[serde(default)]
+    pub aborted: Option<Aborted>,
 }
 
 /// One threshold expression on one strategy.
@@ -56,6 +62,43 @@ pub struct ThresholdResult {
     /// did not run.
     pub limit: Option<f64>,
     pub detail: String,
+}
+
+/// Why a run ended before its verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct Aborted {
+    /// The process's exit status: 3 for the infrastructure, 130 for a signal.
+    #[serde(serialize_with = "exit_code")]
+    pub status: ExitStatus,
+    /// The message printed on stderr (URLs masked).
+    pub message: String,
+    /// The strategy that was running, if one was.
+    pub strategy: Option<StrategyKind>,
+}
+
+fn exit_code<S: serde::Serializer>(status: &ExitStatus, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u8(*status as u8)
+}
+
+impl Aborted {
+    /// Stopped by a signal (Ctrl-C, SIGTERM) while `strategy` ran.
+    pub fn interrupted(strategy: Option<StrategyKind>, message: impl Into<String>) -> Aborted {
+        Aborted {
+            status: ExitStatus::Interrupted,
+            message: message.into(),
+            strategy,
+        }
+    }
+
+    /// Stopped by `error` while `strategy` ran. The caller masks the
+    /// message (see `redis::redact`) before it reaches a file.
+    pub fn by(error: &crate::error::Error, strategy: Option<StrategyKind>) -> Aborted {
+        Aborted {
+            status: error.status(),
+            message: error.to_string(),
+            strategy,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -170,7 +213,9 @@ impl Report {
     }
 
     pub fn status(&self) -> ExitStatus {
-        if !self.unavailable.is_empty() {
+        if let Some(a) = &self.aborted {
+            a.status
+        } else if !self.unavailable.is_empty() {
             // The run is incomplete: no verdict can claim it held.
             ExitStatus::Infra
         } else if self.interrupted {
@@ -214,6 +259,27 @@ impl Report {
     /// Warn-only threshold expressions missed.
     pub fn warnings(&self) -> impl Iterator<Item = &ThresholdResult> {
         self.thresholds.iter().filter(|t| !t.passed && t.warn)
+    }
+
+    /// Whether the whole run can be called a pass: every strategy ran to
+    /// its verdict and every verdict held.
+    pub fn held(&self) -> bool {
+        self.status() == ExitStatus::Held
+    }
+
+    /// Strategies asked for that neither ran, nor were found unavailable,
+    /// nor were running when the run stopped: those a stopped run skipped,
+    /// or a partial snapshot has still to run. A run that finished without
+    /// stopping ran them all.
+    pub fn never_ran(&self) -> impl Iterator<Item = StrategyKind> + '_ {
+        let stopped_in = self.aborted.as_ref().and_then(|a| a.strategy);
+        let ended_early = self.aborted.is_some() || !self.finished;
+        self.meta.strategies.iter().copied().filter(move |&k| {
+            ended_early
+                && self.strategy(k).is_none()
+                && !self.unavailable.iter().any(|u| u.strategy == k)
+                && stopped_in != Some(k)
+        })
     }
 
     pub fn strategy(&self, kind: StrategyKind) -> Option<&StrategyReport> {

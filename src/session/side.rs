@@ -96,6 +96,10 @@ pub(crate) struct Beside {
     pub live: Arc<Live>,
     /// Stops the driver and every side task: the server stopped answering.
     pub abort: CancellationToken,
+    /// The user asked the run to stop (Ctrl-C, SIGTERM): work that would
+    /// otherwise finish first (the drain of open holds, up to a TTL long)
+    /// ends now, and the namespace is deleted with the holds still in it.
+    pub interrupt: CancellationToken,
 }
 
 /// What a task hands back when it ends.
@@ -272,11 +276,14 @@ fn spawn(task: SideTask, beside: &Beside, stop: CancellationToken) -> JoinHandle
         }
         SideTask::Reaper { reaper, plan } => {
             let abort = beside.abort.clone();
+            let interrupt = beside.interrupt.clone();
             tokio::spawn(async move {
                 tokio::select! {
                     stats = reap(reaper, plan, stop) => Output::Reaped(stats),
                     // The server is gone: nothing the reaper did can be read back.
                     () = abort.cancelled() => Output::Reaped(ReapStats::default()),
+                    // Stopped by the user: no wait may outlast the signal.
+                    () = interrupt.cancelled() => Output::Reaped(ReapStats::default()),
                 }
             })
         }
@@ -366,6 +373,7 @@ mod tests {
             keys: keys.clone(),
             live: Arc::new(Live::default()),
             abort: CancellationToken::new(),
+            interrupt: CancellationToken::new(),
         };
         let tasks = vec![
             SideTask::Watchdog,

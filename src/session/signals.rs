@@ -1,5 +1,7 @@
 //! What stops a run early: the server going silent, or the user asking.
 
+use std::time::Duration;
+
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
@@ -13,8 +15,40 @@ pub(super) async fn watchdog(probe: Probe, abort: CancellationToken) -> Error {
     probe.watch(abort).await
 }
 
+/// What a report says of a run a signal stopped.
+pub(super) const INTERRUPTED: &str =
+    "interrupted by a signal (Ctrl-C or SIGTERM): buyers still retrying stopped and count as \
+     gave up; the checks describe what ran";
+
+/// A run stopped by a second signal that still has not exited after this
+/// long (a report destination that blocks, a server that never answers)
+/// exits anyway: the user asked twice.
+const LAST_RESORT: Duration = Duration::from_secs(5);
+
+/// The first signal cancels `graceful` (stop releasing buyers, audit what
+/// ran); the second cancels `now` (stop at once, write the reports). A
+/// third, or a hard stop that overruns [`LAST_RESORT`], exits 130.
+pub(super) async fn two_stages(graceful: CancellationToken, now: CancellationToken) {
+    if !stop_requested().await {
+        return;
+    }
+    graceful.cancel();
+    if !stop_requested().await {
+        return;
+    }
+    now.cancel();
+    // A plain thread: the runtime may be too busy, or gone, to run a timer.
+    std::thread::spawn(|| {
+        std::thread::sleep(LAST_RESORT);
+        std::process::exit(130);
+    });
+    if stop_requested().await {
+        std::process::exit(130);
+    }
+}
+
 /// Ctrl-C, or SIGTERM (what CI runners and `timeout` send): stop gracefully.
-pub(super) async fn stop_requested() -> bool {
+async fn stop_requested() -> bool {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

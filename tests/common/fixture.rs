@@ -162,5 +162,6 @@ pub fn report() -> Report {
         interrupted: false,
         finished: true,
         thresholds: Vec::new(),
+        aborted: None,
     }
 }

@@ -230,6 +230,18 @@ pub(in crate::report) fn verdict_notes(r: &Report) -> Vec<String> {
 pub(in crate::report) fn verdict(r: &Report) -> String {
     let status = r.status();
     let code = status as u8;
+    if let Some(a) = &r.aborted {
+        // No verdict can be claimed for a run that stopped early.
+        let what = match a.strategy {
+            Some(k) => format!("while {k} ran"),
+            None => "before any strategy ran".to_string(),
+        };
+        let why = match status {
+            ExitStatus::Interrupted => "interrupted".to_string(),
+            _ => a.message.lines().next().unwrap_or_default().to_string(),
+        };
+        return format!("verdict: none — the run was stopped {what}: {why} (exit {code})");
+    }
     let (word, parts) = match status {
         ExitStatus::Held => ("held", held_parts(r)),
         ExitStatus::ExpectationFailed => ("FAILED", failed_parts(r)),

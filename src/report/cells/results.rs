@@ -124,7 +124,25 @@ pub(in crate::report) fn verdict_line(r: &Report) -> String {
     let failed: Vec<&str> = r.failed().map(|s| s.strategy.name()).collect();
     let status = r.status() as u8;
     let missed: Vec<&str> = r.failed_strategies().iter().map(|k| k.name()).collect();
-    let mut line = if failed.is_empty() && missed.is_empty() {
+    let mut line = if let Some(a) = &r.aborted {
+        // No verdict can be claimed for a run that stopped early.
+        let what = match a.strategy {
+            Some(k) => format!("while {k} ran"),
+            None => "before any strategy ran".to_string(),
+        };
+        let mut l = format!("verdict: none, the run was stopped {what} (exit {status})");
+        if !failed.is_empty() {
+            let _ = write!(l, "; expectation failed for {}", failed.join(", "));
+        }
+        if a.status != crate::error::ExitStatus::Interrupted {
+            let _ = write!(l, "\nstopped: {}", a.message.lines().next().unwrap_or(""));
+        }
+        let never: Vec<&str> = r.never_ran().map(|k| k.name()).collect();
+        if !never.is_empty() {
+            let _ = write!(l, "\nnot run: {}", never.join(", "));
+        }
+        l
+    } else if failed.is_empty() && missed.is_empty() {
         format!("verdict: every expectation held (exit {status})")
     } else if !r.correctness_failed() && status == 4 {
         format!(

@@ -13,7 +13,8 @@ use crate::cpu::CpuUse;
 use crate::crowd::{CartPlan, Product, QtyRange};
 use crate::fault::{FaultRecord, FaultStep, Fsync};
 use crate::findings::{
-    Figures, HoldFigures, Report, StockSample, StrategyReport, ThresholdResult, Unavailable,
+    Aborted, Figures, HoldFigures, Report, StockSample, StrategyReport, ThresholdResult,
+    Unavailable,
 };
 use crate::load::DurationRange;
 use crate::metrics::{ByOutcome, Percentiles, Race};
@@ -48,6 +49,10 @@ struct Document<'a> {
     interrupted: bool,
     verdict: Overall,
     thresholds: &'a [ThresholdResult],
+    /// Why the run ended before its verdict; null when it did not.
+    aborted: Option<&'a Aborted>,
+    /// Strategies asked for that never started.
+    not_run: Vec<StrategyKind>,
 }
 
 #[derive(Serialize)]
@@ -210,10 +215,10 @@ impl<'a> Document<'a> {
             unavailable: &r.unavailable,
             finished: r.finished,
             interrupted: r.interrupted,
+            aborted: r.aborted.as_ref(),
+            not_run: r.never_ran().collect(),
             verdict: Overall {
-                held: r.failed().next().is_none()
-                    && r.unavailable.is_empty()
-                    && r.thresholds_missed().next().is_none(),
+                held: r.held(),
                 exit_status: r.status() as u8,
                 failed_strategies: r.failed_strategies(),
             },

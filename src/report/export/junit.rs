@@ -4,6 +4,11 @@
 //! wants, as the gate judged it, so `broken` overselling as expected passes.
 //! A failure's `type` says its kind: `correctness` (exit 1) or `threshold`
 //! (exit 4). Threshold expressions are testcases of their strategy too.
+//!
+//! A run that did not reach its verdict says so too: the strategy running
+//! when it stopped (or the run itself, when none was) and every strategy
+//! the server could not run are an `<error>`, and those that never started
+//! are `<skipped>`, so a CI page never shows green for what was not tested.
 
 use std::io;
 use std::time::Duration;
@@ -13,6 +18,7 @@ use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite}
 
 use super::Exporter;
 use crate::audit::Check;
+use crate::error::ExitStatus;
 use crate::findings::{Report, StrategyReport, ThresholdResult};
 
 #[derive(Debug, Clone, Default)]
@@ -56,6 +62,7 @@ impl Exporter for Junit {
                     .map(|t| threshold_case(s, t)),
             );
         }
+        suite.add_test_cases(not_judged(report));
         let mut doc = quick_junit::Report::new("blackfriday");
         doc.set_time(total);
         doc.add_test_suite(suite);
@@ -181,4 +188,50 @@ fn threshold_case(s: &StrategyReport, t: &ThresholdResult) -> TestCase {
 /// The strategy's run time: every testcase of it shares it.
 fn duration(s: &StrategyReport) -> Duration {
     Duration::from_secs_f64(s.figures.duration_s.max(0.0))
+}
+
+/// Testcases for what has no checks to show: the abort, the strategies the
+/// server could not run, and those that never started.
+fn not_judged(r: &Report) -> Vec<TestCase> {
+    let mut cases = Vec::new();
+    for u in &r.unavailable {
+        let reason = format!("{} could not run on this server: {}", u.strategy, u.reason);
+        cases.push(error_case(u.strategy.name(), "unavailable", reason));
+    }
+    if let Some(a) = &r.aborted {
+        // No strategy was running: the run itself did not reach a verdict.
+        let class = a.strategy.map_or("blackfriday", |k| k.name());
+        let kind = if a.status == ExitStatus::Interrupted {
+            "interrupted"
+        } else {
+            "aborted"
+        };
+        let message = format!("{} (exit {})", a.message, a.status as u8);
+        cases.push(error_case(class, kind, message));
+    }
+    let why = if r.finished || r.aborted.is_some() {
+        "not run: the run stopped before it started"
+    } else {
+        "not run yet: this is a partial report"
+    };
+    for kind in r.never_ran() {
+        let mut status = TestCaseStatus::skipped();
+        status.set_message(why);
+        let mut case = TestCase::new("runs to its verdict", status);
+        case.set_classname(kind.name());
+        cases.push(case);
+    }
+    cases
+}
+
+fn error_case(class: &str, kind: &str, message: String) -> TestCase {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    let first = message.lines().next().unwrap_or_default().to_string();
+    status
+        .set_message(first)
+        .set_type(kind)
+        .set_description(message);
+    let mut case = TestCase::new("runs to its verdict", status);
+    case.set_classname(class);
+    case
 }

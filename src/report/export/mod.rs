@@ -1,5 +1,6 @@
 //! Machine-readable reports: one [`Exporter`] per format, and the plumbing
-//! that puts their bytes in files (atomically) or on stdout.
+//! that puts their bytes in files (atomically), streams or on stdout
+//! (`dest` decides which).
 //!
 //! A new format is one file here (its `Exporter`), its arm in [`Format`],
 //! and the flag that asks for it in config.
@@ -11,6 +12,9 @@ use std::path::{Path, PathBuf};
 pub mod csv;
 pub mod hdr;
 pub mod html;
+pub use dest::{write_atomic, Identity};
+
+pub mod dest;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -70,17 +74,19 @@ impl Format {
 pub enum Target {
     /// `-`: written once, when the run is over.
     Stdout,
-    /// Rewritten after every strategy.
+    /// A regular file, or a path with nothing there yet: rewritten after
+    /// every strategy, atomically. The path is the resolved one, so the
+    /// rename replaces the file the user meant, not a symlink to it.
     File(PathBuf),
+    /// A device, FIFO, socket or `/dev/fd/N`: written through once, with
+    /// the final report.
+    Stream(PathBuf),
 }
 
 impl Target {
-    pub fn parse(path: PathBuf) -> Target {
-        if path.as_os_str() == "-" {
-            Target::Stdout
-        } else {
-            Target::File(path)
-        }
+    /// Resolve a report flag's path; the error names the flag.
+    pub fn resolve(flag: &str, path: PathBuf) -> Result<(Target, Identity)> {
+        dest::resolve(&path).map_err(|e| cannot_write(flag, &path, e))
     }
 }
 
@@ -88,7 +94,7 @@ impl std::fmt::Display for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Target::Stdout => f.write_str("-"),
-            Target::File(path) => write!(f, "{}", path.display()),
+            Target::File(path) | Target::Stream(path) => write!(f, "{}", path.display()),
         }
     }
 }
@@ -114,23 +120,34 @@ impl Outputs {
         self.outputs.iter().any(|o| o.target == Target::Stdout)
     }
 
-    /// Rewrite every report file with the report so far.
+    /// Rewrite every report file with the report so far (streams take
+    /// only the final report: a reader expects one document).
     pub fn write_files(&self, report: &Report) -> Result<()> {
-        for o in &self.outputs {
+        self.write_where(report, |t| matches!(t, Target::File(_)))
+    }
+
+    fn write_where(&self, report: &Report, which: impl Fn(&Target) -> bool) -> Result<()> {
+        for o in self.outputs.iter().filter(|o| which(&o.target)) {
+            let path = Path::new("-");
+            let path = match &o.target {
+                Target::File(p) | Target::Stream(p) => p,
+                Target::Stdout => path,
+            };
             if let (Format::Hdr, Target::File(dir)) = (o.format, &o.target) {
                 hdr::write_dir(report, dir).map_err(|e| cannot_write("--hdr", dir, e))?;
-            } else if let Target::File(path) = &o.target {
-                let bytes = render(o.format, report, path)?;
-                write_atomic(path, &bytes).map_err(|e| cannot_write(o.format.flag(), path, e))?;
+                continue;
             }
+            let bytes = render(o.format, report, path)?;
+            dest::write(&o.target, &bytes).map_err(|e| cannot_write(o.format.flag(), path, e))?;
         }
         Ok(())
     }
 
-    /// The final report: files, then the step summary. Reports bound for
-    /// stdout are returned, for the caller to print after the tables.
+    /// The final report: files and streams, then the step summary. Reports
+    /// bound for stdout are returned, for the caller to print after the
+    /// tables.
     pub fn write_final(&self, report: &Report) -> Result<Vec<u8>> {
-        self.write_files(report)?;
+        self.write_where(report, |t| !matches!(t, Target::Stdout))?;
         // Configuration lets at most one report take stdout.
         let stdout = match self.outputs.iter().find(|o| o.target == Target::Stdout) {
             Some(o) => render(o.format, report, Path::new("-"))?,
@@ -160,58 +177,9 @@ fn cannot_write(what: &str, path: &Path, e: io::Error) -> Error {
     ))
 }
 
-/// The directory a report file lands in; a bare file name means the
-/// current directory.
-fn dir_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-/// Write to a temporary file beside `path`, then rename it over `path`: a
-/// reader (or a crash) sees the old report or the new one, never half of one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".blackfriday-").suffix(".tmp");
-    // A temporary file is private by default; a report is meant to be read
-    // by CI artifacts and colleagues, like any file the user creates.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut tmp = builder.tempfile_in(dir_of(path))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 fn append(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = OpenOptions::new().create(true).append(true).open(path)?;
     f.write_all(bytes)
-}
-
-/// Fail before any Redis work if a report could not be written: the
-/// directory must exist and take a new file, and the path must not be a
-/// directory.
-pub fn check_writable(flag: &str, path: &Path) -> Result<()> {
-    let fail = |e: io::Error| cannot_write(flag, path, e);
-    if path.is_dir() {
-        return Err(fail(io::Error::other("it is a directory")));
-    }
-    let probe = tempfile::Builder::new()
-        .prefix(".blackfriday-probe-")
-        .tempfile_in(dir_of(path))
-        .map_err(fail)?;
-    drop(probe);
-    if path.exists() {
-        // Renaming over it needs only the directory, but an unwritable file
-        // is a sign the user did not mean it to be replaced.
-        OpenOptions::new().append(true).open(path).map_err(fail)?;
-    }
-    Ok(())
 }
 
 /// `--hdr DIR`: created when missing (like `mkdir -p`), and it must take
@@ -230,6 +198,16 @@ pub fn check_dir(flag: &str, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `--hdr DIR` as a destination: the directory (created now), compared
+/// with the others by what it resolves to.
+pub fn hdr_target(flag: &str, path: PathBuf) -> Result<(Target, Identity)> {
+    if path.as_os_str() == "-" {
+        return Ok((Target::Stdout, Identity::Stdout));
+    }
+    check_dir(flag, &path)?;
+    let real = std::fs::canonicalize(&path).map_err(|e| cannot_write(flag, &path, e))?;
+    Ok((Target::File(path), Identity::Path(real)))
+}
 /// The step summary is appended to, never replaced: check it opens so.
 pub fn check_appendable(path: &Path) -> Result<()> {
     OpenOptions::new()
