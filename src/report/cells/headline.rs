@@ -100,6 +100,10 @@ pub(in crate::report) fn headline(s: &StrategyReport) -> String {
         sold_of(s)
     };
     let mut line = format!("{sold} · 0 oversold · {}", speed(s));
+    if matches!(v.expect, Expect::Unprovoked | Expect::Starved) {
+        // Why a control group is held clean, or why buyers gave up.
+        line = format!("{line} ({})", v.expect.title());
+    }
     if v.expect == Expect::DoubleRestock {
         let twice = s.server.holds.as_ref().map_or(0, |h| h.restocked_twice);
         line = format!("restocked {twice} holds twice (expected: the control group) · {line}");
@@ -163,17 +167,6 @@ fn held_parts(r: &Report) -> Vec<String> {
     if !clean.is_empty() {
         parts.push(format!("{} clean", clean.join(", ")));
     }
-    parts
-}
-
-/// Only performance thresholds missed: which ones, with their figures.
-fn slow_parts(r: &Report) -> Vec<String> {
-    let mut parts: Vec<String> = r
-        .failed()
-        .map(|s| format!("{} missed {}", s.strategy.name(), titles(&s.verdict.failed)))
-        .collect();
-    parts.extend(r.thresholds_missed().map(|t| format!("missed {}", t.expr)));
-    parts.push("correctness held".to_string());
     parts
 }
 
@@ -245,7 +238,13 @@ pub(in crate::report) fn verdict(r: &Report) -> String {
     let (word, parts) = match status {
         ExitStatus::Held => ("held", held_parts(r)),
         ExitStatus::ExpectationFailed => ("FAILED", failed_parts(r)),
-        ExitStatus::ThresholdsMissed => ("SLOW", slow_parts(r)),
+        ExitStatus::ThresholdsMissed => {
+            let missed: Vec<&str> = r.failed_strategies().iter().map(|k| k.name()).collect();
+            return format!(
+                "verdict: correctness held; performance thresholds missed for {} (exit {code})",
+                missed.join(", ")
+            );
+        }
         ExitStatus::Interrupted => ("interrupted", vec!["stopped with Ctrl-C".to_string()]),
         _ => {
             let names: Vec<&str> = r.unavailable.iter().map(|u| u.strategy.name()).collect();
