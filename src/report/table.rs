@@ -18,7 +18,7 @@ use super::cells::results::{
     check_mark, error_lines, expectation, results_row, verdict_reason, OVERSOLD_COLUMN,
     RESULTS_HEADER, VALIDATION_HEADER,
 };
-use super::cells::{connection, shop, think};
+use super::cells::{connection, crowd, shop, think};
 use super::faults;
 use super::layout::{labelled, prose, Grid, View};
 use crate::findings::{Report, RunMeta, StrategyReport};
@@ -221,21 +221,7 @@ pub fn header(m: &RunMeta, view: &View) -> String {
         ),
         None => format!("redis {} at {}", m.server_version, m.redis_url),
     };
-    let crowd = format!(
-        "crowd: {} buyers wanting {} unit(s) {}, {} units demanded, {} in stock · {} in flight \
-         · {} watch connections",
-        m.buyers,
-        m.qty,
-        if m.carts.is_some() {
-            "per cart line"
-        } else {
-            "each"
-        },
-        m.demand,
-        m.stock,
-        m.concurrency,
-        m.connections,
-    );
+    let crowd = format!("crowd: {}", crowd(m));
     let mut lines = vec![
         format!(
             "blackfriday run {} · seed {} (repeat with --seed {})",

@@ -21,6 +21,25 @@ pub(in crate::report) fn micros(us: u64) -> String {
     }
 }
 
+/// The crowd line of every header: who comes, for how much stock.
+pub(in crate::report) fn crowd(m: &RunMeta) -> String {
+    format!(
+        "{} buyers wanting {} unit(s) {}, {} units demanded, {} in stock · {} in flight · {} \
+         watch connections",
+        m.buyers,
+        m.qty,
+        if m.carts.is_some() {
+            "per cart line"
+        } else {
+            "each"
+        },
+        m.demand,
+        m.stock,
+        m.concurrency,
+        m.connections,
+    )
+}
+
 pub(in crate::report) fn think(m: &RunMeta) -> String {
     if m.think.is_zero() {
         String::new()

@@ -186,3 +186,39 @@ pub(in crate::report) fn verdict_line(r: &Report) -> String {
     }
     line
 }
+
+/// The validation table as text cells, shared by the exporters: every
+/// check of every strategy, then its verdict row. `strong` marks up the
+/// verdict's label and result (Markdown's `**`); identity for plain text.
+pub(in crate::report) fn validation_rows(
+    r: &Report,
+    strong: impl Fn(&str) -> String,
+) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for s in &r.strategies {
+        for (i, c) in s.checks.iter().enumerate() {
+            let first = i == 0;
+            let (name, expect) = if first {
+                (s.strategy.name().to_string(), expectation(s))
+            } else {
+                (String::new(), String::new())
+            };
+            rows.push(vec![
+                name,
+                expect,
+                c.id.title().into(),
+                check_mark(s, c).into(),
+                c.detail.clone(),
+            ]);
+        }
+        let verdict = if s.verdict.held { "held" } else { "FAILED" };
+        rows.push(vec![
+            String::new(),
+            String::new(),
+            strong("verdict"),
+            strong(verdict),
+            verdict_reason(s),
+        ]);
+    }
+    rows
+}

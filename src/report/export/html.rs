@@ -11,8 +11,7 @@ use std::io;
 use super::Exporter;
 use crate::findings::Report;
 use crate::report::cells::results::{
-    check_mark, expectation, results_row, verdict_line, verdict_reason, RESULTS_HEADER,
-    VALIDATION_HEADER,
+    self, results_row, verdict_line, RESULTS_HEADER, VALIDATION_HEADER,
 };
 use crate::report::plots;
 
@@ -151,33 +150,7 @@ fn retries(out: &mut String, r: &Report) {
 }
 
 fn validation_rows(r: &Report) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    for s in &r.strategies {
-        for (i, c) in s.checks.iter().enumerate() {
-            let first = i == 0;
-            rows.push(vec![
-                if first {
-                    s.strategy.name().into()
-                } else {
-                    String::new()
-                },
-                if first { expectation(s) } else { String::new() },
-                c.id.title().into(),
-                check_mark(s, c).into(),
-                c.detail.clone(),
-            ]);
-        }
-        let verdict = if s.verdict.held { "held" } else { "FAILED" };
-        let (name, reason) = ("verdict".to_string(), verdict_reason(s));
-        rows.push(vec![
-            String::new(),
-            String::new(),
-            name,
-            verdict.into(),
-            reason,
-        ]);
-    }
-    rows
+    results::validation_rows(r, |t| t.to_string())
 }
 
 /// An HTML table; columns after the first `labels` are right-aligned.

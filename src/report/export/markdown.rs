@@ -12,10 +12,9 @@ use crate::report::cells::measures::{
     self, CPU_HEADER, LATENCY_HEADER, RETRIES_HEADER, THROUGHPUT_HEADER,
 };
 use crate::report::cells::results::{
-    check_mark, error_lines, expectation, results_row, verdict_line, verdict_reason,
-    RESULTS_HEADER, VALIDATION_HEADER,
+    self, error_lines, results_row, verdict_line, RESULTS_HEADER, VALIDATION_HEADER,
 };
-use crate::report::cells::{connection, shop, think};
+use crate::report::cells::{connection, crowd, shop, think};
 use crate::report::faults;
 
 pub struct Markdown;
@@ -133,24 +132,14 @@ fn header(r: &Report) -> String {
         "\n### The run\n\n\
          - run {}\n\
          - seed {} (repeat with `--seed {}`)\n\
-         - crowd: {} buyers wanting {} unit(s) {}, {} units demanded, {} in stock · {} in flight · {} watch connections\n\
+         - crowd: {}\n\
          {}{}- load: {}{}\n\
          - redis: {server} at `{}`\n\
          - connection: {}\n",
         m.run_id,
         m.seed,
         m.seed,
-        m.buyers,
-        m.qty,
-        if m.carts.is_some() {
-            "per cart line"
-        } else {
-            "each"
-        },
-        m.demand,
-        m.stock,
-        m.concurrency,
-        m.connections,
+        crowd(m),
         shop::header_lines(r)
             .lines()
             .map(|l| format!("- {}\n", escape(l)))
@@ -167,32 +156,7 @@ fn header(r: &Report) -> String {
 }
 
 fn validation_rows(r: &Report) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    for s in &r.strategies {
-        for (i, c) in s.checks.iter().enumerate() {
-            let first = i == 0;
-            rows.push(vec![
-                if first {
-                    s.strategy.name().into()
-                } else {
-                    String::new()
-                },
-                if first { expectation(s) } else { String::new() },
-                c.id.title().into(),
-                check_mark(s, c).into(),
-                c.detail.clone(),
-            ]);
-        }
-        let verdict = if s.verdict.held { "held" } else { "FAILED" };
-        rows.push(vec![
-            String::new(),
-            String::new(),
-            "**verdict**".into(),
-            format!("**{verdict}**"),
-            verdict_reason(s),
-        ]);
-    }
-    rows
+    results::validation_rows(r, |t| format!("**{t}**"))
 }
 
 /// A GFM table. Figures read best right-aligned, as in the terminal: every
