@@ -4,8 +4,9 @@
 //!
 //! Each task is a value of [`SideTask`]; [`plan`] lists the ones a run needs
 //! and [`Side::start`] spawns them. A new kind of side work (fault steps, a
-//! stock sampler) is one variant, its arm and function in `side/spawn.rs`, and, when it hands
-//! something back, one [`Output`] variant and one [`SideResults`] field.
+//! stock sampler) is one variant, its arm and function in `side/spawn.rs`,
+//! and, when it hands something back, one [`Output`] variant and one
+//! [`SideResults`] field.
 
 use std::sync::Arc;
 use std::time::Duration;
