@@ -338,6 +338,18 @@ impl Worker {
             }
             retries += 1;
         };
+        self.finish(b, intended, started, release).await
+    }
+
+    /// Times the buyer's final outcome and, for a hold, lets the holder
+    /// settle it.
+    async fn finish(
+        &self,
+        mut b: Bought,
+        intended: Instant,
+        started: Instant,
+        release: Instant,
+    ) -> Bought {
         let now = Instant::now();
         // In a reservation run this is the hold's latency: the think time
         // and the confirm are the shopper's, and are measured apart.
@@ -366,25 +378,6 @@ impl Worker {
         }
     }
 
-    /// The one retry path of lost races and rebuys: None when the retries
-    /// are used up or Ctrl-C came, else how long to wait first.
-    fn next_pause(
-        &self,
-        again: Again,
-        retries: u32,
-        rng: &mut Option<ChaCha8Rng>,
-        buyer: Buyer,
-    ) -> Option<Duration> {
-        if retries >= self.retry.max_retries || self.cancel.is_cancelled() {
-            return None;
-        }
-        let rng = rng.get_or_insert_with(|| self.rng_of(buyer));
-        Some(match again {
-            Again::Backoff => self.retry.pause(retries, rng),
-            Again::Rebuy(plan) => plan.rebuy_pause(rng),
-        })
-    }
-
     /// Reservations: the holder confirms, cancels or walks away.
     async fn settle(&self, b: &mut Bought, plan: &ReservePlan) {
         // A generator of its own, not the backoff's: the same buyer decides
@@ -402,13 +395,5 @@ impl Worker {
         b.outcome = s.outcome();
         b.failure = s.failure().or(b.failure.take());
         b.settled = Some(s);
-    }
-
-    /// The buyer's own generator: the same seed backs off and decides the
-    /// same way whichever worker happens to serve the buyer.
-    fn rng_of(&self, buyer: Buyer) -> ChaCha8Rng {
-        ChaCha8Rng::seed_from_u64(
-            self.seed ^ u64::from(buyer.id).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        )
     }
 }

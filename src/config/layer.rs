@@ -4,9 +4,10 @@
 //! same parsers as the flags, and an error names the file and the key it
 //! came from.
 
-use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use super::expect::{expectations, thresholds};
+use super::link::{file_link, flag_link};
 use super::modes::{self, Given};
 use super::settings::{
     Named, ScriptSource, Settings, DEFAULT_RESERVE_STRATEGIES, DEFAULT_STRATEGIES,
@@ -16,10 +17,8 @@ use crate::cli::{self, RunArgs};
 use crate::crowd::{QtyRange, StockSpec};
 use crate::error::{Error, Result};
 use crate::fault::{FaultKind, FaultStep, Fsync};
-use crate::gate::{Expect, Expectation, Threshold};
 use crate::load::DurationRange;
-use crate::redis::{TlsFile, TlsOptions};
-use crate::scenario::{ExpectTable, FaultTable, RateValue, Scenario, StockValue};
+use crate::scenario::{FaultTable, RateValue, Scenario, StockValue};
 use crate::strategy::StrategyKind;
 
 /// Parse a value from the scenario file with the flag's own parser.
@@ -206,46 +205,6 @@ fn file_faults(f: &Scenario) -> Result<Vec<FaultStep>> {
         .collect()
 }
 
-/// How to reach Redis, from the file: `[tls]` and `unix`.
-fn file_link(s: &mut Settings, f: &Scenario) {
-    if f.unix == Some(true) {
-        s.unix = Some(f.at("unix"));
-    }
-    let Some(t) = &f.tls else { return };
-    let file = |key: &str, p: &Option<std::path::PathBuf>| {
-        p.as_ref().map(|p| TlsFile {
-            path: f.resolve(p),
-            name: f.at(&format!("tls.{key}")),
-        })
-    };
-    s.tls = TlsOptions {
-        ca: file("ca", &t.ca),
-        cert: file("cert", &t.cert),
-        key: file("key", &t.key),
-        server_name: t.server_name.clone(),
-        insecure: t.insecure.unwrap_or(false),
-    };
-}
-
-/// `--tls-*` and `--unix`, each over the file's value.
-fn flag_link(s: &mut Settings, a: &RunArgs) {
-    let file = |flag: &str, p: &Option<std::path::PathBuf>| {
-        p.as_ref().map(|p| TlsFile {
-            path: p.clone(),
-            name: flag.to_string(),
-        })
-    };
-    let t = &mut s.tls;
-    t.ca = file("--tls-ca", &a.tls_ca).or(t.ca.take());
-    t.cert = file("--tls-cert", &a.tls_cert).or(t.cert.take());
-    t.key = file("--tls-key", &a.tls_key).or(t.key.take());
-    t.server_name = a.tls_server_name.clone().or(t.server_name.take());
-    t.insecure |= a.tls_insecure;
-    if a.unix {
-        s.unix = Some("--unix".into());
-    }
-}
-
 /// Every flag given on the command line, over the file.
 fn flags(s: &mut Settings, a: &RunArgs) {
     // `--buyers` and `--duration` both size the crowd: given on the command
@@ -257,18 +216,7 @@ fn flags(s: &mut Settings, a: &RunArgs) {
             name: "--duration".into(),
         });
     }
-    set(&mut s.stock, a.stock.clone());
-    s.products = a.products.or(s.products);
-    s.cart = a.cart.or(s.cart);
-    s.skew = a.skew.or(s.skew);
-    s.reserve |= a.reserve;
-    set(&mut s.hold_ttl, a.hold_ttl);
-    set(&mut s.confirm_rate, a.confirm_rate);
-    set(&mut s.cancel_rate, a.cancel_rate);
-    s.hold_think = a.hold_think.or(s.hold_think);
-    s.rebuy |= a.rebuy;
-    set(&mut s.reapers, a.reapers);
-    set(&mut s.qty, a.qty);
+    flag_shop(s, a);
     if !a.strategies.is_empty() {
         s.strategies = a.strategies.clone();
     }
@@ -298,6 +246,33 @@ fn flags(s: &mut Settings, a: &RunArgs) {
         });
     }
     shape::from_flags(s, a.rate, a.ramp.map(|r| r.0), a.arrivals, a.think);
+    flag_output(s, a);
+    s.expect_flags = a.expect.clone();
+    if !a.faults.is_empty() {
+        s.faults = a.faults.clone();
+    }
+    s.appendfsync = a.appendfsync.or(s.appendfsync);
+    flag_link(s, a);
+}
+
+/// The shop's flags: stock, products, carts and reservations.
+fn flag_shop(s: &mut Settings, a: &RunArgs) {
+    set(&mut s.stock, a.stock.clone());
+    s.products = a.products.or(s.products);
+    s.cart = a.cart.or(s.cart);
+    s.skew = a.skew.or(s.skew);
+    s.reserve |= a.reserve;
+    set(&mut s.hold_ttl, a.hold_ttl);
+    set(&mut s.confirm_rate, a.confirm_rate);
+    set(&mut s.cancel_rate, a.cancel_rate);
+    s.hold_think = a.hold_think.or(s.hold_think);
+    s.rebuy |= a.rebuy;
+    set(&mut s.reapers, a.reapers);
+    set(&mut s.qty, a.qty);
+}
+
+/// What the run prints and which report files it writes.
+fn flag_output(s: &mut Settings, a: &RunArgs) {
     s.keep |= a.keep;
     s.quiet |= a.quiet;
     s.details |= a.details;
@@ -307,12 +282,6 @@ fn flags(s: &mut Settings, a: &RunArgs) {
     s.csv = a.csv.clone().or(s.csv.take());
     s.hdr = a.hdr.clone().or(s.hdr.take());
     s.html = a.html.clone().or(s.html.take());
-    s.expect_flags = a.expect.clone();
-    if !a.faults.is_empty() {
-        s.faults = a.faults.clone();
-    }
-    s.appendfsync = a.appendfsync.or(s.appendfsync);
-    flag_link(s, a);
 }
 
 /// The settings that only some runs use, and whether the flag or the
@@ -378,109 +347,4 @@ fn rate(f: &Scenario, key: &str, v: &Option<RateValue>) -> Result<Option<f64>> {
         Some(RateValue::Text(t)) => t.clone(),
     };
     from_file(f, key, Some(&text), cli::rate)
-}
-
-/// The file's `[expect.<strategy>]` tables, then `--expect` on top.
-fn expectations(a: &RunArgs, f: Option<&Scenario>) -> Result<BTreeMap<StrategyKind, Expectation>> {
-    let mut out = BTreeMap::new();
-    if let Some(f) = f {
-        for (name, table) in &f.expect {
-            let key = format!("expect.{name}");
-            let kind = StrategyKind::from_str(name)
-                .map_err(|e| Error::usage(format!("{}: {e}", f.at(&key))))?;
-            out.insert(kind, expectation(f, &key, table)?);
-        }
-    }
-    for o in &a.expect {
-        out.entry(o.strategy)
-            .or_insert_with(Expectation::default)
-            .oversell = Some(o.expect);
-    }
-    Ok(out)
-}
-
-fn expectation(f: &Scenario, key: &str, t: &ExpectTable) -> Result<Expectation> {
-    let oversell = match t.oversell.as_deref() {
-        None => None,
-        Some("none") => Some(Expect::Clean),
-        Some("expected") => Some(Expect::Oversell),
-        Some(other) => {
-            return Err(Error::usage(format!(
-                "{}: oversell = \"{other}\" (expected \"none\" or \"expected\")",
-                f.at(key)
-            )))
-        }
-    };
-    let oversell = match t.double_restock.as_deref() {
-        None => oversell,
-        Some("expected") => Some(Expect::DoubleRestock),
-        Some("none") => oversell.or(Some(Expect::Clean)),
-        Some(other) => {
-            return Err(Error::usage(format!(
-                "{}: double_restock = \"{other}\" (expected \"none\" or \"expected\")",
-                f.at(key)
-            )))
-        }
-    };
-    for (name, v) in [
-        ("max_p99_ms", t.max_p99_ms),
-        ("min_purchases_per_s", t.min_purchases_per_s),
-    ] {
-        if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
-            return Err(Error::usage(format!(
-                "{}: {name} must be a number of 0 or more",
-                f.at(key)
-            )));
-        }
-    }
-    Ok(Expectation {
-        oversell,
-        max_p99_ms: t.max_p99_ms,
-        min_purchases_per_s: t.min_purchases_per_s,
-        max_gave_up: t.max_gave_up,
-        max_errors: t.max_errors,
-        max_false_sold_out: t.max_false_sold_out,
-        sold_out: t.sold_out,
-        conservation: t.conservation,
-    })
-}
-
-/// The file's `[[threshold]]` tables, then `--threshold`: both add. Each
-/// strategy named must be one this run has, or the threshold could never
-/// be shown to hold.
-fn thresholds(
-    a: &RunArgs,
-    f: Option<&Scenario>,
-    strategies: &[StrategyKind],
-) -> Result<Vec<Threshold>> {
-    let from_file = f.into_iter().flat_map(|f| {
-        f.threshold.iter().enumerate().map(move |(i, t)| {
-            let text = match t.warn {
-                true if !t.expr.trim_start().starts_with("warn:") => format!("warn: {}", t.expr),
-                _ => t.expr.clone(),
-            };
-            (text, f.at(&format!("threshold[{i}].expr")))
-        })
-    });
-    let from_flags = a
-        .thresholds
-        .iter()
-        .map(|t| (t.clone(), format!("--threshold '{t}'")));
-    let mut out = Vec::new();
-    for (text, origin) in from_file.chain(from_flags) {
-        let t: Threshold = text
-            .parse()
-            .map_err(|e| Error::usage(format!("{origin}: {e}")))?;
-        for named in t.strategies() {
-            if !strategies.contains(&named) {
-                let run: Vec<&str> = strategies.iter().map(|k| k.name()).collect();
-                return Err(Error::usage(format!(
-                    "{origin}: {named} is not among this run's strategies ({})",
-                    run.join(", ")
-                )));
-            }
-        }
-        out.push(t);
-    }
-    Ok(out)
 }

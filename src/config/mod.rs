@@ -1,8 +1,10 @@
 //! Raw flags resolved into one checked configuration before any work starts.
 
+mod expect;
 mod faults;
 mod files;
 mod layer;
+mod link;
 mod modes;
 mod settings;
 mod shape;
@@ -16,6 +18,7 @@ pub use shop::Shop;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::fault::{FaultStep, Fsync};
 use crate::gate::{self, Expectation};
 use crate::load::RetryPolicy;
-use crate::redis::{default_binary, plaintext_refuses_tls, Listen, RedisUrl, TlsOptions};
+use crate::redis::{Listen, RedisUrl, TlsOptions};
 use crate::report::export::Format;
 use crate::report::export::Outputs;
 use crate::scenario::Scenario;
@@ -104,18 +107,12 @@ impl RunConfig {
         let buyers = check_crowd(&schedule, &v)?;
         let strategies = strategies(&v)?;
         let shop = shop::resolve(&v, &strategies)?;
-        let outputs = outputs([
-            (Format::Json, v.json.clone()),
-            (Format::Junit, v.junit.clone()),
-            (Format::Markdown, v.markdown.clone()),
-            (Format::Csv, v.csv.clone()),
-            (Format::Hdr, v.hdr.clone()),
-            (Format::Html, v.html.clone()),
-        ])?;
+        let outputs = report_files(&v)?;
         let script = load_script(&strategies, v.script.as_ref())?;
         let strategies_use_script = script.is_some();
-        let redis = redis(v.redis.as_deref(), &v)?;
+        let redis = link::redis(v.redis.as_deref(), &v)?;
         let faults = faults::check(&v, &redis)?;
+        let listen = listen_on(&v);
         Ok(RunConfig {
             buyers: buyers as u32,
             schedule: Arc::new(schedule),
@@ -129,12 +126,7 @@ impl RunConfig {
                 .unwrap_or(buyers.min(settings::DEFAULT_MAX_CONCURRENCY))
                 as usize,
             connections: v.connections as usize,
-            retry: RetryPolicy {
-                max_retries: u32::try_from(v.max_retries).unwrap_or(u32::MAX),
-                base: v.backoff_base,
-                cap: v.backoff_max,
-                think: v.think,
-            },
+            retry: retry_policy(&v),
             command_timeout: v.timeout,
             params: Params {
                 seed,
@@ -151,20 +143,13 @@ impl RunConfig {
                 .script
                 .as_ref()
                 .filter(|_| strategies_use_script)
-                .map(|s| match s {
-                    ScriptSource::File { path, .. } => path.clone(),
-                    ScriptSource::Shipped { .. } => "the shipped checkout script".into(),
-                }),
+                .map(script_file),
             outputs,
             details: v.details,
             faults,
             appendfsync: v.appendfsync,
             thresholds: v.thresholds,
-            listen: if v.unix.is_some() {
-                Listen::Unix
-            } else {
-                Listen::Tcp
-            },
+            listen,
             tls: v.tls,
         })
     }
@@ -192,6 +177,44 @@ impl RunConfig {
         );
         expected.tolerated.extend(faults::tolerated(self));
         expected
+    }
+}
+
+fn retry_policy(v: &Settings) -> RetryPolicy {
+    RetryPolicy {
+        max_retries: u32::try_from(v.max_retries).unwrap_or(u32::MAX),
+        base: v.backoff_base,
+        cap: v.backoff_max,
+        think: v.think,
+    }
+}
+
+/// `--unix` (or the file's `unix`) puts the managed server on a socket.
+fn listen_on(v: &Settings) -> Listen {
+    if v.unix.is_some() {
+        Listen::Unix
+    } else {
+        Listen::Tcp
+    }
+}
+
+/// The report files asked for, each checked before the run starts.
+fn report_files(v: &Settings) -> Result<Outputs> {
+    outputs([
+        (Format::Json, v.json.clone()),
+        (Format::Junit, v.junit.clone()),
+        (Format::Markdown, v.markdown.clone()),
+        (Format::Csv, v.csv.clone()),
+        (Format::Hdr, v.hdr.clone()),
+        (Format::Html, v.html.clone()),
+    ])
+}
+
+/// The script the run's strategies load, as the report names it.
+fn script_file(s: &ScriptSource) -> PathBuf {
+    match s {
+        ScriptSource::File { path, .. } => path.clone(),
+        ScriptSource::Shipped { .. } => "the shipped checkout script".into(),
     }
 }
 
@@ -283,40 +306,6 @@ fn strategies(v: &Settings) -> Result<Vec<StrategyKind>> {
     Ok(strategies)
 }
 
-/// `--redis`, `REDIS_URL` or the file's `redis`; a managed server without.
-/// TLS settings and `--unix` are checked against it here, before anything
-/// starts: a setting the target cannot honour would be silently ignored.
-fn redis(url: Option<&str>, v: &Settings) -> Result<RedisTarget> {
-    let Some(url) = url.map(str::trim).filter(|s| !s.is_empty()) else {
-        if let Some(flag) = v.tls.first_given() {
-            return Err(Error::usage(format!(
-                "{flag}: the managed redis-server speaks plaintext; TLS settings need an \
-                 external server: --redis rediss://host:port"
-            )));
-        }
-        return Ok(RedisTarget::Managed(default_binary()));
-    };
-    let parsed =
-        RedisUrl::parse(url).map_err(|e| Error::usage(format!("--redis / REDIS_URL: {e}")))?;
-    if let Some(unix) = &v.unix {
-        return Err(Error::usage(format!(
-            "{unix} makes the managed redis-server listen on a socket, and this run uses {}: \
-             for a server of your own, give its socket as --redis unix:///path/to/redis.sock",
-            parsed.masked()
-        )));
-    }
-    if !parsed.tls() {
-        if let Some(flag) = v.tls.first_given() {
-            return Err(plaintext_refuses_tls(flag, &parsed));
-        }
-    }
-    // The files are read now, so a wrong path stops the run with exit 2.
-    if parsed.tls() {
-        v.tls.config()?;
-    }
-    Ok(RedisTarget::External(parsed))
-}
-
 /// Colour the tables only on a terminal, never with NO_COLOR; the tables go
 /// to stderr when a report takes stdout.
 fn color(outputs: &Outputs) -> bool {
@@ -333,142 +322,4 @@ fn names(s: &[StrategyKind]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cli::{Cli, Command};
-    use crate::gate::Expect;
-    use clap::Parser;
-
-    fn resolve(args: &[&str]) -> Result<RunConfig> {
-        let cli =
-            Cli::try_parse_from(["blackfriday", "run"].iter().chain(args)).expect("clap accepts");
-        let Command::Run(a) = cli.command else {
-            panic!("not a run")
-        };
-        RunConfig::from_args(a)
-    }
-
-    #[test]
-    fn defaults_compare_broken_and_watch_with_a_printed_seed() {
-        let c = resolve(&[]).unwrap();
-        assert_eq!(
-            c.strategies,
-            vec![StrategyKind::Broken, StrategyKind::Watch]
-        );
-        assert_eq!((c.buyers, c.stock, c.concurrency), (500, 100, 500));
-        assert_eq!(
-            c.expectation(StrategyKind::Broken, 500).oversell,
-            Some(Expect::Oversell)
-        );
-        assert_eq!(
-            c.expectation(StrategyKind::Broken, 100).oversell,
-            Some(Expect::Clean)
-        );
-        assert_eq!(
-            c.expectation(StrategyKind::Watch, 500).oversell,
-            Some(Expect::Clean)
-        );
-        assert_eq!(
-            c.expectation(StrategyKind::AppLock, 500).oversell,
-            Some(Expect::Oversell)
-        );
-        assert_eq!(
-            c.expectation(StrategyKind::Lock, 500).oversell,
-            Some(Expect::Clean)
-        );
-    }
-
-    #[test]
-    fn the_pause_and_the_servers_decide_what_locks_must_do() {
-        let c = resolve(&[
-            "-s",
-            "app-lock,lock,lock-fenced",
-            "--app-servers",
-            "1",
-            "--hold-pause",
-            "50ms",
-            "--lock-ttl",
-            "20ms",
-        ])
-        .unwrap();
-        assert_eq!(
-            c.expectation(StrategyKind::AppLock, 500).oversell,
-            Some(Expect::Clean)
-        );
-        assert_eq!(
-            c.expectation(StrategyKind::Lock, 500).oversell,
-            Some(Expect::Oversell)
-        );
-        assert_eq!(
-            c.expectation(StrategyKind::LockFenced, 500).oversell,
-            Some(Expect::Clean)
-        );
-    }
-
-    #[test]
-    fn cross_field_rules_name_the_flag() {
-        let e = resolve(&["--expect", "decr=clean"]).unwrap_err();
-        assert!(e.to_string().contains("--expect decr=clean"), "{e}");
-        let e = resolve(&["--backoff-base", "1s", "--backoff-max", "1ms"]).unwrap_err();
-        assert!(e.to_string().contains("--backoff-base"), "{e}");
-        let e = resolve(&["--json", "-", "--junit", "-"]).unwrap_err();
-        assert!(e.to_string().starts_with("--junit -: --json"), "{e}");
-        let e = resolve(&["--markdown", "/nonexistent-dir/r.md"]).unwrap_err();
-        assert!(
-            matches!(e, Error::Usage(_))
-                && e.to_string().contains("--markdown /nonexistent-dir/r.md"),
-            "{e}"
-        );
-        let e = resolve(&["--redis", "redis://x:1", "--tls-ca", "ca.pem"]).unwrap_err();
-        assert!(
-            matches!(e, Error::Usage(_)) && e.to_string().contains("TLS"),
-            "{e}"
-        );
-        let e = resolve(&["--tls-insecure"]).unwrap_err();
-        assert!(
-            e.to_string().starts_with("--tls-insecure: the managed"),
-            "{e}"
-        );
-        let e = resolve(&["--unix", "--redis", "redis://x:1"]).unwrap_err();
-        assert!(e.to_string().contains("unix:///path"), "{e}");
-        let e = resolve(&["--redis", "rediss://x:1", "--tls-cert", "c.pem"]).unwrap_err();
-        assert!(e.to_string().contains("--tls-key"), "{e}");
-    }
-
-    #[test]
-    fn the_open_model_sizes_its_crowd_from_the_schedule() {
-        let c = resolve(&[
-            "--rate",
-            "1000/s",
-            "--duration",
-            "2s",
-            "--arrivals",
-            "constant",
-        ])
-        .unwrap();
-        assert!(c.schedule.is_open() && c.load.is_open());
-        assert_eq!((c.buyers, c.concurrency), (2000, 2000));
-        // A ramp alone: whoever arrives while it climbs (Λ(10s) = 5000).
-        let c = resolve(&["--ramp", "0..1000/s:10s", "--arrivals", "constant"]).unwrap();
-        assert_eq!(c.buyers, 5000);
-        let c = resolve(&["--rate", "100/s", "--buyers", "30"]).unwrap();
-        assert_eq!((c.buyers, c.schedule.len()), (30, 30));
-        assert_eq!(c.load.arrivals, Some(crate::schedule::Arrivals::Poisson));
-        let c = resolve(&["--think", "1ms..3ms"]).unwrap();
-        assert_eq!(c.retry.think.max, Duration::from_millis(3));
-        assert!(!c.schedule.is_open());
-    }
-
-    #[test]
-    fn open_model_flags_need_a_rate() {
-        for flag in [&["--duration", "2s"][..], &["--arrivals", "constant"][..]] {
-            let e = resolve(flag).unwrap_err();
-            assert!(
-                matches!(e, Error::Usage(_)) && e.to_string().contains(flag[0]),
-                "{e}"
-            );
-        }
-        let e = resolve(&["--rate", "0.001/s", "--duration", "1ms", "--seed", "1"]).unwrap_err();
-        assert!(e.to_string().contains("no buyer would arrive"), "{e}");
-    }
-}
+mod tests;

@@ -109,6 +109,16 @@ pub const DEFAULT_RESERVE_STRATEGIES: [StrategyKind; 2] =
     [StrategyKind::Lua, StrategyKind::ReserveNaive];
 /// Without `--concurrency`, every buyer is in flight, up to this many.
 pub const DEFAULT_MAX_CONCURRENCY: u64 = 10_000;
+/// App-lock's work inside its section: long and varied enough that on every
+/// seed some app server reads the last units inside another's section. With
+/// one fixed 1ms the servers' timers woke on the same tick, wrote together
+/// and read together, in step, and about one run in six missed the race;
+/// 1ms..5ms still missed one in twenty on a loaded machine, whose late
+/// timers wake many servers at once.
+const DEFAULT_APP_WORK: DurationRange = DurationRange {
+    min: Duration::from_millis(2),
+    max: Duration::from_millis(20),
+};
 
 impl Default for Settings {
     /// The one block of defaults: what a run with no scenario and no flags
@@ -143,16 +153,7 @@ impl Default for Settings {
             timeout: Duration::from_secs(5),
             lock_ttl: Duration::from_secs(1),
             hold_pause: Duration::ZERO,
-            // Long and varied enough that on every seed some app server reads
-            // the last units inside another's section. With one fixed 1ms the
-            // servers' timers woke on the same tick, wrote together and read
-            // together, in step, and about one run in six missed the race;
-            // 1ms..5ms still missed one in twenty on a loaded machine, whose
-            // late timers wake many servers at once.
-            app_work: DurationRange {
-                min: Duration::from_millis(2),
-                max: Duration::from_millis(20),
-            },
+            app_work: DEFAULT_APP_WORK,
             app_servers: 8,
             script: None,
             expectations: BTreeMap::new(),

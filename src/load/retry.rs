@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
-use crate::crowd::DurationRange;
+use super::bought::Again;
+use super::Worker;
+use crate::crowd::{Buyer, DurationRange};
 
 /// Exponential backoff with full jitter: before retry `n` (0-based) sleep a
 /// uniform random time in `[0, min(cap, base * 2^n)]`, plus a think time.
@@ -33,6 +36,37 @@ impl RetryPolicy {
     /// Everything a buyer waits before retry `retry`.
     pub fn pause(&self, retry: u32, rng: &mut impl Rng) -> Duration {
         self.delay(retry, rng) + self.think.draw(rng)
+    }
+}
+
+/// The worker's half of the retry path: when to try again, with a generator
+/// of the buyer's own.
+impl Worker {
+    /// The one retry path of lost races and rebuys: None when the retries
+    /// are used up or Ctrl-C came, else how long to wait first.
+    pub(super) fn next_pause(
+        &self,
+        again: Again,
+        retries: u32,
+        rng: &mut Option<ChaCha8Rng>,
+        buyer: Buyer,
+    ) -> Option<Duration> {
+        if retries >= self.retry.max_retries || self.cancel.is_cancelled() {
+            return None;
+        }
+        let rng = rng.get_or_insert_with(|| self.rng_of(buyer));
+        Some(match again {
+            Again::Backoff => self.retry.pause(retries, rng),
+            Again::Rebuy(plan) => plan.rebuy_pause(rng),
+        })
+    }
+
+    /// The buyer's own generator: the same seed backs off and decides the
+    /// same way whichever worker happens to serve the buyer.
+    pub(super) fn rng_of(&self, buyer: Buyer) -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(
+            self.seed ^ u64::from(buyer.id).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        )
     }
 }
 

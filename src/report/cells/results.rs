@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::audit::{Check, CheckId};
-use crate::findings::{Report, StrategyReport};
+use crate::findings::{Aborted, Report, StrategyReport};
 use crate::outcome::Expect;
 
 pub(in crate::report) const RESULTS_HEADER: [&str; 14] = [
@@ -120,28 +120,33 @@ pub(in crate::report) fn verdict_reason(s: &StrategyReport) -> String {
     }
 }
 
+/// No verdict can be claimed for a run that stopped early: say where it
+/// stopped, why, and what never ran.
+fn stopped_line(r: &Report, a: &Aborted, failed: &[&str], status: u8) -> String {
+    let what = match a.strategy {
+        Some(k) => format!("while {k} ran"),
+        None => "before any strategy ran".to_string(),
+    };
+    let mut l = format!("verdict: none, the run was stopped {what} (exit {status})");
+    if !failed.is_empty() {
+        let _ = write!(l, "; expectation failed for {}", failed.join(", "));
+    }
+    if a.status != crate::error::ExitStatus::Interrupted {
+        let _ = write!(l, "\nstopped: {}", a.message.lines().next().unwrap_or(""));
+    }
+    let never: Vec<&str> = r.never_ran().map(|k| k.name()).collect();
+    if !never.is_empty() {
+        let _ = write!(l, "\nnot run: {}", never.join(", "));
+    }
+    l
+}
+
 pub(in crate::report) fn verdict_line(r: &Report) -> String {
     let failed: Vec<&str> = r.failed().map(|s| s.strategy.name()).collect();
     let status = r.status() as u8;
     let missed: Vec<&str> = r.failed_strategies().iter().map(|k| k.name()).collect();
     let mut line = if let Some(a) = &r.aborted {
-        // No verdict can be claimed for a run that stopped early.
-        let what = match a.strategy {
-            Some(k) => format!("while {k} ran"),
-            None => "before any strategy ran".to_string(),
-        };
-        let mut l = format!("verdict: none, the run was stopped {what} (exit {status})");
-        if !failed.is_empty() {
-            let _ = write!(l, "; expectation failed for {}", failed.join(", "));
-        }
-        if a.status != crate::error::ExitStatus::Interrupted {
-            let _ = write!(l, "\nstopped: {}", a.message.lines().next().unwrap_or(""));
-        }
-        let never: Vec<&str> = r.never_ran().map(|k| k.name()).collect();
-        if !never.is_empty() {
-            let _ = write!(l, "\nnot run: {}", never.join(", "));
-        }
-        l
+        stopped_line(r, a, &failed, status)
     } else if failed.is_empty() && missed.is_empty() {
         format!("verdict: every expectation held (exit {status})")
     } else if !r.correctness_failed() && status == 4 {
