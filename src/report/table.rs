@@ -42,6 +42,7 @@ pub fn render(report: &Report, view: &View) -> String {
         evidence(&mut out, report, view);
     }
     out.push_str(&super::race::terminal(report));
+    out.push_str(&super::cells::repeat::repeat_table(report));
     if !report.thresholds.is_empty() {
         let _ = writeln!(out, "Thresholds");
         for line in threshold_lines(report) {
