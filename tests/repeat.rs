@@ -20,6 +20,19 @@ fn json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
+/// The committed schema accepts the report with its repetitions.
+fn assert_schema(doc: &Value) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/report-v1.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(doc).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "schema violations:\n{}",
+        errors.join("\n")
+    );
+}
+
 const SMALL: &[&str] = &["run", "-q", "--buyers", "60", "--stock", "20"];
 
 #[test]
@@ -41,6 +54,7 @@ fn three_repetitions_hold_on_consecutive_seeds() {
         .map(|r| r["run"]["seed"].as_str().unwrap().parse().unwrap())
         .collect();
     assert_eq!(seeds, vec![40, 41, 42]);
+    assert_schema(&doc);
     for r in doc["repetitions"].as_array().unwrap() {
         for s in r["strategies"].as_array().unwrap() {
             // Read back from Redis after every repetition: the fix sold
@@ -83,7 +97,9 @@ fn a_baseline_regression_exits_4_and_itself_passes() {
         .args(["--max-regression", "10000"])
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("purchases_per_s vs --baseline"));
+        .stdout(predicate::str::contains(
+            "lua.purchases_per_s within 10000% of --baseline",
+        ));
 
     let mut doc = json(&base);
     let pps = &mut doc["strategies"][0]["figures"]["purchases_per_s"];

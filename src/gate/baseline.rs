@@ -120,10 +120,7 @@ impl Baseline {
                     (limit, now.median <= limit)
                 };
                 out.push(ThresholdResult {
-                    expr: format!(
-                        "{}.{} vs --baseline (max regression {pct}%)",
-                        s.strategy, k.name
-                    ),
+                    expr: format!("{}.{} within {pct}% of --baseline", s.strategy, k.name),
                     strategy: s.strategy,
                     figure: k.name.to_string(),
                     warn: max_regression.is_none(),

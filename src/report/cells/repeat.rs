@@ -1,13 +1,12 @@
 //! `--repeat N`: each strategy's key figures as median and min–max over
 //! the repetitions, and the seed to reproduce a failed one.
 
-use comfy_table::Table;
-
 use crate::findings::repeat::{failed_seeds, spread, Spread};
 use crate::findings::{Report, StrategyReport};
 
 type Read = fn(&StrategyReport) -> f64;
 
+/// Each column's figure: whether it is a latency (µs), and how it is read.
 const COLUMNS: &[(&str, bool, Read)] = &[
     ("purchases/s", false, |s| s.figures.purchases_per_s),
     ("p50", true, |s| s.latency.p50 as f64),
@@ -25,33 +24,33 @@ fn cell(s: Spread, time: bool) -> String {
     format!("{} ({}–{})", show(s.median), show(s.min), show(s.max))
 }
 
-/// The table and the failed seeds; empty for a single run.
-pub fn repeat_table(report: &Report) -> String {
-    let n = report.repetitions.len();
-    if n == 0 {
-        return String::new();
-    }
-    let mut t = Table::new();
-    t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
-    let mut header = vec!["strategy".to_string()];
-    header.extend(COLUMNS.iter().map(|(name, _, _)| name.to_string()));
-    t.set_header(header);
+pub const REPEAT_HEADER: [&str; 4] = ["strategy", "purchases/s", "p50", "p99"];
+
+/// One row per strategy: median (min–max) of each column's figure.
+pub fn repeat_rows(report: &Report) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
     for s in &report.strategies {
         let mut row = vec![s.strategy.to_string()];
         for (_, time, read) in COLUMNS {
             row.push(spread(report, s.strategy, read).map_or("-".into(), |v| cell(v, *time)));
         }
-        t.add_row(row);
+        rows.push(row);
     }
-    let first = report.repetitions[0].meta.seed;
-    let mut out = format!(
-        "Repetitions: {n} on seeds {first}..={}, median (min–max)\n{t}\n",
-        first + n as u64 - 1
-    );
-    for (i, seed) in failed_seeds(report) {
-        out.push_str(&format!(
-            "❌ repetition {i} of {n} failed correctness: reproduce with --seed {seed}\n"
-        ));
-    }
-    out
+    rows
+}
+
+/// The title above the table, and one line per failed repetition naming
+/// the seed that reproduces it; None for a single run.
+pub fn repeat_notes(report: &Report) -> Option<(String, Vec<String>)> {
+    let n = report.repetitions.len();
+    let first = report.repetitions.first()?.meta.seed;
+    let last = first.wrapping_add(n as u64 - 1);
+    let title = format!("Repetitions: {n} on seeds {first}..={last}, median (min–max)");
+    let failed = failed_seeds(report)
+        .into_iter()
+        .map(|(i, seed)| {
+            format!("❌ repetition {i} of {n} failed correctness: reproduce with --seed {seed}")
+        })
+        .collect();
+    Some((title, failed))
 }
