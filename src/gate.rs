@@ -18,6 +18,7 @@ pub use crate::outcome::Expect;
 use crate::strategy::{Params, StrategyKind};
 
 mod assess;
+pub mod baseline;
 mod contest;
 mod evaluate;
 pub mod expr;

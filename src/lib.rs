@@ -33,6 +33,7 @@ pub mod session;
 pub mod strategy;
 
 use std::io::Write;
+use std::ops::ControlFlow;
 
 pub use config::RunConfig;
 pub use error::{Error, ExitStatus, Result};
@@ -67,44 +68,62 @@ pub async fn execute(cli: Cli) -> Result<ExitStatus> {
 }
 
 async fn run_and_print(args: cli::RunArgs) -> Result<ExitStatus> {
-    let config = RunConfig::from_args(args)?;
+    let configs = RunConfig::repetitions(args)?;
+    let config = &configs[0];
+    let view = View::detect(config.color, config.details, config.outputs.uses_stdout());
+    let mut runs = Vec::with_capacity(configs.len());
+    for c in &configs {
+        match run_once(c, &view).await {
+            ControlFlow::Continue(report) => runs.push(report),
+            ControlFlow::Break(status) => return status,
+        }
+    }
+    // `--repeat`: the repetition that decides, keeping them all.
+    let mut report = match runs.len() {
+        1 => runs.remove(0),
+        _ => findings::repeat::combine(runs),
+    };
+    if let Some(baseline) = &config.baseline {
+        let results = baseline.compare(&report, config.max_regression);
+        report.thresholds.extend(results);
+    }
+    let to_stdout = config.outputs.write_final(&report)?;
+    finish(config, &view, &report, &to_stdout);
+    probe::exiting();
+    Ok(report.status())
+}
+
+/// One run of `config`: its report, or the exit status of a run that
+/// stopped (its last report already written).
+async fn run_once(config: &RunConfig, view: &View) -> ControlFlow<Result<ExitStatus>, Report> {
     let outputs = &config.outputs;
-    let view = View::detect(config.color, config.details, outputs.uses_stdout());
-    let session = match session::Session::open(&config).await {
+    let session = match session::Session::open(config).await {
         Ok(session) => session,
         // Nothing ran, and the report files say so rather than keep what an
         // earlier run left there.
         Err(e) => {
-            return Err(last_word(
-                &config,
-                &view,
-                &session::not_opened(&config, &e),
-                e,
-            ))
+            let report = session::not_opened(config, &e);
+            return ControlFlow::Break(Err(last_word(config, view, &report, e)));
         }
     };
     // What is about to happen, before the first buyer is released.
-    print(&config, &table::header(session.meta(), &view));
+    print(config, &table::header(session.meta(), view));
     let mut write_files = |partial: &Report| outputs.write_files(partial);
     let progress = Progress::new(config.progress);
-    let report = match session.run(&config, progress, &mut write_files).await {
-        Ok(report) => report,
+    match session.run(config, progress, &mut write_files).await {
+        Ok(report) => ControlFlow::Continue(report),
         Err(stopped) => {
             let session::Stopped { report, error } = *stopped;
             let status = report.status();
-            let error = last_word(&config, &view, &report, error);
+            let error = last_word(config, view, &report, error);
             if status == error.status() {
-                return Err(error);
+                return ControlFlow::Break(Err(error));
             }
             // A second signal: the error explains, the status is 130.
             eprintln!("error: {}", redis::redact(&error.to_string()));
-            return Ok(status);
+            ControlFlow::Break(Ok(status))
         }
-    };
-    let to_stdout = outputs.write_final(&report)?;
-    finish(&config, &view, &report, &to_stdout);
-    probe::exiting();
-    Ok(report.status())
+    }
 }
 
 /// Text for the terminal: on stderr when a report takes stdout. A closed

@@ -127,6 +127,8 @@ pub struct Scenario {
     pub tls: Option<TlsTable>,
     /// `--unix`: the managed redis-server listens on a unix socket.
     pub unix: Option<bool>,
+    /// `--repeat`: the whole run N times on seeds seed, seed+1, …
+    pub repeat: Option<u32>,
 }
 
 /// `[[threshold]]`: one expression, as `--threshold` takes it.

@@ -146,6 +146,7 @@ impl Session {
             finished: false,
             thresholds: Vec::new(),
             aborted: None,
+            repetitions: Vec::new(),
         };
         let ran = tokio::select! {
             ran = self.run_all(&mut report, config, progress, observer) => ran,

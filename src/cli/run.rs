@@ -50,7 +50,7 @@ Thresholds (--threshold): STRATEGY.FIGURE OP VALUE over purchases_per_s, attempt
 Exit codes: 0 held, 1 a correctness expectation failed, 2 bad usage, 3 Redis or
   redis-server failed, 4 only performance thresholds missed, 130 interrupted.";
 
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Default, Clone, Args)]
 #[command(after_long_help = FIGURES)]
 pub struct RunArgs {
     /// A scenario file (or the name of a shipped one: see `blackfriday scenarios`).
@@ -338,4 +338,21 @@ pub struct RunArgs {
     /// The managed redis-server listens on a unix socket instead of a TCP port.
     #[arg(long)]
     pub unix: bool,
+
+    /// Run the whole run N times, on seeds seed, seed+1, …: correctness must
+    /// hold in every repetition (exit 1 names the seed); figures are shown as
+    /// median and min–max, and the JSON keeps every repetition.
+    #[arg(help_heading = "Gate", long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: Option<u32>,
+
+    /// Compare each strategy's key figures with this earlier JSON report of
+    /// the same scenario, and show their change.
+    #[arg(help_heading = "Gate", long, value_name = "PREVIOUS.json")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline: exit 4 when a figure got worse by more than PCT
+    /// percent (beyond the min–max spread when both runs used --repeat).
+    #[arg(help_heading = "Gate", long, value_name = "PCT", requires = "baseline")]
+    pub max_regression: Option<f64>,
 }

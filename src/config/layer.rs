@@ -185,6 +185,13 @@ fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
     s.appendfsync = from_file(f, "appendfsync", f.appendfsync.as_deref(), Fsync::from_str)?;
     (s.csv, s.hdr, s.html) = (report.csv, report.hdr, report.html);
     file_link(s, f);
+    if f.repeat == Some(0) {
+        return Err(Error::usage(format!(
+            "{}: must be at least 1 (one run)",
+            f.at("repeat")
+        )));
+    }
+    set(&mut s.repeat, f.repeat);
     Ok(())
 }
 
@@ -253,6 +260,9 @@ fn flags(s: &mut Settings, a: &RunArgs) {
     }
     s.appendfsync = a.appendfsync.or(s.appendfsync);
     flag_link(s, a);
+    set(&mut s.repeat, a.repeat);
+    s.baseline = a.baseline.clone();
+    s.max_regression = a.max_regression;
 }
 
 /// The shop's flags: stock, products, carts and reservations.

@@ -88,6 +88,12 @@ pub struct RunConfig {
     pub tls: TlsOptions,
     /// Where the managed redis-server listens (`--unix`: a socket).
     pub listen: Listen,
+    /// `--repeat`: how many runs, on seeds seed, seed+1, …
+    pub repeat: u32,
+    /// `--baseline`: the earlier report's key figures.
+    pub baseline: Option<Arc<gate::baseline::Baseline>>,
+    /// `--max-regression`: percent; None: the comparison only shows.
+    pub max_regression: Option<f64>,
 }
 
 impl RunConfig {
@@ -113,6 +119,7 @@ impl RunConfig {
         let redis = link::redis(v.redis.as_deref(), &v)?;
         let faults = faults::check(&v, &redis)?;
         let listen = listen_on(&v);
+        let baseline = baseline(&v)?;
         Ok(RunConfig {
             buyers: buyers as u32,
             schedule: Arc::new(schedule),
@@ -151,7 +158,25 @@ impl RunConfig {
             thresholds: v.thresholds,
             listen,
             tls: v.tls,
+            repeat: v.repeat,
+            baseline,
+            max_regression: v.max_regression,
         })
+    }
+
+    /// `--repeat N`: the run resolved once per repetition, on seeds seed,
+    /// seed+1, … (each rebuilds the seeded schedule). One for a plain run.
+    pub fn repetitions(a: RunArgs) -> Result<Vec<RunConfig>> {
+        let scenario = a.scenario.as_deref().map(Scenario::load).transpose()?;
+        let first = RunConfig::resolve(a.clone(), scenario.as_ref())?;
+        let mut runs = vec![];
+        for i in 1..u64::from(first.repeat) {
+            let mut again = a.clone();
+            again.seed = Some(first.seed.wrapping_add(i));
+            runs.push(RunConfig::resolve(again, scenario.as_ref())?);
+        }
+        runs.insert(0, first);
+        Ok(runs)
     }
 
     /// What `strategy` must do: the scenario's table and `--expect`, with the
@@ -262,6 +287,25 @@ fn check_ranges(v: &Settings) -> Result<()> {
         return Err(Error::usage("--connections must be at most 1024"));
     }
     Ok(())
+}
+
+/// `--baseline`: read now, so a bad file is exit 2 before any buyer runs,
+/// and refused when it is another scenario's report.
+fn baseline(v: &Settings) -> Result<Option<Arc<gate::baseline::Baseline>>> {
+    let Some(path) = &v.baseline else {
+        return Ok(None);
+    };
+    let b = gate::baseline::Baseline::load(path)?;
+    if b.scenario != v.name {
+        let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "no scenario".into());
+        return Err(Error::usage(format!(
+            "--baseline {}: is a report of {}, this run is {}: compare runs of the same scenario",
+            path.display(),
+            name(&b.scenario),
+            name(&v.name)
+        )));
+    }
+    Ok(Some(Arc::new(b)))
 }
 
 /// The crowd the schedule holds, and the demand it brings, within bounds.

@@ -100,6 +100,11 @@ pub struct Settings {
     pub tls: TlsOptions,
     /// `--unix` or the file's `unix`, and which of them said so.
     pub unix: Option<String>,
+    /// `--repeat` or the file's `repeat`: runs on seeds seed, seed+1, …
+    pub repeat: u32,
+    /// `--baseline` and `--max-regression` (flags only).
+    pub baseline: Option<PathBuf>,
+    pub max_regression: Option<f64>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -178,6 +183,9 @@ impl Default for Settings {
             gap: None,
             tls: TlsOptions::default(),
             unix: None,
+            repeat: 1,
+            baseline: None,
+            max_regression: None,
         }
     }
 }

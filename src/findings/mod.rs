@@ -3,6 +3,7 @@
 //! `report/` only formats it, so nothing here decides or talks to Redis.
 
 mod figures;
+pub mod repeat;
 mod series;
 
 pub use figures::{Figures, HoldFigures};
@@ -44,6 +45,10 @@ pub struct Report {
     /// left on disk never claims a verdict the process did not return.
     #[serde(default)]
     pub aborted: Option<Aborted>,
+    /// `--repeat N`: every repetition's own report, in seed order; empty
+    /// for a single run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repetitions: Vec<Report>,
 }
 
 /// One threshold expression on one strategy.

@@ -14,6 +14,7 @@ use super::cells::headline::{headline, key_row, verdict, verdict_notes, KEY_HEAD
 use super::cells::measures::{
     self, CPU_HEADER, LATENCY_HEADER, RETRIES_HEADER, RETRIES_NOTE, THROUGHPUT_HEADER,
 };
+use super::cells::repeat::{repeat_notes, repeat_rows, REPEAT_HEADER};
 use super::cells::results::{
     check_mark, error_lines, expectation, results_row, verdict_reason, OVERSOLD_COLUMN,
     RESULTS_HEADER, VALIDATION_HEADER,
@@ -42,6 +43,7 @@ pub fn render(report: &Report, view: &View) -> String {
         evidence(&mut out, report, view);
     }
     out.push_str(&super::race::terminal(report));
+    repetitions(&mut out, report, view);
     if !report.thresholds.is_empty() {
         let _ = writeln!(out, "Thresholds");
         for line in threshold_lines(report) {
@@ -70,6 +72,27 @@ fn headlines(r: &Report, width: usize) -> String {
         .map(|s| labelled(&format!("{:pad$}", s.strategy.name()), &headline(s), width))
         .collect();
     lines.join("\n")
+}
+
+/// `--repeat`: each strategy's key figures as median (min–max), and the
+/// seed of every repetition whose correctness failed.
+fn repetitions(out: &mut String, r: &Report, view: &View) {
+    let Some((title, failed)) = repeat_notes(r) else {
+        return;
+    };
+    let mut g = Grid::new(&REPEAT_HEADER, 1);
+    for row in repeat_rows(r) {
+        let cells = row.into_iter().enumerate();
+        g.rows.push(
+            cells
+                .map(|(i, t)| if i == 0 { Cell::new(t) } else { right(t) })
+                .collect(),
+        );
+    }
+    let _ = writeln!(out, "{title}\n{}", g.render(view));
+    for line in failed {
+        let _ = writeln!(out, "{}", prose(&line, view.width));
+    }
 }
 
 fn key_figures(r: &Report, view: &View) -> String {

@@ -93,5 +93,6 @@ pub fn not_opened(config: &RunConfig, error: &Error) -> Report {
             message: redact(&error.to_string()),
             ..Aborted::by(error, None)
         }),
+        repetitions: Vec::new(),
     }
 }

@@ -163,5 +163,6 @@ pub fn report() -> Report {
         finished: true,
         thresholds: Vec::new(),
         aborted: None,
+        repetitions: Vec::new(),
     }
 }

@@ -6,6 +6,7 @@
 pub(super) mod gate;
 pub(super) mod headline;
 pub(super) mod measures;
+pub(super) mod repeat;
 pub(super) mod results;
 pub(super) mod shop;
 

@@ -53,6 +53,9 @@ struct Document<'a> {
     aborted: Option<&'a Aborted>,
     /// Strategies asked for that never started.
     not_run: Vec<StrategyKind>,
+    /// `--repeat N`: every repetition's own document.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    repetitions: Vec<Document<'a>>,
 }
 
 #[derive(Serialize)]
@@ -223,6 +226,7 @@ impl<'a> Document<'a> {
                 failed_strategies: r.failed_strategies(),
             },
             thresholds: &r.thresholds,
+            repetitions: r.repetitions.iter().map(Document::of).collect(),
         }
     }
 }
