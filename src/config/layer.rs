@@ -132,18 +132,8 @@ fn file_shop(s: &mut Settings, f: &Scenario) -> Result<()> {
 
 /// How the run is driven and what it writes, from the file.
 fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
+    file_strategies(s, f)?;
     let dur = |key: &str, raw: &Option<String>| from_file(f, key, raw.as_deref(), cli::duration);
-    if let Some(names) = &f.strategies {
-        if names.is_empty() {
-            return Err(Error::usage(format!(
-                "{}: names no strategy; an empty run tests nothing, so it cannot pass: \
-                 name at least one, or leave the key out for the default pair",
-                f.at("strategies")
-            )));
-        }
-        let parsed: Result<Vec<_>, _> = names.iter().map(|n| StrategyKind::from_str(n)).collect();
-        s.strategies = parsed.map_err(|e| Error::usage(format!("{}: {e}", f.at("strategies"))))?;
-    }
     s.redis = f.redis.clone();
     s.seed = f.seed;
     s.concurrency = count(f, "concurrency", f.concurrency)?;
@@ -192,6 +182,22 @@ fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
         )));
     }
     set(&mut s.repeat, f.repeat);
+    Ok(())
+}
+
+/// The file's `strategies`: an empty list tests nothing, so it is refused.
+fn file_strategies(s: &mut Settings, f: &Scenario) -> Result<()> {
+    if let Some(names) = &f.strategies {
+        if names.is_empty() {
+            return Err(Error::usage(format!(
+                "{}: names no strategy; an empty run tests nothing, so it cannot pass: \
+                 name at least one, or leave the key out for the default pair",
+                f.at("strategies")
+            )));
+        }
+        let parsed: Result<Vec<_>, _> = names.iter().map(|n| StrategyKind::from_str(n)).collect();
+        s.strategies = parsed.map_err(|e| Error::usage(format!("{}: {e}", f.at("strategies"))))?;
+    }
     Ok(())
 }
 
