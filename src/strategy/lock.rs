@@ -32,6 +32,24 @@ const UNLOCK: &str = include_str!("lua/unlock.lua");
 const ACQUIRE_FENCED: &str = include_str!("lua/lock_fenced.lua");
 const FENCED_BUY: &str = include_str!("lua/fenced_buy.lua");
 
+/// Both locks send the same commands: the fence is one more script.
+const COMMANDS: Commands = Commands {
+    single: &[
+        "GET",
+        "DECRBY",
+        "SET",
+        "DEL",
+        "INCR",
+        "EVALSHA",
+        "SCRIPT|LOAD",
+        "HSET",
+        "RPUSH",
+        "INCRBY",
+    ],
+    cart: &[],
+    hold: &[],
+};
+
 pub(super) const FACTS: Facts = Facts {
     name: "lock",
     help: "SET NX PX around check-then-act: oversells when a holder outlives it",
@@ -41,22 +59,7 @@ pub(super) const FACTS: Facts = Facts {
     // A holder paused past its TTL writes after the next one read.
     control: |p| pauses_past_ttl(p).then_some(Expect::Oversell),
     tolerates: |_| &[],
-    commands: Commands {
-        single: &[
-            "GET",
-            "DECRBY",
-            "SET",
-            "DEL",
-            "INCR",
-            "EVALSHA",
-            "SCRIPT|LOAD",
-            "HSET",
-            "RPUSH",
-            "INCRBY",
-        ],
-        cart: &[],
-        hold: &[],
-    },
+    commands: COMMANDS,
 };
 
 pub(super) const FENCED_FACTS: Facts = Facts {
@@ -76,22 +79,7 @@ pub(super) const FENCED_FACTS: Facts = Facts {
             &[]
         }
     },
-    commands: Commands {
-        single: &[
-            "GET",
-            "DECRBY",
-            "SET",
-            "DEL",
-            "INCR",
-            "EVALSHA",
-            "SCRIPT|LOAD",
-            "HSET",
-            "RPUSH",
-            "INCRBY",
-        ],
-        cart: &[],
-        hold: &[],
-    },
+    commands: COMMANDS,
 };
 
 /// A holder paused as long as its lock lives, or longer: the lease set

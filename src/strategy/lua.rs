@@ -14,6 +14,18 @@ use crate::error::Result;
 
 pub(crate) const BUY: &str = include_str!("lua/buy.lua");
 
+/// What one single-item purchase sends: the same for `script`, which runs
+/// the user's checkout through this strategy.
+pub(super) const BUY_COMMANDS: &[&str] = &[
+    "GET",
+    "DECRBY",
+    "EVALSHA",
+    "SCRIPT|LOAD",
+    "HSET",
+    "RPUSH",
+    "INCRBY",
+];
+
 pub(super) const FACTS: Facts = Facts {
     name: "lua",
     help: "one script checks, decrements and records atomically",
@@ -23,15 +35,7 @@ pub(super) const FACTS: Facts = Facts {
     control: |_| None,
     tolerates: |_| &[],
     commands: Commands {
-        single: &[
-            "GET",
-            "DECRBY",
-            "EVALSHA",
-            "SCRIPT|LOAD",
-            "HSET",
-            "RPUSH",
-            "INCRBY",
-        ],
+        single: BUY_COMMANDS,
         cart: &[
             "GET",
             "DECRBY",

@@ -22,15 +22,7 @@ pub(super) const FACTS: Facts = Facts {
     control: |_| None,
     tolerates: |_| &[],
     commands: Commands {
-        single: &[
-            "GET",
-            "DECRBY",
-            "EVALSHA",
-            "SCRIPT|LOAD",
-            "HSET",
-            "RPUSH",
-            "INCRBY",
-        ],
+        single: super::lua::BUY_COMMANDS,
         cart: &[],
         hold: &[],
     },
