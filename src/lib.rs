@@ -83,9 +83,16 @@ async fn run_and_print(args: cli::RunArgs) -> Result<ExitStatus> {
         1 => runs.remove(0),
         _ => findings::repeat::combine(runs),
     };
-    if let Some(baseline) = &config.baseline {
-        let results = baseline.compare(&report, config.max_regression);
-        report.thresholds.extend(results);
+    match &config.baseline {
+        Some(baseline) => {
+            let results = baseline.compare(&report, config.max_regression, &config.regressions);
+            report.thresholds.extend(results);
+        }
+        None if !config.regressions.is_empty() => eprintln!(
+            "warning: the scenario's [[threshold]] max_regression limits compare \
+             against --baseline PREVIOUS.json, which was not given: not compared"
+        ),
+        None => {}
     }
     let to_stdout = config.outputs.write_final(&report)?;
     finish(config, &view, &report, &to_stdout);

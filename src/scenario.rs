@@ -131,11 +131,15 @@ pub struct Scenario {
     pub repeat: Option<u32>,
 }
 
-/// `[[threshold]]`: one expression, as `--threshold` takes it.
+/// `[[threshold]]`: one expression, as `--threshold` takes it, or one
+/// figure's allowed regression against `--baseline` (`figure` and
+/// `max_regression`, a percent).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdTable {
-    pub expr: String,
+    pub expr: Option<String>,
+    pub figure: Option<String>,
+    pub max_regression: Option<f64>,
     /// The same as a `warn:` prefix: shown, never fails the run.
     #[serde(default)]
     pub warn: bool,

@@ -353,6 +353,7 @@ pub struct RunArgs {
 
     /// With --baseline: exit 4 when a figure got worse by more than PCT
     /// percent (beyond the min–max spread when both runs used --repeat).
-    #[arg(help_heading = "Gate", long, value_name = "PCT", requires = "baseline")]
+    #[arg(help_heading = "Gate", long, value_name = "PCT", requires = "baseline",
+          allow_negative_numbers = true, value_parser = crate::cli::non_negative)]
     pub max_regression: Option<f64>,
 }

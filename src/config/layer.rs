@@ -66,7 +66,7 @@ pub fn layer(a: &RunArgs, file: Option<&Scenario>) -> Result<Settings> {
         };
     }
     modes::check(&s, &given(a, file), file, !a.strategies.is_empty())?;
-    s.thresholds = thresholds(a, file, &s.strategies)?;
+    (s.thresholds, s.regressions) = thresholds(a, file, &s.strategies)?;
     one_work(a, file)?;
     Ok(s)
 }

@@ -94,6 +94,8 @@ pub struct RunConfig {
     pub baseline: Option<Arc<gate::baseline::Baseline>>,
     /// `--max-regression`: percent; None: the comparison only shows.
     pub max_regression: Option<f64>,
+    /// `[[threshold]]` tables' regression limits, per figure.
+    pub regressions: Vec<gate::baseline::RegressionLimit>,
 }
 
 impl RunConfig {
@@ -161,6 +163,7 @@ impl RunConfig {
             repeat: v.repeat,
             baseline,
             max_regression: v.max_regression,
+            regressions: v.regressions,
         })
     }
 

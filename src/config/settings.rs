@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::crowd::{QtyRange, StockSpec};
 use crate::fault::{FaultStep, Fsync};
+use crate::gate::baseline::RegressionLimit;
 use crate::gate::{ExpectOverride, Expectation, Threshold};
 use crate::load::DurationRange;
 use crate::redis::TlsOptions;
@@ -105,6 +106,8 @@ pub struct Settings {
     /// `--baseline` and `--max-regression` (flags only).
     pub baseline: Option<PathBuf>,
     pub max_regression: Option<f64>,
+    /// `[[threshold]]` tables with `figure` and `max_regression`.
+    pub regressions: Vec<RegressionLimit>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -186,6 +189,7 @@ impl Default for Settings {
             repeat: 1,
             baseline: None,
             max_regression: None,
+            regressions: Vec::new(),
         }
     }
 }
