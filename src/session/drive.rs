@@ -82,6 +82,7 @@ impl Session {
             tasks.push(side::SideTask::Faults(faults::FaultPlan {
                 steps: config.faults.clone(),
                 server: self.managed.clone(),
+                proxy: self.proxy.as_ref().map(|(p, _)| p.control()),
             }));
         }
         let running = Side::start(tasks, &beside);
@@ -116,7 +117,7 @@ impl Session {
 
     fn setup<'a>(&'a self, keys: &Keys, config: &RunConfig) -> Setup<'a> {
         Setup {
-            connector: &self.connector,
+            connector: self.buyers(),
             keys: keys.clone(),
             run_id: &self.meta.run_id,
             server_version: &self.meta.server_version,
