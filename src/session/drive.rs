@@ -98,6 +98,9 @@ impl Session {
         }
         bar.auditing(result.tally.buyers(), result.tally.purchased);
         let fatal = result.fatal.as_ref();
+        if let Some(e) = side.fault_failed.take() {
+            return Err(e);
+        }
         self.still_answering(kind, abort, side.stopped.take(), fatal)?;
         let mut server = self.audit(kind, keys, config).await?;
         // Order ids are buyer ids outside reservations, whose orders come
