@@ -297,6 +297,7 @@ impl Session {
             &ran.result.tally.acked_at,
             &done.server.order_ids,
             done.server.acked_lost,
+            u32::try_from(ran.result.elapsed.as_millis()).unwrap_or(u32::MAX),
         );
         done.stock_series = std::mem::take(&mut ran.side.stock_series);
         Ok(done)

@@ -17,17 +17,19 @@ const STEP_MS: u32 = 50;
 /// Fill in the figures of each record. `acked_at` holds (buyer id, ms
 /// after the release) for every purchase acknowledged; `held` the order
 /// ids the server still has; `lost` the audit's count of acknowledged
-/// orders missing (None when the check was not made).
+/// orders missing (None when the check was not made); `end_ms` is when
+/// the run ended, from the release.
 pub fn measure(
     mut records: Vec<FaultRecord>,
     acked_at: &[(u32, u32)],
     held: &IdSet,
     lost: Option<u64>,
+    end_ms: u32,
 ) -> Vec<FaultRecord> {
     let mut times: Vec<u32> = acked_at.iter().map(|&(_, ms)| ms).collect();
     times.sort_unstable();
     for r in &mut records {
-        recovery(r, &times);
+        recovery(r, &times, end_ms);
     }
     if lost.is_some() {
         losses(&mut records, acked_at, held);
@@ -42,9 +44,9 @@ fn count(times: &[u32], from: u32, to: u32) -> u64 {
 
 /// The rate of the second before the fault, and the time from the fault's
 /// end to the first window whose rate is back to half of it. No figure
-/// for a fault that lasts until the crowd is done, or without purchases
-/// before it.
-fn recovery(r: &mut FaultRecord, times: &[u32]) {
+/// for a fault that lasts until the crowd is done, ends too close to the
+/// run's end to tell, or has no purchases before it.
+fn recovery(r: &mut FaultRecord, times: &[u32], end: u32) {
     let (Some(began), Some(ended)) = (r.began_us, r.ended_us) else {
         return;
     };
@@ -55,12 +57,11 @@ fn recovery(r: &mut FaultRecord, times: &[u32]) {
     let from = began.saturating_sub(BASELINE_MS);
     let span = began - from;
     let before = count(times, from, began);
-    if span < MIN_BASELINE_MS || before == 0 {
+    if span < MIN_BASELINE_MS || before == 0 || ended + WINDOW_MS > end {
         return;
     }
     let per_s = before * 1_000 / u64::from(span);
     r.pre_fault_per_s = Some(per_s);
-    let end = times.last().map_or(0, |t| t + 1);
     let mut t = ended;
     while t + WINDOW_MS <= end {
         // Twice the window's purchases per second against the pre-fault
@@ -137,6 +138,7 @@ mod tests {
             &acked,
             &IdSet::default(),
             None,
+            3_000,
         );
         assert_eq!(r[0].pre_fault_per_s, Some(100));
         // Back to half (25 in 500 ms) at once: [1200, 1700) holds 30.
@@ -146,10 +148,24 @@ mod tests {
             &acked,
             &IdSet::default(),
             None,
+            3_000,
         );
         // [1000, 1500) holds 10 purchases; [1150, 1650) holds 25.
         assert_eq!(later[0].recovery_us, Some(150_000));
         assert_eq!(later[0].acked_lost, None);
+        // Ended too close to the run's end to tell: no figure, not "never".
+        let late = record(blackhole, 1_000, 2_700);
+        let r = measure(vec![late], &acked, &IdSet::default(), None, 3_000);
+        assert_eq!((r[0].pre_fault_per_s, r[0].recovery_us), (None, None));
+        // Nothing bought after it, to the end: never.
+        let r = measure(
+            vec![record(blackhole, 1_000, 1_100)],
+            &acked[..100],
+            &IdSet::default(),
+            None,
+            3_000,
+        );
+        assert_eq!((r[0].pre_fault_per_s, r[0].recovery_us), (Some(100), None));
     }
 
     #[test]
@@ -168,6 +184,7 @@ mod tests {
             &acked,
             &held,
             Some(2),
+            2_000,
         );
         assert_eq!(
             (r[0].acked_lost, r[0].loss_window_us),
