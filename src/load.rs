@@ -255,7 +255,7 @@ impl Worker {
             tally.purchase_retries += b.conflicts;
             tally.purchase_round_trips += b.round_trips;
             tally.record_purchase(b.finished, b.conflicts);
-            tally.acked.insert(b.buyer.id);
+            tally.ack(b.buyer.id, b.finished);
             self.live.purchased.fetch_add(1, Ordering::Relaxed);
         }
         if matches!(b.outcome, Outcome::Error(_)) {

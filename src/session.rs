@@ -31,6 +31,9 @@ pub struct Session {
     // is killed last, after the clients below have been dropped.
     admin: Client,
     connector: Connector,
+    /// Network faults: the proxy buyers connect through, and a connector
+    /// that reaches the server through it.
+    proxy: Option<(redis::proxy::Proxy, Connector)>,
     meta: RunMeta,
     crowd: Arc<Crowd>,
     cancel: CancellationToken,
@@ -42,6 +45,27 @@ pub struct Session {
     /// The strategy running now and its keys: what a run stopped at once
     /// (a second signal) still has to delete.
     current: Option<(StrategyKind, Keys)>,
+}
+
+/// The proxy for network faults, when one is planned; the server the
+/// proxy forwards to is the one the admin connection reached.
+async fn start_proxy(
+    config: &RunConfig,
+    connector: &Connector,
+) -> Result<Option<(redis::proxy::Proxy, Connector)>> {
+    if !config.faults.iter().any(|s| s.kind.needs_proxy()) {
+        return Ok(None);
+    }
+    let upstream = connector.tcp_address().await.map_err(|e| {
+        Error::usage(format!(
+            "--fault: network faults need a plain TCP connection to proxy: {e}"
+        ))
+    })?;
+    let proxy = redis::proxy::Proxy::start(upstream, config.seed)
+        .await
+        .map_err(|e| Error::infra(format!("starting the fault proxy on 127.0.0.1: {e}")))?;
+    let via = connector.via(proxy.addr());
+    Ok(Some((proxy, via)))
 }
 
 /// A run that could not finish: the report so far, whose `aborted` says
@@ -101,9 +125,11 @@ impl Session {
             .map(|k| (k.name(), k.facts().preflight(shape)))
             .collect();
         connector.preflight(&admin, &meta.run_id, &needs).await?;
+        let proxy = start_proxy(config, &connector).await?;
         Ok(Session {
             admin,
             connector,
+            proxy,
             meta,
             crowd,
             cancel: CancellationToken::new(),
@@ -111,6 +137,11 @@ impl Session {
             managed,
             current: None,
         })
+    }
+
+    /// How buyers reach the server: through the proxy when there is one.
+    fn buyers(&self) -> &Connector {
+        self.proxy.as_ref().map_or(&self.connector, |(_, c)| c)
     }
 
     /// What the run is about to do, for the header printed before it.
@@ -261,7 +292,13 @@ impl Session {
             reaped: ran.side.reaped.as_ref(),
         };
         let mut done = gate::assess(kind, &expectation, &tolerated, evidence);
-        done.faults = faults::with_losses(ran.side.faults, done.server.acked_lost);
+        done.faults = crate::findings::faults::measure(
+            ran.side.faults,
+            &ran.result.tally.acked_at,
+            &done.server.order_ids,
+            done.server.acked_lost,
+            u32::try_from(ran.result.elapsed.as_millis()).unwrap_or(u32::MAX),
+        );
         done.stock_series = std::mem::take(&mut ran.side.stock_series);
         Ok(done)
     }

@@ -278,7 +278,9 @@ pub struct RunArgs {
     pub details: bool,
     /// Break the server at a time from the release: KIND@AT (repeatable),
     /// e.g. kill@2s, pause:300ms@1500ms. Kinds: kill, restart, pause:D
-    /// (managed server only), client-kill, client-pause:D, script-flush.
+    /// (managed server only), client-kill, client-pause:D, script-flush;
+    /// through a local proxy (plain TCP): latency:D[..D2][:FOR], drop,
+    /// blackhole:D.
     #[arg(long = "fault", value_name = "KIND@AT")]
     pub faults: Vec<crate::fault::FaultStep>,
 

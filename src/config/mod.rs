@@ -119,8 +119,8 @@ impl RunConfig {
         let script = load_script(&strategies, v.script.as_ref())?;
         let strategies_use_script = script.is_some();
         let redis = link::redis(v.redis.as_deref(), &v)?;
-        let faults = faults::check(&v, &redis)?;
         let listen = listen_on(&v);
+        let faults = faults::check(&v, &redis, listen)?;
         let baseline = baseline(&v)?;
         Ok(RunConfig {
             buyers: buyers as u32,

@@ -2,6 +2,7 @@
 //! the gate's verdict. The session and the gate build it (`gate::assess`);
 //! `report/` only formats it, so nothing here decides or talks to Redis.
 
+pub mod faults;
 mod figures;
 pub mod repeat;
 mod series;

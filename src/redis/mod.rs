@@ -7,6 +7,7 @@ pub mod liveness;
 mod managed;
 mod namespace;
 pub mod preflight;
+pub mod proxy;
 mod redact;
 mod tls;
 mod url;
@@ -81,6 +82,38 @@ impl Connector {
             timeout,
             script_file: None,
         })
+    }
+
+    /// The same connections, made to `proxy` instead: buyers reach the
+    /// server through it when a network fault is planned.
+    pub fn via(&self, proxy: std::net::SocketAddr) -> Connector {
+        let mut config = self.config.clone();
+        config.server = ServerConfig::new_centralized(proxy.ip().to_string(), proxy.port());
+        Connector {
+            config,
+            url: self.url.clone(),
+            insecure: self.insecure,
+            timeout: self.timeout,
+            script_file: self.script_file.clone(),
+        }
+    }
+
+    /// The server's address, for a proxy to forward to: plain TCP only
+    /// (a proxy in front of TLS or a socket would change what is tested).
+    pub async fn tcp_address(&self) -> Result<std::net::SocketAddr, String> {
+        let ServerConfig::Centralized { server } = &self.config.server else {
+            return Err("not a single server".into());
+        };
+        if self.url.tls || self.url.transport != Transport::Tcp {
+            return Err("not a plain TCP connection".into());
+        }
+        let host = (server.host.to_string(), server.port);
+        let mut found = tokio::net::lookup_host(host)
+            .await
+            .map_err(|e| format!("resolving {}: {e}", server.host))?;
+        found
+            .next()
+            .ok_or_else(|| format!("{} resolves to nothing", server.host))
     }
 
     /// How this connector reaches its server, for the report.

@@ -82,6 +82,7 @@ impl Session {
             tasks.push(side::SideTask::Faults(faults::FaultPlan {
                 steps: config.faults.clone(),
                 server: self.managed.clone(),
+                proxy: self.proxy.as_ref().map(|(p, _)| p.control()),
             }));
         }
         let running = Side::start(tasks, &beside);
@@ -97,6 +98,9 @@ impl Session {
         }
         bar.auditing(result.tally.buyers(), result.tally.purchased);
         let fatal = result.fatal.as_ref();
+        if let Some(e) = side.fault_failed.take() {
+            return Err(e);
+        }
         self.still_answering(kind, abort, side.stopped.take(), fatal)?;
         let mut server = self.audit(kind, keys, config).await?;
         // Order ids are buyer ids outside reservations, whose orders come
@@ -116,7 +120,7 @@ impl Session {
 
     fn setup<'a>(&'a self, keys: &Keys, config: &RunConfig) -> Setup<'a> {
         Setup {
-            connector: &self.connector,
+            connector: self.buyers(),
             keys: keys.clone(),
             run_id: &self.meta.run_id,
             server_version: &self.meta.server_version,
