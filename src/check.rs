@@ -178,7 +178,9 @@ mod tests {
 
     #[test]
     fn an_oversell_is_not() {
-        let calls: Vec<Call> = (0..3).map(|i| call(Told::Bought, i, Some(10 + i))).collect();
+        let calls: Vec<Call> = (0..3)
+            .map(|i| call(Told::Bought, i, Some(10 + i)))
+            .collect();
         let err = linearizable(2, &calls).unwrap_err();
         assert_eq!((err.placed, err.completed), (2, 3));
     }
@@ -208,10 +210,7 @@ mod tests {
         ];
         assert_eq!(linearizable(1, &applied), Ok(()));
         // Not applied: it leaves the unit for the later purchase.
-        let not_applied = [
-            call(Told::Unknown, 0, None),
-            call(Told::Bought, 1, Some(2)),
-        ];
+        let not_applied = [call(Told::Unknown, 0, None), call(Told::Bought, 1, Some(2))];
         assert_eq!(linearizable(1, &not_applied), Ok(()));
     }
 
@@ -219,10 +218,14 @@ mod tests {
     fn a_large_refutation_stays_quick() {
         // Thirty concurrent buyers all told "bought" from a stock of ten:
         // without the reductions this is 30! orders to refute.
-        let calls: Vec<Call> = (0..30).map(|i| call(Told::Bought, i, Some(100 + i))).collect();
+        let calls: Vec<Call> = (0..30)
+            .map(|i| call(Told::Bought, i, Some(100 + i)))
+            .collect();
         let err = linearizable(10, &calls).unwrap_err();
         assert_eq!(err.placed, 10);
-        let mut mixed: Vec<Call> = (0..10).map(|i| call(Told::Bought, i, Some(50 + i))).collect();
+        let mut mixed: Vec<Call> = (0..10)
+            .map(|i| call(Told::Bought, i, Some(50 + i)))
+            .collect();
         mixed.extend((10..30).map(|i| call(Told::SoldOut, i, Some(50 + i))));
         assert_eq!(linearizable(10, &mixed), Ok(()));
     }

@@ -42,7 +42,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::crowd::{Buyer, Crowd};
-use crate::metrics::{HistorySink, Outcome, RaceStep, Tally};
+use crate::metrics::{HistorySink, Outcome, Tally};
 use crate::redis::blame;
 use crate::schedule::Schedule;
 use crate::strategy::reserve::ReservePlan;
@@ -276,12 +276,7 @@ impl Worker {
             let process = self.invoke(buyer, unknowns, release);
             let step = self.attempt(buyer).await;
             self.completed(process, buyer, &step, release);
-            b.attempts += 1;
-            b.round_trips += u64::from(step.round_trips);
-            b.attempt_seconds.add(second(release.elapsed()));
-            if let Some(seen) = step.race {
-                b.race = RaceStep::of(&buyer, seen, release).or(b.race);
-            }
+            b.count(&step, release);
             // What the buyer ends with if it does not try again, and why
             // it would.
             let (stop, again) = match step.attempt {

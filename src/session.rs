@@ -12,8 +12,8 @@ use crate::crowd::Crowd;
 use crate::error::{Error, Result};
 use crate::findings::{Aborted, Report, RunMeta, StrategyReport, Unavailable};
 use crate::gate::{self, Evidence};
-use crate::redis::{self, redact, Connector, Keys, ManagedRedis, RedisUrl};
 use crate::metrics::HistorySink;
+use crate::redis::{self, redact, Connector, Keys, ManagedRedis, RedisUrl};
 use crate::report::export::history::HistoryWriter;
 use crate::report::Progress;
 use crate::strategy::{Shape, StrategyKind};
@@ -105,10 +105,7 @@ impl Session {
             .map(|k| (k.name(), k.facts().preflight(shape)))
             .collect();
         connector.preflight(&admin, &meta.run_id, &needs).await?;
-        let history = match &config.history {
-            Some(path) => Some(HistoryWriter::start(path).map_err(|e| history_error(path, e))?),
-            None => None,
-        };
+        let history = open_history(config)?;
         Ok(Session {
             admin,
             connector,
@@ -289,6 +286,16 @@ impl Session {
         done.stock_series = std::mem::take(&mut ran.side.stock_series);
         Ok(done)
     }
+}
+
+/// `--history`: the file created and its writer started before any buyer.
+fn open_history(config: &RunConfig) -> Result<Option<(HistorySink, HistoryWriter)>> {
+    let Some(path) = &config.history else {
+        return Ok(None);
+    };
+    HistoryWriter::start(path)
+        .map(Some)
+        .map_err(|e| history_error(path, e))
 }
 
 fn history_error(path: &std::path::Path, e: std::io::Error) -> Error {

@@ -55,7 +55,9 @@ async fn retrying_unknown_outcomes_buys_twice_with_lua_and_never_with_idempotent
         ])
         .await;
         assert!(r.meta.retry_unknown);
-        let idem = r.strategy(StrategyKind::Idempotent).expect("idempotent ran");
+        let idem = r
+            .strategy(StrategyKind::Idempotent)
+            .expect("idempotent ran");
         let s = &idem.server;
         assert_eq!(
             (s.buyers_with_duplicates, s.orders, s.sold),
@@ -109,7 +111,9 @@ async fn with_history(args: &[&str]) -> (blackfriday::Report, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lua_history_is_linearizable_against_a_stock_counter() {
     for seed in ["1", "2", "3"] {
-        let args = ["-s", "lua", "--buyers", "30", "--stock", "10", "--seed", seed];
+        let args = [
+            "-s", "lua", "--buyers", "30", "--stock", "10", "--seed", seed,
+        ];
         let (r, text) = with_history(&args).await;
         let lua = r.strategy(StrategyKind::Lua).expect("lua ran");
         // One invoke and one completion per attempt, numbered in order.

@@ -132,7 +132,10 @@ async fn add_orders(
     let p = c.pipeline();
     for id in fresh {
         match carts {
-            None => p.hmget::<(), _, _>(keys.order(*id), vec!["qty", "buyer"]).await?,
+            None => {
+                p.hmget::<(), _, _>(keys.order(*id), vec!["qty", "buyer"])
+                    .await?
+            }
             Some(_) => p.hgetall::<(), _>(keys.order(*id)).await?,
         }
     }

@@ -12,14 +12,20 @@ use super::{Buy, Call, Told};
 pub fn calls(jsonl: &str, strategy: &str) -> Result<Vec<Call>, String> {
     let mut open: HashMap<u64, (u64, i64)> = HashMap::new();
     let mut out = Vec::new();
-    for (n, line) in jsonl.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (n, line) in jsonl
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let e: Value = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?;
         if e["strategy"] != strategy {
             continue;
         }
         let field = |k: &str| e[k].as_u64().ok_or(format!("line {}: no {k}", n + 1));
         let (process, index) = (field("process")?, field("index")?);
-        let qty = e["value"]["qty"].as_i64().ok_or(format!("line {}: no qty", n + 1))?;
+        let qty = e["value"]["qty"]
+            .as_i64()
+            .ok_or(format!("line {}: no qty", n + 1))?;
         let kind = e["type"].as_str().unwrap_or_default();
         if kind == "invoke" {
             if open.insert(process, (index, qty)).is_some() {
@@ -75,6 +81,9 @@ mod tests {
         assert_eq!(calls.len(), 2);
         assert_eq!((calls[0].invoked, calls[0].returned), (0, Some(4)));
         assert_eq!(calls[0].buy.result, Told::Bought);
-        assert_eq!((calls[1].buy.result, calls[1].returned), (Told::Unknown, None));
+        assert_eq!(
+            (calls[1].buy.result, calls[1].returned),
+            (Told::Unknown, None)
+        );
     }
 }

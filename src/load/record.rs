@@ -88,7 +88,11 @@ impl Worker {
         Event {
             strategy: "",
             op,
-            f: if self.reserve.is_some() { "hold" } else { "buy" },
+            f: if self.reserve.is_some() {
+                "hold"
+            } else {
+                "buy"
+            },
             process,
             buyer: buyer.id,
             qty: buyer.qty,

@@ -89,7 +89,10 @@ impl Session {
         }
         let running = Side::start(tasks, &beside);
         let abort = &beside.abort;
-        let history = self.history.as_ref().map(|(h, _)| h.for_strategy(kind.name()));
+        let history = self
+            .history
+            .as_ref()
+            .map(|(h, _)| h.for_strategy(kind.name()));
         let (result, cpu) = self
             .drive(strategy.clone(), config, live, abort, history)
             .await;

@@ -54,10 +54,11 @@ impl Idempotent {
         // a time, more connections add no capacity.
         let pool = setup.connector.shared(1).await?;
         let script = Script::from_lua(BUY.to_string());
-        script
-            .load(pool.next())
-            .await
-            .map_err(|e| setup.connector.fail("loading the idempotent purchase script", e))?;
+        script.load(pool.next()).await.map_err(|e| {
+            setup
+                .connector
+                .fail("loading the idempotent purchase script", e)
+        })?;
         Ok(Idempotent {
             pool,
             script,

@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use serde_json::json;
+use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
@@ -51,22 +51,44 @@ fn write_all(mut out: BufWriter<File>, mut rx: UnboundedReceiver<Event>) -> io::
     Ok(index)
 }
 
-/// One event as its line: Jepsen's keys, then the strategy and the buyer
-/// (a process after an unknown outcome is not the buyer's id).
-pub fn line(e: &Event, index: u64) -> serde_json::Value {
-    json!({
-        "type": e.op.name(),
-        "f": e.f,
-        "process": e.process,
-        "value": {
-            "qty": e.qty,
-            "order": e.order,
-            "stock_read": e.stock_read,
-            "reply": e.reply,
+/// One event as its line: Jepsen's keys in Jepsen's order, then the
+/// strategy and the buyer (a process after an unknown outcome is not the
+/// buyer's id).
+#[derive(Serialize)]
+pub struct Line<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    f: &'static str,
+    process: u64,
+    value: Payload<'a>,
+    time: u64,
+    index: u64,
+    strategy: &'static str,
+    buyer: u32,
+}
+
+#[derive(Serialize)]
+struct Payload<'a> {
+    qty: u32,
+    order: Option<u32>,
+    stock_read: Option<i64>,
+    reply: Option<&'a str>,
+}
+
+pub fn line(e: &Event, index: u64) -> Line<'_> {
+    Line {
+        kind: e.op.name(),
+        f: e.f,
+        process: e.process,
+        value: Payload {
+            qty: e.qty,
+            order: e.order,
+            stock_read: e.stock_read,
+            reply: e.reply.as_deref(),
         },
-        "time": e.time_ns,
-        "index": index,
-        "strategy": e.strategy,
-        "buyer": e.buyer,
-    })
+        time: e.time_ns,
+        index,
+        strategy: e.strategy,
+        buyer: e.buyer,
+    }
 }
