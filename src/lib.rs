@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod check;
 pub mod clean;
 pub mod cli;
 mod commands;

@@ -7,6 +7,7 @@
 mod acked;
 mod away;
 mod histograms;
+mod history;
 mod holds;
 mod race;
 mod timeline;
@@ -17,6 +18,7 @@ pub use holds::HoldTally;
 pub use race::{Race, RaceLog, RaceStep, Seen};
 
 pub use histograms::{new_histogram, ByOutcome, Percentiles};
+pub use history::{Event, HistorySink, Op};
 pub use timeline::{AttemptSeconds, Timeline};
 
 use histograms::MAX_MICROS;

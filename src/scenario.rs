@@ -111,6 +111,8 @@ pub struct Scenario {
     pub fault: Vec<FaultTable>,
     /// `--appendfsync`: "always", "everysec" or "no".
     pub appendfsync: Option<String>,
+    /// `--retry-unknown`: retry purchases whose outcome is unknown.
+    pub retry_unknown: Option<bool>,
     /// Where it was read from; relative paths inside resolve against it.
     #[serde(skip)]
     pub source: PathBuf,

@@ -12,7 +12,9 @@ use crate::crowd::Crowd;
 use crate::error::{Error, Result};
 use crate::findings::{Aborted, Report, RunMeta, StrategyReport, Unavailable};
 use crate::gate::{self, Evidence};
+use crate::metrics::HistorySink;
 use crate::redis::{self, redact, Connector, Keys, ManagedRedis, RedisUrl};
+use crate::report::export::history::HistoryWriter;
 use crate::report::Progress;
 use crate::strategy::{Shape, StrategyKind};
 
@@ -45,6 +47,8 @@ pub struct Session {
     /// The strategy running now and its keys: what a run stopped at once
     /// (a second signal) still has to delete.
     current: Option<(StrategyKind, Keys)>,
+    /// `--history`: the run's end of the channel, and its writer.
+    history: Option<(HistorySink, HistoryWriter)>,
 }
 
 /// The proxy for network faults, when one is planned; the server the
@@ -126,6 +130,7 @@ impl Session {
             .collect();
         connector.preflight(&admin, &meta.run_id, &needs).await?;
         let proxy = start_proxy(config, &connector).await?;
+        let history = open_history(config)?;
         Ok(Session {
             admin,
             connector,
@@ -136,6 +141,7 @@ impl Session {
             now: CancellationToken::new(),
             managed,
             current: None,
+            history,
         })
     }
 
@@ -184,6 +190,7 @@ impl Session {
             () = now.cancelled() => Err(self.hard_stop(config).await),
         };
         on_signal.abort();
+        let ran = ran.and(self.close_history(config).await);
         let _ = tokio::time::timeout(Duration::from_secs(1), self.admin.quit()).await;
         report.interrupted = self.cancel.is_cancelled();
         report.finished = true;
@@ -202,6 +209,20 @@ impl Session {
         }
         report.thresholds = gate::evaluate(&config.thresholds, &report.strategies);
         Ok(report)
+    }
+
+    /// Every event in the file before the report is written: the drivers'
+    /// sinks are gone with them, the run's own goes now. Buyers a second
+    /// signal cut short may still hold one: not waited for beyond a moment.
+    async fn close_history(&mut self, config: &RunConfig) -> Result<()> {
+        let (Some((sink, writer)), Some(path)) = (self.history.take(), &config.history) else {
+            return Ok(());
+        };
+        drop(sink);
+        match tokio::time::timeout(Duration::from_secs(2), writer.finish()).await {
+            Ok(Ok(_)) | Err(_) => Ok(()),
+            Ok(Err(e)) => Err(history_error(path, e)),
+        }
     }
 
     async fn run_all(
@@ -302,4 +323,21 @@ impl Session {
         done.stock_series = std::mem::take(&mut ran.side.stock_series);
         Ok(done)
     }
+}
+
+/// `--history`: the file created and its writer started before any buyer.
+fn open_history(config: &RunConfig) -> Result<Option<(HistorySink, HistoryWriter)>> {
+    let Some(path) = &config.history else {
+        return Ok(None);
+    };
+    HistoryWriter::start(path)
+        .map(Some)
+        .map_err(|e| history_error(path, e))
+}
+
+fn history_error(path: &std::path::Path, e: std::io::Error) -> Error {
+    Error::usage(format!(
+        "--history {}: cannot write the history there: {e}",
+        path.display()
+    ))
 }

@@ -59,6 +59,7 @@ async fn read_orders(
     facts: &mut ServerFacts,
 ) -> Result<(), Error> {
     let mut seen = HashSet::new();
+    let mut buyers = Buyers::default();
     let mut partial = 0;
     let mut start = 0;
     loop {
@@ -68,12 +69,13 @@ async fn read_orders(
         }
         start += ids.len() as i64;
         facts.orders += ids.len() as u64;
-        let fresh: Vec<u32> = ids.into_iter().filter(|id| seen.insert(*id)).collect();
-        if fresh.is_empty() {
-            continue;
+        let fresh: Vec<u32> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
+        if !fresh.is_empty() {
+            partial += add_orders(c, keys, carts, &fresh, facts, &mut buyers).await?;
         }
-        partial += add_orders(c, keys, carts, &fresh, facts).await?;
+        buyers.count(&ids);
     }
+    (facts.buyers_with_duplicates, facts.duplicate_orders) = buyers.duplicates();
     facts.orphan_orders = orphans(c, keys, &seen).await?;
     facts.distinct_orders = seen.len() as u64;
     for id in seen {
@@ -125,21 +127,26 @@ async fn add_orders(
     carts: Option<&Crowd>,
     fresh: &[u32],
     facts: &mut ServerFacts,
+    buyers: &mut Buyers,
 ) -> Result<u64, Error> {
     let p = c.pipeline();
     for id in fresh {
         match carts {
-            None => p.hget::<(), _, _>(keys.order(*id), "qty").await?,
+            None => {
+                p.hmget::<(), _, _>(keys.order(*id), vec!["qty", "buyer"])
+                    .await?
+            }
             Some(_) => p.hgetall::<(), _>(keys.order(*id)).await?,
         }
     }
     let Some(crowd) = carts else {
-        let qtys: Vec<Option<i64>> = p.all().await?;
-        for q in qtys {
-            match q {
+        let found: Vec<(Option<i64>, Option<u32>)> = p.all().await?;
+        for (id, (qty, buyer)) in fresh.iter().zip(found) {
+            match qty {
                 Some(q) => facts.products[0].order_units += q,
                 None => facts.orders_without_hash += 1,
             }
+            buyers.owner(*id, buyer);
         }
         return Ok(0);
     };
@@ -150,6 +157,7 @@ async fn add_orders(
             facts.orders_without_hash += 1;
             continue;
         }
+        buyers.owner(*id, hash.get("buyer").and_then(|b| b.parse().ok()));
         let items = items(&hash);
         for (product, qty) in &items {
             if let Some(f) = facts.products.get_mut(usize::from(*product)) {
@@ -159,6 +167,40 @@ async fn add_orders(
         partial += u64::from(!whole_cart(crowd, *id, &items));
     }
     Ok(partial)
+}
+
+/// Whose each order is, by its hash's `buyer` field, and how many entries
+/// of the orders list each buyer has: a buyer's order id listed twice, or
+/// two order ids naming one buyer, are both a purchase applied twice.
+#[derive(Default)]
+struct Buyers {
+    /// Order id to buyer; orders without a hash have no buyer to count.
+    of: HashMap<u32, u32>,
+    entries: HashMap<u32, u32>,
+}
+
+impl Buyers {
+    fn owner(&mut self, id: u32, buyer: Option<u32>) {
+        if let Some(b) = buyer {
+            self.of.insert(id, b);
+        }
+    }
+
+    /// One page of the orders list, its fresh ids' owners already known.
+    fn count(&mut self, ids: &[u32]) {
+        for b in ids.iter().filter_map(|id| self.of.get(id)) {
+            *self.entries.entry(*b).or_default() += 1;
+        }
+    }
+
+    /// Buyers with more than one order, and the orders beyond their first.
+    fn duplicates(&self) -> (u64, u64) {
+        let twice = self.entries.values().filter(|n| **n > 1);
+        (
+            twice.clone().count() as u64,
+            twice.map(|n| u64::from(n - 1)).sum(),
+        )
+    }
 }
 
 /// The `p:<product>` fields of an order hash, in product order.

@@ -281,13 +281,26 @@ pub struct RunArgs {
     /// (managed server only), client-kill, client-pause:D, script-flush;
     /// through a local proxy (plain TCP): latency:D[..D2][:FOR], drop,
     /// blackhole:D.
-    #[arg(long = "fault", value_name = "KIND@AT")]
+    #[arg(help_heading = "Faults", long = "fault", value_name = "KIND@AT")]
     pub faults: Vec<crate::fault::FaultStep>,
 
     /// Start the managed redis-server with AOF on and this fsync policy, in
     /// its own directory kept across a kill.
-    #[arg(long, value_enum, value_name = "POLICY")]
+    #[arg(help_heading = "Faults", long, value_enum, value_name = "POLICY")]
     pub appendfsync: Option<crate::fault::Fsync>,
+
+    /// Retry a purchase whose outcome is unknown (an error after sending),
+    /// as a real checkout does, within --max-retries and the same backoff. A
+    /// strategy that is not idempotent can then buy twice: the audit's one
+    /// purchase per buyer check fails on it.
+    #[arg(help_heading = "Faults", long)]
+    pub retry_unknown: bool,
+
+    /// Write every operation as one JSON line (Jepsen's history shape:
+    /// invoke, then ok, fail or info for an unknown outcome), streamed as
+    /// the run goes.
+    #[arg(help_heading = "Reports", long, value_name = "FILE.jsonl")]
+    pub history: Option<PathBuf>,
     /// A threshold on any per-strategy figure of the JSON report, repeatable:
     /// 'watch.p99 <= 25ms', '*.gave_up == 0', 'watch.purchases_per_s >= 0.3 *
     /// lua.purchases_per_s'. A 'warn:' prefix makes it warn-only. Missed

@@ -82,6 +82,8 @@ pub struct RunConfig {
     pub faults: Vec<FaultStep>,
     /// The managed server's AOF fsync policy; None: no persistence.
     pub appendfsync: Option<Fsync>,
+    /// `--history`: every operation as a JSON line, streamed to this file.
+    pub history: Option<PathBuf>,
     /// `[[threshold]]` and `--threshold`, evaluated once every strategy ran.
     pub thresholds: Vec<gate::Threshold>,
     /// `rediss://` settings; empty for every other URL.
@@ -116,6 +118,7 @@ impl RunConfig {
         let strategies = strategies(&v)?;
         let shop = shop::resolve(&v, &strategies)?;
         let outputs = report_files(&v)?;
+        let history = files::history(v.history.as_deref())?;
         let script = load_script(&strategies, v.script.as_ref())?;
         let strategies_use_script = script.is_some();
         let redis = link::redis(v.redis.as_deref(), &v)?;
@@ -157,6 +160,7 @@ impl RunConfig {
             details: v.details,
             faults,
             appendfsync: v.appendfsync,
+            history,
             thresholds: v.thresholds,
             listen,
             tls: v.tls,
@@ -214,6 +218,7 @@ fn retry_policy(v: &Settings) -> RetryPolicy {
         base: v.backoff_base,
         cap: v.backoff_max,
         think: v.think,
+        unknown: v.retry_unknown,
     }
 }
 

@@ -89,6 +89,10 @@ pub struct Settings {
     /// Fault steps, in the order given (`--fault` replaces the file's).
     pub faults: Vec<FaultStep>,
     pub appendfsync: Option<Fsync>,
+    /// Retry unknown outcomes as lost races are retried.
+    pub retry_unknown: bool,
+    /// `--history`: the operations as JSON lines (flags only).
+    pub history: Option<PathBuf>,
     /// `[[threshold]]` then `--threshold`, parsed.
     pub thresholds: Vec<Threshold>,
     pub csv: Option<PathBuf>,
@@ -179,6 +183,8 @@ impl Default for Settings {
             details: false,
             faults: Vec::new(),
             appendfsync: None,
+            retry_unknown: false,
+            history: None,
             thresholds: Vec::new(),
             csv: None,
             hdr: None,

@@ -141,6 +141,8 @@ pub struct RunMeta {
     pub concurrency: usize,
     pub connections: usize,
     pub max_retries: u32,
+    /// `--retry-unknown`: unknown outcomes were retried too.
+    pub retry_unknown: bool,
     /// The URL with its password masked.
     pub redis_url: String,
     /// Whether blackfriday started this redis-server itself, and its pid.

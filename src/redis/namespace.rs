@@ -137,6 +137,11 @@ impl Keys {
     pub fn order(&self, id: u32) -> String {
         format!("{}order:{id}", self.inner.prefix)
     }
+    /// `idempotent`: the first result of one buyer's purchase, replayed to
+    /// its retries. In the namespace, so cleanup takes it with the rest.
+    pub fn idem(&self, id: u32) -> String {
+        format!("{}idem:{id}", self.inner.prefix)
+    }
 }
 
 /// The safety net for runs that die without cleaning up (SIGKILL, power

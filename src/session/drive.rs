@@ -12,6 +12,7 @@ use crate::config::RunConfig;
 use crate::cpu::{CpuSample, CpuUse};
 use crate::error::{Error, Result};
 use crate::load::{self, DriveOptions, Live};
+use crate::metrics::HistorySink;
 use crate::redis::{self, Keys};
 use crate::report::Progress;
 use crate::strategy::{self, Setup, StrategyKind};
@@ -24,6 +25,7 @@ impl Session {
         config: &RunConfig,
         live: Arc<Live>,
         abort: &CancellationToken,
+        history: Option<HistorySink>,
     ) -> (load::DriveResult, CpuUse) {
         let opts = DriveOptions {
             concurrency: config.concurrency,
@@ -31,6 +33,7 @@ impl Session {
             seed: config.seed,
             abort: abort.clone(),
             reserve: config.shop.reserve,
+            history,
         };
         let before = CpuSample::take(&self.admin).await;
         let started = std::time::Instant::now();
@@ -87,7 +90,13 @@ impl Session {
         }
         let running = Side::start(tasks, &beside);
         let abort = &beside.abort;
-        let (result, cpu) = self.drive(strategy.clone(), config, live, abort).await;
+        let history = self
+            .history
+            .as_ref()
+            .map(|(h, _)| h.for_strategy(kind.name()));
+        let (result, cpu) = self
+            .drive(strategy.clone(), config, live, abort, history)
+            .await;
         if let Some(what) = running.draining() {
             bar.set_message(&format!("· {what}"));
         }

@@ -39,6 +39,7 @@ pub(super) fn run_meta(config: &RunConfig, crowd: &Crowd, found: Found) -> RunMe
         concurrency: config.concurrency.min(crowd.len()),
         connections: config.connections,
         max_retries: config.retry.max_retries,
+        retry_unknown: config.retry.unknown,
         redis_url: found.redis_url,
         managed_pid: found.managed_pid,
         server_version: found.server_version,

@@ -17,6 +17,7 @@ mod decr;
 mod facts;
 mod function;
 mod gap;
+mod idempotent;
 mod lock;
 mod lua;
 pub mod reserve;
@@ -35,6 +36,7 @@ strategies! {
     Decr => decr::FACTS,
     Watch => watch::FACTS,
     Lua => lua::FACTS,
+    Idempotent => idempotent::FACTS,
     Function => function::FACTS,
     Compensate => compensate::FACTS,
     Lock => lock::FACTS,

@@ -124,6 +124,7 @@ pub fn report() -> Report {
             concurrency: 500,
             connections: 4,
             max_retries: 100,
+            retry_unknown: false,
             redis_url: "redis://shop:***@127.0.0.1:6379/2".into(),
             managed_pid: None,
             server_version: "7.0.15".into(),

@@ -83,6 +83,8 @@ struct Run<'a> {
     concurrency: usize,
     connections: usize,
     max_retries: u32,
+    /// `--retry-unknown`: unknown outcomes were retried too.
+    retry_unknown: bool,
     redis: Redis<'a>,
     /// Fault steps planned for every strategy, in time order.
     faults: &'a [FaultStep],
@@ -205,6 +207,7 @@ impl<'a> Document<'a> {
                 concurrency: m.concurrency,
                 connections: m.connections,
                 max_retries: m.max_retries,
+                retry_unknown: m.retry_unknown,
                 redis: Redis {
                     url: &m.redis_url,
                     server_version: &m.server_version,
