@@ -120,12 +120,19 @@ impl RunConfig {
         let outputs = report_files(&v)?;
         let history = files::history(v.history.as_deref())?;
         let script = load_script(&strategies, v.script.as_ref())?;
-        let strategies_use_script = script.is_some();
+        let script_file = v
+            .script
+            .as_ref()
+            .filter(|_| script.is_some())
+            .map(script_file);
         let redis = link::redis(v.redis.as_deref(), &v)?;
-        let listen = listen_on(&v);
-        let faults = faults::check(&v, &redis, listen)?;
+        let faults = faults::check(&v, &redis, listen_on(&v))?;
         let baseline = baseline(&v)?;
+        let concurrency = v
+            .concurrency
+            .unwrap_or(buyers.min(settings::DEFAULT_MAX_CONCURRENCY));
         Ok(RunConfig {
+            listen: listen_on(&v), // first: before fields move out of `v`
             buyers: buyers as u32,
             schedule: Arc::new(schedule),
             load,
@@ -133,10 +140,7 @@ impl RunConfig {
             qty: v.qty,
             redis,
             seed,
-            concurrency: v
-                .concurrency
-                .unwrap_or(buyers.min(settings::DEFAULT_MAX_CONCURRENCY))
-                as usize,
+            concurrency: concurrency as usize,
             connections: v.connections as usize,
             retry: retry_policy(&v),
             command_timeout: v.timeout,
@@ -151,18 +155,13 @@ impl RunConfig {
             expectations: v.expectations,
             name: v.name,
             keep: v.keep,
-            script_file: v
-                .script
-                .as_ref()
-                .filter(|_| strategies_use_script)
-                .map(script_file),
+            script_file,
             outputs,
             details: v.details,
             faults,
             appendfsync: v.appendfsync,
             history,
             thresholds: v.thresholds,
-            listen,
             tls: v.tls,
             repeat: v.repeat,
             baseline,

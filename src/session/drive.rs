@@ -81,13 +81,7 @@ impl Session {
             interrupt: self.cancel.clone(),
         };
         let mut tasks = side::plan(strategy.as_ref(), config, progress.shown());
-        if !config.faults.is_empty() {
-            tasks.push(side::SideTask::Faults(faults::FaultPlan {
-                steps: config.faults.clone(),
-                server: self.managed.clone(),
-                proxy: self.proxy.as_ref().map(|(p, _)| p.control()),
-            }));
-        }
+        tasks.extend(self.fault_plan(config));
         let running = Side::start(tasks, &beside);
         let abort = &beside.abort;
         let history = self
@@ -124,6 +118,17 @@ impl Session {
             server,
             cpu,
             side,
+        })
+    }
+
+    /// The fault steps as side work, when the run has any.
+    fn fault_plan(&self, config: &RunConfig) -> Option<side::SideTask> {
+        (!config.faults.is_empty()).then(|| {
+            side::SideTask::Faults(faults::FaultPlan {
+                steps: config.faults.clone(),
+                server: self.managed.clone(),
+                proxy: self.proxy.as_ref().map(|(p, _)| p.control()),
+            })
         })
     }
 
