@@ -122,8 +122,7 @@ impl RunConfig {
         let strategies_use_script = script.is_some();
         let redis = link::redis(v.redis.as_deref(), &v)?;
         let faults = faults::check(&v, &redis)?;
-        let listen = listen_on(&v);
-        let cluster = link::topology(&v)?;
+        let (listen, cluster) = (listen_on(&v), link::topology(&v)?);
         let baseline = baseline(&v)?;
         Ok(RunConfig {
             buyers: buyers as u32,

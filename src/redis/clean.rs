@@ -14,7 +14,7 @@ use std::time::Duration;
 use fred::prelude::*;
 use futures::StreamExt;
 
-use super::namespace::{cleanup, glob_escape, unix_now, Keys, STARTED};
+use super::namespace::{cleanup, glob_escape, unix_now, Keys, OPEN, STARTED};
 use super::Connector;
 
 /// How long deleting a namespace after a run may take before giving up.
@@ -70,7 +70,7 @@ impl Namespace {
             format!("{}*", glob_escape(&self.prefix())),
             format!(
                 "{}*",
-                glob_escape(&format!("bf:{}:{{{}:p", self.run_id, self.strategy))
+                glob_escape(&format!("bf:{}:{OPEN}{}:p", self.run_id, self.strategy))
             ),
         ]
     }

@@ -59,7 +59,7 @@ impl Keys {
         let key = |name: &str| format!("{prefix}{name}");
         let spread = spread && products > 1;
         let home = |p: u16| match spread {
-            true => format!("bf:{run_id}:{{{strategy}:p{p}}}:"),
+            true => format!("bf:{run_id}:{OPEN}{strategy}:p{p}{CLOSE}:"),
             false => prefix.clone(),
         };
         let per_product = |name: &str| -> Vec<String> {
@@ -75,13 +75,7 @@ impl Keys {
             true => (0..products).map(home).collect(),
             false => vec![prefix.clone()],
         };
-        let mut patterns = vec![format!("{}*", glob_escape(&prefix))];
-        if spread {
-            patterns.push(format!(
-                "{}*",
-                glob_escape(&format!("bf:{run_id}:{{{strategy}:p"))
-            ));
-        }
+        let patterns = patterns(&prefix, run_id, strategy, spread);
         Keys {
             inner: Arc::new(KeyNames {
                 stock: per_product("stock"),
@@ -208,6 +202,22 @@ impl Keys {
     pub fn order(&self, id: u32) -> String {
         self.order_of(0, id)
     }
+}
+
+/// A hash tag's braces, spelled so that format strings stay readable.
+pub(super) const OPEN: char = '\u{7b}';
+const CLOSE: char = '\u{7d}';
+
+/// SCAN globs of a namespace: its own prefix, and with `spread` every
+/// product's tag, `{<strategy>:p<n>}` (no other strategy's name matches it:
+/// names have no colon).
+fn patterns(prefix: &str, run_id: &str, strategy: &str, spread: bool) -> Vec<String> {
+    let mut patterns = vec![format!("{}*", glob_escape(prefix))];
+    if spread {
+        let products = format!("bf:{run_id}:{OPEN}{strategy}:p");
+        patterns.push(format!("{}*", glob_escape(&products)));
+    }
+    patterns
 }
 
 /// The safety net for runs that die without cleaning up (SIGKILL, power

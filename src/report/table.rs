@@ -186,6 +186,9 @@ fn details(out: &mut String, report: &Report, view: &View) {
         ),
         numbers(&CPU_HEADER, cpu, 1, view)
     );
+    for line in measures::cpu_node_lines(report) {
+        let _ = writeln!(out, "{}", prose(&line, w));
+    }
     let _ = writeln!(
         out,
         "Validation, read back from Redis\n{}",

@@ -94,8 +94,10 @@ impl ManagedCluster {
     async fn connect(&self) -> Result<Vec<Client>, Error> {
         let mut clients = Vec::with_capacity(self.nodes.len());
         for node in &self.nodes {
-            let mut config = Config::default();
-            config.server = ServerConfig::new_centralized("127.0.0.1", node.port);
+            let config = Config {
+                server: ServerConfig::new_centralized("127.0.0.1", node.port),
+                ..Config::default()
+            };
             let client = Builder::from_config(config)
                 .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(5))
                 .build()
