@@ -26,8 +26,23 @@ fn blackfriday() -> Command {
     cmd
 }
 
+/// The JSON report on stdout, checked against the committed schema.
 fn report(a: &assert_cmd::assert::Assert) -> Value {
-    serde_json::from_slice(&a.get_output().stdout).expect("a JSON report on stdout")
+    let doc: Value =
+        serde_json::from_slice(&a.get_output().stdout).expect("a JSON report on stdout");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/report-v1.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "schema violations:\n{}",
+        errors.join("\n")
+    );
+    doc
 }
 
 /// A cluster of the test's own. A test that cannot get one fails loudly.
