@@ -129,6 +129,10 @@ pub struct Scenario {
     pub tls: Option<TlsTable>,
     /// `--unix`: the managed redis-server listens on a unix socket.
     pub unix: Option<bool>,
+    /// `--topology`: `standalone`, `cluster:N` or `cluster:NxR`.
+    pub topology: Option<String>,
+    /// `--spread`: a hash tag per product.
+    pub spread: Option<bool>,
     /// `--repeat`: the whole run N times on seeds seed, seed+1, …
     pub repeat: Option<u32>,
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use fred::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{RedisTarget, RunConfig};
+use crate::config::RunConfig;
 use crate::crowd::Crowd;
 use crate::error::{Error, Result};
 use crate::findings::{Aborted, Report, RunMeta, StrategyReport, Unavailable};
@@ -21,7 +21,9 @@ use crate::strategy::{Shape, StrategyKind};
 mod drive;
 mod faults;
 mod meta;
+mod plan;
 mod sampler;
+mod server;
 mod side;
 mod signals;
 mod stop;
@@ -49,6 +51,12 @@ pub struct Session {
     current: Option<(StrategyKind, Keys)>,
     /// `--history`: the run's end of the channel, and its writer.
     history: Option<(HistorySink, HistoryWriter)>,
+    /// A client on every primary (the admin itself for one server): server
+    /// CPU is read from each.
+    nodes: Vec<redis::Node>,
+    /// The managed cluster's nodes, killed when the session goes: declared
+    /// last so every client above is dropped first.
+    cluster: Option<redis::ManagedCluster>,
 }
 
 /// The proxy for network faults, when one is planned; the server the
@@ -85,17 +93,10 @@ impl Session {
     /// build the crowd. Everything that can fail for infrastructure reasons
     /// before the first buyer is released fails here.
     pub async fn open(config: &RunConfig) -> Result<Session> {
-        let (managed, url) = match &config.redis {
-            RedisTarget::Managed(binary) => {
-                let server = Arc::new(
-                    ManagedRedis::start_with(binary, config.listen, config.appendfsync).await?,
-                );
-                let url = RedisUrl::parse(&server.url()).map_err(Error::infra)?;
-                (Some(server), url)
-            }
-            RedisTarget::External(url) => (None, url.clone()),
-        };
-        let mut connector = Connector::with_tls(url, config.command_timeout, &config.tls)?;
+        let acquired = server::acquire(config).await?;
+        let pids = acquired.pids();
+        let mut connector =
+            Connector::with_tls(acquired.url.clone(), config.command_timeout, &config.tls)?;
         if connector.link().tls_insecure {
             eprintln!(
                 "warning: --tls-insecure: the server's certificate is not verified; \
@@ -104,6 +105,8 @@ impl Session {
         }
         connector.name_script(config.script_file.clone());
         let admin = connector.admin().await?;
+        connector.learn_topology(&admin).await?;
+        let nodes = connector.primaries(&admin).await?;
         let server_version = redis::server_version(&admin)
             .await
             .map_err(|e| connector.fail("reading INFO server", e))?;
@@ -116,11 +119,14 @@ impl Session {
         let found = meta::Found {
             run_id: meta::new_run_id(),
             redis_url: connector.url().masked().to_string(),
-            managed_pid: managed.as_ref().map(|m| m.pid()),
+            managed_pid: pids.first().copied(),
+            managed_pids: pids,
             server_version,
             link: connector.link(),
         };
         let meta = meta::run_meta(config, &crowd, found);
+        // Before any key is written: carts a cluster would refuse.
+        plan::check(config, &crowd, &meta.run_id, connector.slots())?;
         // Before any key is written: a missing ACL permission stops here.
         let shape = Shape::of(config.shop.carts.is_some(), config.shop.reserve.is_some());
         let needs: Vec<(&str, Vec<&str>)> = config
@@ -128,7 +134,7 @@ impl Session {
             .iter()
             .map(|k| (k.name(), k.facts().preflight(shape)))
             .collect();
-        connector.preflight(&admin, &meta.run_id, &needs).await?;
+        connector.preflight(&nodes, &meta.run_id, &needs).await?;
         let proxy = start_proxy(config, &connector).await?;
         let history = open_history(config)?;
         Ok(Session {
@@ -139,9 +145,11 @@ impl Session {
             crowd,
             cancel: CancellationToken::new(),
             now: CancellationToken::new(),
-            managed,
+            managed: acquired.managed,
             current: None,
             history,
+            nodes,
+            cluster: acquired.cluster,
         })
     }
 
@@ -192,6 +200,11 @@ impl Session {
         on_signal.abort();
         let ran = ran.and(self.close_history(config).await);
         let _ = tokio::time::timeout(Duration::from_secs(1), self.admin.quit()).await;
+        if self.cluster.is_some() || self.nodes.len() > 1 {
+            for node in &self.nodes {
+                let _ = tokio::time::timeout(Duration::from_secs(1), node.client.quit()).await;
+            }
+        }
         report.interrupted = self.cancel.is_cancelled();
         report.finished = true;
         if let Err(error) = ran {
@@ -269,10 +282,11 @@ impl Session {
         config: &RunConfig,
         progress: Progress,
     ) -> Result<StrategyReport> {
-        let keys = Keys::with_products(
+        let keys = Keys::layout(
             &self.meta.run_id,
             kind.name(),
             config.shop.products.len() as u16,
+            config.spread,
         );
         let meta = [
             ("strategy", kind.name().to_string()),

@@ -49,9 +49,10 @@ pub async fn read_facts(c: &Client, keys: &Keys, shape: Shape<'_>) -> Result<Ser
     Ok(facts)
 }
 
-/// Walk the orders list page by page; each distinct order's hash adds its
-/// units to its products. In a cart run an order must hold exactly its
-/// buyer's cart, or it is a partial cart.
+/// Walk each orders list page by page (one, or one per product with
+/// `--spread`); each distinct order's hash adds its units to its products.
+/// In a cart run an order must hold exactly its buyer's cart, or it is a
+/// partial cart.
 async fn read_orders(
     c: &Client,
     keys: &Keys,
@@ -61,22 +62,26 @@ async fn read_orders(
     let mut seen = HashSet::new();
     let mut buyers = Buyers::default();
     let mut partial = 0;
-    let mut start = 0;
-    loop {
-        let ids: Vec<u32> = c.lrange(keys.orders(), start, start + PAGE - 1).await?;
-        if ids.is_empty() {
-            break;
+    for (list, order_prefix) in keys.order_lists() {
+        let mut start = 0;
+        let mut listed = HashSet::new();
+        loop {
+            let ids: Vec<u32> = c.lrange(list, start, start + PAGE - 1).await?;
+            if ids.is_empty() {
+                break;
+            }
+            start += ids.len() as i64;
+            facts.orders += ids.len() as u64;
+            listed.extend(ids.iter().copied());
+            let fresh: Vec<u32> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
+            if !fresh.is_empty() {
+                partial += add_orders(c, order_prefix, carts, &fresh, facts, &mut buyers).await?;
+            }
+            buyers.count(&ids);
         }
-        start += ids.len() as i64;
-        facts.orders += ids.len() as u64;
-        let fresh: Vec<u32> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
-        if !fresh.is_empty() {
-            partial += add_orders(c, keys, carts, &fresh, facts, &mut buyers).await?;
-        }
-        buyers.count(&ids);
+        facts.orphan_orders += orphans(c, order_prefix, &listed).await?;
     }
     (facts.buyers_with_duplicates, facts.duplicate_orders) = buyers.duplicates();
-    facts.orphan_orders = orphans(c, keys, &seen).await?;
     facts.distinct_orders = seen.len() as u64;
     for id in seen {
         facts.order_ids.insert(id);
@@ -88,17 +93,23 @@ async fn read_orders(
     Ok(())
 }
 
-/// Order hashes in the namespace that the orders list does not name: SCAN
-/// the namespace's order pattern and compare with the ids seen on the list.
-/// The list alone cannot show an order written but never pushed.
-async fn orphans(c: &Client, keys: &Keys, listed: &HashSet<u32>) -> Result<u64, Error> {
-    let prefix = format!("{}order:", keys.prefix());
-    let pattern = format!("{prefix}*");
+/// Order hashes under `prefix` that their orders list does not name: SCAN
+/// the pattern and compare with the ids seen on the list. The list alone
+/// cannot show an order written but never pushed.
+async fn orphans(c: &Client, prefix: &str, listed: &HashSet<u32>) -> Result<u64, Error> {
+    let pattern = format!("{}*", crate::redis::glob_escape(prefix));
     let mut cursor = "0".to_string();
     let mut orphans = 0;
+    // On a cluster the orders share their list's hash tag, so they all live
+    // on the node that owns its slot: SCAN there.
+    let scan = fred::types::CustomCommand::new_static(
+        "SCAN",
+        fred::types::ClusterHash::Custom(crate::redis::slot_of(prefix)),
+        false,
+    );
     loop {
         let args = vec![cursor.as_str(), "MATCH", &pattern, "COUNT", "1000"];
-        let page: Value = c.custom(fred::cmd!("SCAN"), args).await?;
+        let page: Value = c.custom(scan.clone(), args).await?;
         let mut page = page.into_array().into_iter();
         let next = page.next().and_then(|v| v.as_string()).unwrap_or_default();
         let found = page.next().map(Value::into_array).unwrap_or_default();
@@ -106,9 +117,7 @@ async fn orphans(c: &Client, keys: &Keys, listed: &HashSet<u32>) -> Result<u64, 
             .iter()
             .filter_map(|k| k.as_string())
             .filter(|k| {
-                let id = k
-                    .strip_prefix(&prefix)
-                    .and_then(|id| id.parse::<u32>().ok());
+                let id = k.strip_prefix(prefix).and_then(|id| id.parse::<u32>().ok());
                 id.is_none_or(|id| !listed.contains(&id))
             })
             .count() as u64;
@@ -123,7 +132,7 @@ async fn orphans(c: &Client, keys: &Keys, listed: &HashSet<u32>) -> Result<u64, 
 /// of them are not exactly their buyer's cart (always 0 outside cart runs).
 async fn add_orders(
     c: &Client,
-    keys: &Keys,
+    order_prefix: &str,
     carts: Option<&Crowd>,
     fresh: &[u32],
     facts: &mut ServerFacts,
@@ -133,10 +142,10 @@ async fn add_orders(
     for id in fresh {
         match carts {
             None => {
-                p.hmget::<(), _, _>(keys.order(*id), vec!["qty", "buyer"])
+                p.hmget::<(), _, _>(format!("{order_prefix}{id}"), vec!["qty", "buyer"])
                     .await?
             }
-            Some(_) => p.hgetall::<(), _>(keys.order(*id)).await?,
+            Some(_) => p.hgetall::<(), _>(format!("{order_prefix}{id}")).await?,
         }
     }
     let Some(crowd) = carts else {

@@ -354,6 +354,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub unix: bool,
 
+    /// What the managed Redis is: one server, or a local Redis Cluster of N
+    /// primaries (each with R replicas), started and stopped by the run. [default: standalone]
+    #[arg(long, value_name = "standalone|cluster:N|cluster:NxR")]
+    pub topology: Option<String>,
+
+    /// Each product under a hash tag of its own, so a cluster spreads the
+    /// products over its primaries (carts that need one slot are refused).
+    #[arg(long)]
+    pub spread: bool,
+
     /// Run the whole run N times, on seeds seed, seed+1, …: correctness must
     /// hold in every repetition (exit 1 names the seed); figures are shown as
     /// median and min–max, and the JSON keeps every repetition.

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::fault::{FaultStep, Fsync};
 use crate::gate::{self, Expectation};
 use crate::load::RetryPolicy;
-use crate::redis::{Listen, RedisUrl, TlsOptions};
+use crate::redis::{ClusterShape, Listen, RedisUrl, TlsOptions};
 use crate::report::export::Format;
 use crate::report::export::Outputs;
 use crate::scenario::Scenario;
@@ -90,6 +90,10 @@ pub struct RunConfig {
     pub tls: TlsOptions,
     /// Where the managed redis-server listens (`--unix`: a socket).
     pub listen: Listen,
+    /// `--topology cluster:…`: start a local cluster instead of one server.
+    pub cluster: Option<ClusterShape>,
+    /// `--spread`: a hash tag per product.
+    pub spread: bool,
     /// `--repeat`: how many runs, on seeds seed, seed+1, …
     pub repeat: u32,
     /// `--baseline`: the earlier report's key figures.
@@ -127,6 +131,7 @@ impl RunConfig {
             .map(script_file);
         let redis = link::redis(v.redis.as_deref(), &v)?;
         let faults = faults::check(&v, &redis, listen_on(&v))?;
+        let cluster = link::topology(&v)?;
         let baseline = baseline(&v)?;
         let concurrency = v
             .concurrency
@@ -162,6 +167,8 @@ impl RunConfig {
             appendfsync: v.appendfsync,
             history,
             thresholds: v.thresholds,
+            cluster,
+            spread: v.spread.is_some(),
             tls: v.tls,
             repeat: v.repeat,
             baseline,

@@ -105,6 +105,10 @@ pub struct Settings {
     pub tls: TlsOptions,
     /// `--unix` or the file's `unix`, and which of them said so.
     pub unix: Option<String>,
+    /// `--topology` or the file's `topology`: the value and who said it.
+    pub topology: Option<Named<String>>,
+    /// `--spread` or the file's `spread`, and which of them said so.
+    pub spread: Option<String>,
     /// `--repeat` or the file's `repeat`: runs on seeds seed, seed+1, …
     pub repeat: u32,
     /// `--baseline` and `--max-regression` (flags only).
@@ -192,6 +196,8 @@ impl Default for Settings {
             gap: None,
             tls: TlsOptions::default(),
             unix: None,
+            topology: None,
+            spread: None,
             repeat: 1,
             baseline: None,
             max_regression: None,

@@ -147,6 +147,8 @@ pub struct RunMeta {
     pub redis_url: String,
     /// Whether blackfriday started this redis-server itself, and its pid.
     pub managed_pid: Option<u32>,
+    /// Every process blackfriday started: the server, or each cluster node.
+    pub managed_pids: Vec<u32>,
     pub server_version: String,
     /// Fault steps planned for every strategy, in time order.
     pub faults: Vec<FaultStep>,

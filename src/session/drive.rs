@@ -35,7 +35,7 @@ impl Session {
             reserve: config.shop.reserve,
             history,
         };
-        let before = CpuSample::take(&self.admin).await;
+        let before = CpuSample::take(&self.nodes).await;
         let started = std::time::Instant::now();
         let result = load::drive(
             strategy,
@@ -50,11 +50,11 @@ impl Session {
         // After an abort the server may be gone: INFO would wait out --timeout.
         let after = if abort.is_cancelled() {
             CpuSample {
-                server_s: None,
                 generator_s: crate::cpu::own_cpu_s(),
+                ..CpuSample::default()
             }
         } else {
-            CpuSample::take(&self.admin).await
+            CpuSample::take(&self.nodes).await
         };
         let cpu = CpuUse::between(before, after, wall, result.tally.purchased);
         (result, cpu)

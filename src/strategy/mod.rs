@@ -47,8 +47,8 @@ strategies! {
 }
 
 pub(crate) use shared::{
-    bought_or_sold_out, now_us, on_own_connection, queue_order, sold_out_already, watch_cmd,
-    BuyScriptArgs,
+    bought_or_sold_out, now_us, on_own_connection, queue_order, sold_out_already, unwatch_on,
+    watch_cmd, BuyScriptArgs,
 };
 
 /// `lua/buy.lua`, for the benchmark's server-side ceiling.

@@ -103,6 +103,8 @@ struct Redis<'a> {
     url: &'a str,
     server_version: &'a str,
     managed_pid: Option<u32>,
+    /// Every process the run started: the server, or each cluster node.
+    managed_pids: &'a [u32],
     /// The managed server's AOF fsync policy; null without persistence.
     appendfsync: Option<Fsync>,
     /// tcp or unix, TLS, and the ACL user (never the password).
@@ -212,6 +214,7 @@ impl<'a> Document<'a> {
                     url: &m.redis_url,
                     server_version: &m.server_version,
                     managed_pid: m.managed_pid,
+                    managed_pids: &m.managed_pids,
                     appendfsync: m.appendfsync,
                     link: &m.link,
                 },
