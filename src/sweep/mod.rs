@@ -165,16 +165,26 @@ impl Sweep {
         self.points.iter().filter(|p| p.status != ExitStatus::Held)
     }
 
-    /// For every strategy, against the one with the most purchases per
-    /// second at the last point: the first point where it made less than
-    /// half as many. Empty with fewer than two strategies.
+    /// For every strategy held to `clean`, against the clean one with the
+    /// most purchases per second at the last point: the first point where
+    /// it made less than half as many. Control groups are left out: a
+    /// strategy that oversells is fast because it is wrong. Empty with
+    /// fewer than two clean strategies.
     pub fn half_speed(&self) -> Vec<HalfSpeed> {
         let Some(last) = self.points.last() else {
             return Vec::new();
         };
+        let clean = |k: StrategyKind| {
+            self.points
+                .iter()
+                .flat_map(|p| p.rows.iter())
+                .filter(|r| r.strategy == k)
+                .all(|r| r.expect == Expect::Clean)
+        };
         let fast = last
             .rows
             .iter()
+            .filter(|r| clean(r.strategy))
             .max_by(|a, b| a.purchases_per_s.total_cmp(&b.purchases_per_s));
         let Some(fast) = fast.map(|r| r.strategy) else {
             return Vec::new();
@@ -185,7 +195,7 @@ impl Sweep {
                 .find(|r| r.strategy == k)
                 .map(|r| r.purchases_per_s)
         };
-        let others = self.strategies.iter().filter(|&&k| k != fast);
+        let others = self.strategies.iter().filter(|&&k| k != fast && clean(k));
         others
             .map(|&slow| HalfSpeed {
                 slow,

@@ -69,29 +69,24 @@ pub fn point_start(s: &Sweep, i: usize, view: &View) -> String {
     format!("{}\n", prose(&line, view.width))
 }
 
-/// The point that just ran, one clause per strategy.
+/// The point that just ran, a line per strategy.
 pub fn point_done(s: &Sweep, view: &View) -> String {
     let Some(p) = s.points.last() else {
         return String::new();
     };
-    let parts: Vec<String> = p
-        .rows
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {} purchases/s, p99 {}, oversold {}, {}",
-                r.strategy.name(),
-                grouped(r.purchases_per_s.round() as i64),
-                short_micros(r.p99_us),
-                grouped(r.oversold),
-                if r.held { "held" } else { "FAILED" }
-            )
-        })
-        .collect();
-    format!(
-        "{}\n",
-        prose(&format!("  {}", parts.join(" · ")), view.width)
-    )
+    let mut out = String::new();
+    for r in &p.rows {
+        let line = format!(
+            "{} {} purchases/s · p99 {} · oversold {} · {}",
+            r.strategy.name(),
+            grouped(r.purchases_per_s.round() as i64),
+            short_micros(r.p99_us),
+            grouped(r.oversold),
+            if r.held { "held" } else { "FAILED" }
+        );
+        let _ = writeln!(out, "  {}", prose(&line, view.width - 2));
+    }
+    out
 }
 
 /// The table's header, two lines per column, and its rows: shared by the
