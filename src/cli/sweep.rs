@@ -44,7 +44,9 @@ fn help(p: Param) -> &'static str {
 /// The run's arguments, the six sweep flags re-typed, and the report flags
 /// that mean one file for the whole sweep.
 fn sweep_args(cmd: Command) -> Command {
-    let mut cmd = RunArgs::augment_args(cmd).after_help(AFTER);
+    let mut cmd = RunArgs::augment_args(cmd)
+        .after_help(AFTER)
+        .after_long_help(AFTER);
     for p in Param::ALL {
         cmd = cmd.mut_arg(p.name(), |a| {
             a.value_parser(move |s: &str| p.parse(s))

@@ -117,6 +117,7 @@ fn refuse_per_run_reports(a: &RunArgs) -> Result<()> {
         ("--repeat", a.repeat.is_some()),
         ("--baseline", a.baseline.is_some()),
         ("--max-regression", a.max_regression.is_some()),
+        ("--details", a.details),
     ];
     match refused.iter().find(|(_, given)| *given) {
         Some((flag, _)) => Err(Error::usage(format!(
