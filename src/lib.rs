@@ -32,6 +32,7 @@ pub mod scenario;
 pub mod schedule;
 pub mod session;
 pub mod strategy;
+pub mod sweep;
 
 use std::io::Write;
 use std::ops::ControlFlow;
@@ -51,6 +52,7 @@ use report::{table, Progress, View};
 pub async fn execute(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Run(args) => run_and_print(args).await,
+        Command::Sweep(args) => commands::sweep::sweep(args).await,
         Command::Check { files } => Ok(commands::check(&files)),
         Command::Scenarios => Ok(commands::scenarios()),
         Command::Clean(args) => clean::clean(args).await,

@@ -9,11 +9,13 @@ mod modes;
 mod settings;
 mod shape;
 mod shop;
+mod sweep;
 
 use files::{load_script, outputs};
 
 pub use settings::{Named, ScriptSource, Settings};
 pub use shop::Shop;
+pub use sweep::{SweepConfig, SweepPoint};
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
