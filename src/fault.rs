@@ -34,10 +34,13 @@ pub enum FaultKind {
     Drop,
     /// Through the proxy: forward nothing either way for this long.
     Blackhole(Duration),
+    /// On a cluster with replicas: `CLUSTER FAILOVER` on a replica of the
+    /// primary that owns the strategy's keys, which promotes it.
+    Failover,
 }
 
 pub const KINDS: &str = "kill, restart, pause:D, client-kill, client-pause:D, script-flush, \
-                         latency:D[..D2][:FOR], drop, blackhole:D";
+                         latency:D[..D2][:FOR], drop, blackhole:D, failover";
 
 /// The longest any fault may last, or delay a reply.
 const LONGEST: Duration = Duration::from_secs(60);
@@ -54,6 +57,7 @@ impl FaultKind {
             FaultKind::Latency { .. } => "latency",
             FaultKind::Drop => "drop",
             FaultKind::Blackhole(_) => "blackhole",
+            FaultKind::Failover => "failover",
         }
     }
 
@@ -74,6 +78,12 @@ impl FaultKind {
         )
     }
 
+    /// A failover needs a cluster whose primaries have replicas; every
+    /// other kind acts on one server.
+    pub fn needs_cluster(self) -> bool {
+        self == FaultKind::Failover
+    }
+
     /// A latency without a length lasts until the crowd is done.
     pub fn until_done(self) -> bool {
         matches!(self, FaultKind::Latency { window: None, .. })
@@ -83,6 +93,13 @@ impl FaultKind {
     /// writes not yet on disk can be lost.
     pub fn restarts(self) -> bool {
         matches!(self, FaultKind::Kill | FaultKind::Restart)
+    }
+
+    /// Faults an acknowledged write may not survive: a restart (what was
+    /// not on disk) or a failover (what the replica had not received).
+    /// Lost acknowledgements are put on these.
+    pub fn may_lose_acks(self) -> bool {
+        self.restarts() || self == FaultKind::Failover
     }
 
     /// The planned length of the fault, for those that have one.
@@ -131,6 +148,7 @@ impl FaultKind {
             "client-kill" => FaultKind::ClientKill,
             "script-flush" => FaultKind::ScriptFlush,
             "drop" => FaultKind::Drop,
+            "failover" => FaultKind::Failover,
             "pause" => return Ok(FaultKind::Pause(d()?)),
             "client-pause" => return Ok(FaultKind::ClientPause(d()?)),
             "blackhole" => return Ok(FaultKind::Blackhole(d()?)),
@@ -276,8 +294,8 @@ pub struct FaultRecord {
     /// crowd was done before its time came.
     pub began_us: Option<u64>,
     pub ended_us: Option<u64>,
-    /// Buyers ended with an unknown outcome from its start until a second
-    /// after its end.
+    /// Attempts ended with an unknown outcome (also those `--retry-unknown`
+    /// tried again) from its start until a second after its end.
     pub errors: u64,
     /// Purchases acknowledged in that window.
     pub purchased: u64,

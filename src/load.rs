@@ -79,7 +79,8 @@ pub struct Live {
     /// Stock left as last read from Redis by the live display; `i64::MIN`
     /// until it has been read.
     pub stock: AtomicI64,
-    /// Buyers ended with an unknown outcome, for the fault steps' account.
+    /// Attempts ended with an unknown outcome, also those tried again with
+    /// `--retry-unknown`: the fault steps' account.
     pub errors: AtomicU64,
     /// The release instant, once the crowd is released: side tasks that
     /// record over time count from it.
@@ -286,6 +287,8 @@ impl Worker {
                 // --retry-unknown tries again, and buys twice unless the
                 // strategy is idempotent.
                 Attempt::Error(failure) => {
+                    b.unknown += 1;
+                    self.live.errors.fetch_add(1, Ordering::Relaxed);
                     let class = failure.class;
                     let again = self.retries_unknown(&failure);
                     b.failure = Some(failure);

@@ -54,6 +54,10 @@ pub struct Tally {
     pub attempts: u64,
     /// Attempts that lost a race and were retried or given up.
     pub conflicts: u64,
+    /// Attempts whose outcome was unknown (an error after sending), also
+    /// those `--retry-unknown` tried again: `errors` counts only buyers who
+    /// ended that way.
+    pub unknown: u64,
     pub round_trips: u64,
     /// Retries and round trips of the buyers who ended up purchasing: what a
     /// sale costs, without the sold-out answers.
@@ -107,6 +111,7 @@ impl Default for Tally {
             units_purchased: 0,
             attempts: 0,
             conflicts: 0,
+            unknown: 0,
             round_trips: 0,
             purchase_retries: 0,
             purchase_round_trips: 0,
@@ -249,6 +254,7 @@ impl AddAssign<&Tally> for Tally {
         self.units_purchased += o.units_purchased;
         self.attempts += o.attempts;
         self.conflicts += o.conflicts;
+        self.unknown += o.unknown;
         self.round_trips += o.round_trips;
         self.purchase_retries += o.purchase_retries;
         self.purchase_round_trips += o.purchase_round_trips;

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::findings::{Aborted, Report, RunMeta, StrategyReport, Unavailable};
 use crate::gate::{self, Evidence};
 use crate::metrics::HistorySink;
-use crate::redis::{self, redact, Connector, Keys, ManagedRedis, RedisUrl};
+use crate::redis::{self, redact, Connector, Keys, ManagedRedis};
 use crate::report::export::history::HistoryWriter;
 use crate::report::Progress;
 use crate::strategy::{Shape, StrategyKind};
@@ -127,6 +127,7 @@ impl Session {
         let meta = meta::run_meta(config, &crowd, found);
         // Before any key is written: carts a cluster would refuse.
         plan::check(config, &crowd, &meta.run_id, connector.slots())?;
+        plan::replicas_for_failover(config, connector.slots())?;
         // Before any key is written: a missing ACL permission stops here.
         let shape = Shape::of(config.shop.carts.is_some(), config.shop.reserve.is_some());
         let needs: Vec<(&str, Vec<&str>)> = config

@@ -9,21 +9,7 @@ use blackfriday::audit::CheckId;
 use blackfriday::fault::FaultKind;
 use blackfriday::findings::StrategyReport;
 use blackfriday::strategy::StrategyKind;
-use common::config;
-
-async fn run(args: &[&str]) -> blackfriday::Report {
-    let config = config(args);
-    match blackfriday::run(&config).await {
-        Ok(report) => report,
-        Err(e) => panic!("the run failed (it needs a real redis-server):\n{e}"),
-    }
-}
-
-fn check(s: &StrategyReport, id: CheckId) -> bool {
-    let c = s.checks.iter().find(|c| c.id == id);
-    c.unwrap_or_else(|| panic!("{} has no {id:?} check", s.strategy))
-        .passed
-}
+use common::{passed, run};
 
 /// Every fault of `s` ran, in the order planned.
 fn all_ran(s: &StrategyReport, kinds: &[&str]) {
@@ -64,7 +50,7 @@ async fn a_kill_with_fsync_always_loses_no_acknowledged_order() {
         assert_eq!(kill.step.kind, FaultKind::Kill);
         assert_eq!(s.server.acked_lost, Some(0), "{}", s.strategy);
         assert_eq!(kill.acked_lost, Some(0));
-        assert!(check(s, CheckId::NoAckLost) && check(s, CheckId::NoOversell));
+        assert!(passed(s, CheckId::NoAckLost) && passed(s, CheckId::NoOversell));
         assert!(
             s.figures.purchased > 400,
             "{} sold on after the kill",
@@ -103,8 +89,8 @@ async fn dropped_connections_and_a_frozen_server_never_oversell() {
         let stalled = pause.ended_us.unwrap() - pause.began_us.unwrap();
         assert!(stalled >= 300_000, "the pause lasted {stalled} µs");
         assert_eq!(s.server.oversold(), 0, "{}", s.strategy);
-        assert!(check(s, CheckId::NoOversell) && check(s, CheckId::ClientAgrees));
-        assert!(check(s, CheckId::NoAckLost), "{}", s.strategy);
+        assert!(passed(s, CheckId::NoOversell) && passed(s, CheckId::ClientAgrees));
+        assert!(passed(s, CheckId::NoAckLost), "{}", s.strategy);
         assert!(s.verdict.held, "{}: {:?}", s.strategy, s.verdict);
     }
 }
@@ -162,7 +148,7 @@ async fn a_kill_with_fsync_everysec_counts_its_losses_and_never_oversells() {
         let lost = s.server.acked_lost.expect("the durability check ran");
         assert_eq!(kill.acked_lost, Some(lost), "{}", s.strategy);
         assert_eq!(kill.loss_window_us.is_some(), lost > 0, "{kill:?}");
-        assert!(check(s, CheckId::NoOversell), "{}", s.strategy);
+        assert!(passed(s, CheckId::NoOversell), "{}", s.strategy);
         assert_eq!(s.server.oversold(), 0);
         // Tolerated: the verdict holds with losses.
         assert!(s.verdict.held, "{}: {:?}", s.strategy, s.verdict);
@@ -199,7 +185,7 @@ async fn paused_writes_and_a_clean_restart_lose_nothing() {
         assert!(held >= 300_000, "writes were paused {held} µs");
         assert_eq!(s.faults[1].acked_lost, Some(0), "{}", s.strategy);
         assert_eq!(s.server.acked_lost, Some(0));
-        assert!(check(s, CheckId::NoAckLost) && check(s, CheckId::NoOversell));
+        assert!(passed(s, CheckId::NoAckLost) && passed(s, CheckId::NoOversell));
         assert!(s.verdict.held, "{}: {:?}", s.strategy, s.verdict);
     }
 }

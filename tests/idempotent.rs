@@ -9,23 +9,9 @@ mod common;
 
 use blackfriday::audit::CheckId;
 use blackfriday::check;
-use blackfriday::findings::StrategyReport;
 use blackfriday::strategy::StrategyKind;
 use blackfriday::ExitStatus;
-use common::config;
-
-async fn run(args: &[&str]) -> blackfriday::Report {
-    match blackfriday::run(&config(args)).await {
-        Ok(report) => report,
-        Err(e) => panic!("the run failed (it needs a real redis-server):\n{e}"),
-    }
-}
-
-fn passed(s: &StrategyReport, id: CheckId) -> bool {
-    let c = s.checks.iter().find(|c| c.id == id);
-    c.unwrap_or_else(|| panic!("{} has no {id:?} check", s.strategy))
-        .passed
-}
+use common::{passed, run};
 
 /// Seeds tried before the test gives up on seeing a duplicate.
 const SEEDS: u64 = 6;
@@ -68,6 +54,15 @@ async fn retrying_unknown_outcomes_buys_twice_with_lua_and_never_with_idempotent
         assert!(idem.verdict.held, "seed {seed}: {:?}", idem.verdict);
         // Nobody left unknown: every retry was answered.
         assert_eq!(idem.figures.purchased, r.meta.buyers as u64, "seed {seed}");
+        assert_eq!(idem.figures.errors, 0, "seed {seed}");
+        // Every attempt is accounted for: a first try or a retry, and each
+        // retry follows an unknown outcome (nothing else is retried here).
+        let f = &idem.figures;
+        assert_eq!(
+            f.attempts,
+            r.meta.buyers as u64 + f.unknown,
+            "seed {seed}: {f:?}"
+        );
 
         let lua = r.strategy(StrategyKind::Lua).expect("lua ran");
         let s = &lua.server;

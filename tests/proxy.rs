@@ -9,22 +9,8 @@ mod common;
 use blackfriday::audit::CheckId;
 use blackfriday::fault::FaultRecord;
 use blackfriday::findings::StrategyReport;
-use common::config;
+use common::{passed, run};
 use serde_json::Value;
-
-async fn run(args: &[&str]) -> blackfriday::Report {
-    let config = config(args);
-    match blackfriday::run(&config).await {
-        Ok(report) => report,
-        Err(e) => panic!("the run failed (it needs a real redis-server):\n{e}"),
-    }
-}
-
-fn passed(s: &StrategyReport, id: CheckId) -> bool {
-    let c = s.checks.iter().find(|c| c.id == id);
-    c.unwrap_or_else(|| panic!("{} has no {id:?} check", s.strategy))
-        .passed
-}
 
 fn fault<'a>(s: &'a StrategyReport, name: &str) -> &'a FaultRecord {
     let f = s.faults.iter().find(|f| f.step.kind.name() == name);

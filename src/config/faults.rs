@@ -5,10 +5,15 @@ use super::{RedisTarget, RunConfig, Settings};
 use crate::error::{Error, Result};
 use crate::fault::FaultStep;
 use crate::outcome::CheckId;
-use crate::redis::{Listen, Transport};
+use crate::redis::{ClusterShape, Listen, Transport};
 
 /// The steps in time order, refused when the server cannot take them.
-pub(super) fn check(v: &Settings, redis: &RedisTarget, listen: Listen) -> Result<Vec<FaultStep>> {
+pub(super) fn check(
+    v: &Settings,
+    redis: &RedisTarget,
+    listen: Listen,
+    cluster: Option<ClusterShape>,
+) -> Result<Vec<FaultStep>> {
     let external = matches!(redis, RedisTarget::External(_));
     if external && v.appendfsync.is_some() {
         return Err(Error::usage(
@@ -34,6 +39,9 @@ pub(super) fn check(v: &Settings, redis: &RedisTarget, listen: Listen) -> Result
                 )));
             }
         }
+        if step.kind.needs_cluster() {
+            no_replicas(step, redis, cluster)?;
+        }
         if step.kind.restarts() && v.appendfsync.is_none() {
             return Err(Error::usage(format!(
                 "fault {step}: without persistence the restarted server comes back empty and \
@@ -46,12 +54,34 @@ pub(super) fn check(v: &Settings, redis: &RedisTarget, listen: Listen) -> Result
     Ok(steps)
 }
 
-/// What keeps the proxy out: TLS (it would have to end the encryption) or
-/// a unix socket.
+/// A failover promotes a replica: refused where there is certainly none (a
+/// single server, a managed cluster without replicas). A `redis-cluster://`
+/// URL's replicas are looked for when the session reads its slot map.
+fn no_replicas(step: &FaultStep, redis: &RedisTarget, cluster: Option<ClusterShape>) -> Result<()> {
+    let has = match redis {
+        RedisTarget::External(url) => url.cluster_seeds().is_some(),
+        RedisTarget::Managed(_) => cluster.is_some_and(|c| c.replicas > 0),
+    };
+    if has {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "--fault {step}: a failover promotes a replica, and this run has none
+fix: add \
+         --topology cluster:3x1 (three primaries, one replica each), or use a \
+         redis-cluster:// URL whose primaries have replicas"
+    )))
+}
+
+/// What keeps the proxy out: TLS (it would have to end the encryption), a
+/// unix socket, or servers the client finds for itself (a cluster's nodes,
+/// the primary a sentinel names), which would bypass it.
 fn not_plain_tcp(redis: &RedisTarget, listen: Listen) -> Option<&'static str> {
     match redis {
         RedisTarget::External(url) if url.tls() => Some("TLS"),
         RedisTarget::External(url) if url.transport() != Transport::Tcp => Some("a unix socket"),
+        RedisTarget::External(url) if url.cluster_seeds().is_some() => Some("a cluster"),
+        RedisTarget::External(url) if url.sentinel().is_some() => Some("a Sentinel service"),
         RedisTarget::Managed(_) if listen == Listen::Unix => Some("a unix socket (--unix)"),
         _ => None,
     }

@@ -123,7 +123,10 @@ pub(super) fn topology(v: &Settings) -> Result<Option<ClusterShape>> {
         let single = [
             v.unix.clone(),
             v.appendfsync.map(|_| "--appendfsync".to_string()),
-            v.faults.first().map(|f| format!("--fault {f}")),
+            v.faults
+                .iter()
+                .find(|f| !f.kind.needs_cluster())
+                .map(|f| format!("--fault {f}")),
         ];
         if let Some(other) = single.into_iter().flatten().next() {
             return Err(Error::usage(format!(

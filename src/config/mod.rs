@@ -132,8 +132,8 @@ impl RunConfig {
             .filter(|_| script.is_some())
             .map(script_file);
         let redis = link::redis(v.redis.as_deref(), &v)?;
-        let faults = faults::check(&v, &redis, listen_on(&v))?;
         let cluster = link::topology(&v)?;
+        let faults = faults::check(&v, &redis, listen_on(&v), cluster)?;
         let baseline = baseline(&v)?;
         let concurrency = v
             .concurrency

@@ -74,14 +74,14 @@ fn recovery(r: &mut FaultRecord, times: &[u32], end: u32) {
     }
 }
 
-/// Each lost acknowledgement belongs to the first restart that began at
-/// or after it (or the last one): that restart's count, and its window
+/// Each lost acknowledgement belongs to the first restart or failover that
+/// began at or after it (or the last one): that restart's count, and its window
 /// from the earliest of them to its start.
 fn losses(records: &mut [FaultRecord], acked_at: &[(u32, u32)], held: &IdSet) {
     let restarts: Vec<(usize, u32)> = records
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.step.kind.restarts())
+        .filter(|(_, r)| r.step.kind.may_lose_acks())
         .filter_map(|(i, r)| r.began_us.map(|b| (i, ms(b))))
         .collect();
     let Some(&(last, _)) = restarts.last() else {

@@ -77,6 +77,8 @@ pub struct Figures {
     pub units_purchased: u64,
     pub attempts: u64,
     pub conflicts: u64,
+    /// Attempts whose outcome was unknown, also those tried again.
+    pub unknown: u64,
     pub round_trips: u64,
     pub duration_s: f64,
     /// When the last purchase was acknowledged, seconds after the release.
@@ -114,6 +116,7 @@ impl Figures {
             units_purchased: t.units_purchased,
             attempts: t.attempts,
             conflicts: t.conflicts,
+            unknown: t.unknown,
             round_trips: t.round_trips,
             duration_s: elapsed.as_secs_f64(),
             last_sale_s: t.last_purchase_us as f64 / 1e6,

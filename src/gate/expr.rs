@@ -59,6 +59,7 @@ pub const FIGURES: &[Figure] = &[
     fig("errors", false, |s| s.figures.errors as f64),
     fig("attempts", false, |s| s.figures.attempts as f64),
     fig("conflicts", false, |s| s.figures.conflicts as f64),
+    fig("unknown", false, |s| s.figures.unknown as f64),
     fig("late_starts", false, |s| s.figures.late_starts as f64),
     fig("oversold", false, |s| s.server.oversold() as f64),
     fig("final_stock", false, |s| s.server.stock as f64),

@@ -22,6 +22,8 @@ pub(super) struct Bought {
     pub(super) finished: Duration,
     pub(super) attempts: u64,
     pub(super) conflicts: u64,
+    /// Attempts that ended with an unknown outcome.
+    pub(super) unknown: u64,
     pub(super) round_trips: u64,
     pub(super) rebuys: u64,
     pub(super) attempt_seconds: AttemptSeconds,
@@ -42,6 +44,7 @@ impl Bought {
             finished: Duration::ZERO,
             attempts: 0,
             conflicts: 0,
+            unknown: 0,
             round_trips: 0,
             rebuys: 0,
             attempt_seconds: AttemptSeconds::default(),

@@ -19,6 +19,7 @@ impl Worker {
     pub(super) fn account(&self, tally: &mut Tally, b: Bought) {
         tally.attempts += b.attempts;
         tally.conflicts += b.conflicts;
+        tally.unknown += b.unknown;
         tally.round_trips += b.round_trips;
         tally.holds.rebuys += b.rebuys;
         b.attempt_seconds.drain_into(&mut tally.timeline);
@@ -28,9 +29,6 @@ impl Worker {
             tally.record_purchase(b.finished, b.conflicts);
             tally.ack(b.buyer.id, b.finished);
             self.live.purchased.fetch_add(1, Ordering::Relaxed);
-        }
-        if matches!(b.outcome, Outcome::Error(_)) {
-            self.live.errors.fetch_add(1, Ordering::Relaxed);
         }
         if let Some(f) = b.failure {
             self.stop_on_fatal(&f);

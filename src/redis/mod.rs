@@ -102,6 +102,7 @@ impl Connector {
             insecure: self.insecure,
             timeout: self.timeout,
             script_file: self.script_file.clone(),
+            slots: self.slots.clone(),
         }
     }
 
@@ -130,10 +131,13 @@ impl Connector {
             tls: self.url.tls,
             tls_insecure: self.insecure,
             user: self.user().to_string(),
-            topology: self
-                .slots
-                .as_ref()
-                .map_or(Topology::Standalone, SlotMap::topology),
+            topology: match (&self.slots, self.url.sentinel()) {
+                (Some(map), _) => map.topology(),
+                (None, Some(s)) => Topology::Sentinel {
+                    service: s.service.clone(),
+                },
+                (None, None) => Topology::Standalone,
+            },
         }
     }
 

@@ -19,13 +19,19 @@ pub enum Topology {
         /// Replicas over all primaries.
         replicas: usize,
     },
+    /// The primary the sentinels name for this service.
+    Sentinel {
+        service: String,
+    },
 }
 
 impl Topology {
-    /// `standalone`, `cluster, 3 primaries, 3 replicas`.
+    /// `standalone`, `cluster, 3 primaries, 3 replicas`, `sentinel
+    /// service mymaster`.
     pub fn describe(&self) -> String {
         match self {
             Topology::Standalone => "standalone".into(),
+            Topology::Sentinel { service } => format!("sentinel service {service}"),
             Topology::Cluster {
                 primaries,
                 replicas,

@@ -7,6 +7,9 @@ use serde::Serialize;
 use super::redact;
 
 mod cluster;
+mod sentinel;
+
+pub use sentinel::Sentinel;
 
 /// How the client reaches the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -28,11 +31,14 @@ pub struct RedisUrl {
     db: Option<u8>,
     /// `redis-cluster://`: the seed nodes; None for a single server.
     seeds: Option<Vec<(String, u16)>>,
+    /// `redis-sentinel://`: the sentinels and the service they watch.
+    sentinel: Option<Sentinel>,
 }
 
 const FORMS: &str = "redis://[user:password@]host[:port][/db], rediss://... for TLS, \
                      redis-cluster://[user:password@]host:port[,host:port...] for a cluster, \
-                     or unix:///path/to/redis.sock[?db=N]";
+                     redis-sentinel://[user:password@]host:port[,host:port...]/service[/db] \
+                     through Sentinel, or unix:///path/to/redis.sock[?db=N]";
 
 impl RedisUrl {
     /// Accepts `redis://` and `rediss://` (also `valkey[s]://`) with
@@ -43,6 +49,11 @@ impl RedisUrl {
         for scheme in ["redis-cluster://", "valkey-cluster://"] {
             if let Some(rest) = raw.strip_prefix(scheme) {
                 return cluster::parse(raw, rest);
+            }
+        }
+        for scheme in ["redis-sentinel://", "valkey-sentinel://"] {
+            if let Some(rest) = raw.strip_prefix(scheme) {
+                return sentinel::parse(raw, rest);
             }
         }
         // Redacted as text: a URL that does not parse cannot be masked by the parser.
@@ -65,12 +76,18 @@ impl RedisUrl {
             tls,
             db,
             seeds: None,
+            sentinel: None,
         })
     }
 
     /// The seed nodes of a `redis-cluster://` URL; None for one server.
     pub fn cluster_seeds(&self) -> Option<&[(String, u16)]> {
         self.seeds.as_deref()
+    }
+
+    /// The sentinels and service of a `redis-sentinel://` URL.
+    pub fn sentinel(&self) -> Option<&Sentinel> {
+        self.sentinel.as_ref()
     }
 
     pub fn masked(&self) -> &str {
@@ -89,6 +106,9 @@ impl RedisUrl {
     pub(super) fn fred_config(&self) -> Result<Config, FredError> {
         if let Some(seeds) = &self.seeds {
             return cluster::fred_config(&self.raw, seeds);
+        }
+        if let Some(s) = &self.sentinel {
+            return sentinel::fred_config(&self.raw, s, self.db);
         }
         if self.transport == Transport::Tcp {
             return Config::from_url(&self.raw);

@@ -55,9 +55,11 @@ fn recovered(f: &FaultRecord) -> String {
 }
 
 /// What the unknown and bought columns count, under the table.
-pub const NOTE: &str = "unknown, bought: buyers ending from the fault's start to 1 s after its end (or the next fault)\n\
-     acked lost: acknowledged purchases missing from the server (on the restart after them)\n\
-     recovered: from the fault's end until purchases/s were back to half the second before it\n\
+pub const NOTE: &str = "unknown: attempts left unknown (also those retried); bought: purchases;\n\
+     both from the fault's start to 1 s after its end (or the next fault)\n\
+     acked lost: acknowledged purchases missing from the server\n\
+     recovered: from the fault's end until purchases/s were back to half\n\
+     the second before it\n\
      loss window: from the earliest lost acknowledgement to the restart";
 
 fn seconds(us: u64) -> String {

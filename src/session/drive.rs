@@ -81,7 +81,7 @@ impl Session {
             interrupt: self.cancel.clone(),
         };
         let mut tasks = side::plan(strategy.as_ref(), config, progress.shown());
-        tasks.extend(self.fault_plan(config));
+        tasks.extend(self.fault_plan(config, keys));
         let running = Side::start(tasks, &beside);
         let abort = &beside.abort;
         let history = self
@@ -122,12 +122,16 @@ impl Session {
     }
 
     /// The fault steps as side work, when the run has any.
-    fn fault_plan(&self, config: &RunConfig) -> Option<side::SideTask> {
+    fn fault_plan(&self, config: &RunConfig, keys: &Keys) -> Option<side::SideTask> {
         (!config.faults.is_empty()).then(|| {
             side::SideTask::Faults(faults::FaultPlan {
                 steps: config.faults.clone(),
                 server: self.managed.clone(),
                 proxy: self.proxy.as_ref().map(|(p, _)| p.control()),
+                slot: self
+                    .connector
+                    .slots()
+                    .map(|_| crate::redis::slot_of(keys.stock())),
             })
         })
     }

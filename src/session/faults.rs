@@ -20,6 +20,8 @@ use crate::redis::liveness::Planned;
 use crate::redis::proxy::ProxyControl;
 use crate::redis::ManagedRedis;
 
+mod failover;
+
 /// How long a restart may take before the server counts as gone (its AOF
 /// replay included); past it the run stops with exit 3.
 const RESTART_BUDGET: Duration = Duration::from_secs(15);
@@ -35,6 +37,9 @@ pub(crate) struct FaultPlan {
     pub server: Option<Arc<ManagedRedis>>,
     /// The proxy buyers go through, for the network faults.
     pub proxy: Option<ProxyControl>,
+    /// On a cluster, the slot of the strategy's keys: a failover promotes a
+    /// replica of the primary that owns it.
+    pub slot: Option<u16>,
 }
 
 /// What the steps need besides the plan.
@@ -220,6 +225,13 @@ async fn perform(kind: FaultKind, plan: &FaultPlan, t: &Tools) -> Result<(), Err
             tokio::time::sleep(d).await;
         }
         FaultKind::ScriptFlush => command(&t.admin, "SCRIPT", vec!["FLUSH"], kind).await?,
+        FaultKind::Failover => {
+            let slot = plan
+                .slot
+                .ok_or_else(|| Error::infra("fault failover needs a cluster"))?;
+            t.planned.open(failover::BUDGET);
+            failover::promote(&t.admin, slot).await?;
+        }
         FaultKind::Latency { .. } | FaultKind::Drop | FaultKind::Blackhole(_) => {}
     }
     t.planned.close();

@@ -86,7 +86,15 @@ pub fn not_opened(config: &RunConfig, error: &Error) -> Report {
             // Not known without a connection; never the password.
             user: String::new(),
             topology: match (&config.cluster, url_seeds) {
-                (None, false) => Topology::Standalone,
+                (None, false) => match &config.redis {
+                    RedisTarget::External(u) => {
+                        u.sentinel()
+                            .map_or(Topology::Standalone, |s| Topology::Sentinel {
+                                service: s.service.clone(),
+                            })
+                    }
+                    RedisTarget::Managed(_) => Topology::Standalone,
+                },
                 _ => Topology::Cluster {
                     primaries: config.cluster.map_or(0, |c| usize::from(c.primaries)),
                     replicas: config

@@ -2,6 +2,7 @@
 //! products, refuse a cart strategy that needs every line in one slot (one
 //! WATCH, one script) when the crowd's carts span several slots. Redis
 //! would refuse each such cart with CROSSSLOT half-way through the run.
+//! And a failover planned on a cluster whose primaries have no replica.
 
 use crate::config::RunConfig;
 use crate::crowd::Crowd;
@@ -62,6 +63,23 @@ pub(super) fn check(
         )));
     }
     Ok(())
+}
+
+/// `--fault failover` on a cluster given by URL: every primary needs a
+/// replica to promote, known once the slot map is read.
+pub(super) fn replicas_for_failover(config: &RunConfig, slots: Option<&SlotMap>) -> Result<()> {
+    let planned = config.faults.iter().find(|s| s.kind.needs_cluster());
+    let (Some(step), Some(map)) = (planned, slots) else {
+        return Ok(());
+    };
+    match map.shards.iter().find(|s| s.replicas.is_empty()) {
+        Some(bare) => Err(Error::usage(format!(
+            "--fault {step}: a failover promotes a replica, and the primary {} has none\n\
+             fix: give every primary a replica, or drop the fault",
+            bare.primary
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Two products of one cart whose stock keys hash to different slots.

@@ -5,12 +5,9 @@
 //! buy twice, and the unknown outcome is resolved by the answer.
 
 use async_trait::async_trait;
-use fred::clients::Pool;
-use fred::prelude::*;
-use fred::types::scripts::Script;
 
-use super::{bought_or_sold_out, BuyScriptArgs, Setup, Step, Strategy};
-use super::{Commands, Facts};
+use super::scripted::ScriptedBuy;
+use super::{Commands, Facts, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::redis::{Keys, SAFETY_TTL};
@@ -42,27 +39,15 @@ pub(super) const FACTS: Facts = Facts {
 };
 
 pub struct Idempotent {
-    pool: Pool,
-    script: Script,
-    args: BuyScriptArgs,
+    buy: ScriptedBuy,
     keys: Keys,
 }
 
 impl Idempotent {
     pub async fn new(setup: Setup<'_>) -> Result<Self> {
-        // One pipelined connection, as `lua`: the server runs scripts one at
-        // a time, more connections add no capacity.
-        let pool = setup.connector.shared(1).await?;
-        let script = Script::from_lua(BUY.to_string());
-        script.load(pool.next()).await.map_err(|e| {
-            setup
-                .connector
-                .fail("loading the idempotent purchase script", e)
-        })?;
+        let buy = ScriptedBuy::load(&setup, BUY, "the idempotent purchase script").await?;
         Ok(Idempotent {
-            pool,
-            script,
-            args: BuyScriptArgs::new(setup.keys.clone()),
+            buy,
             keys: setup.keys,
         })
     }
@@ -71,23 +56,15 @@ impl Idempotent {
 #[async_trait]
 impl Strategy for Idempotent {
     async fn attempt(&self, buyer: Buyer) -> Step {
-        let (mut keys, mut args) = self.args.of(buyer);
+        let (mut keys, mut args) = self.buy.args(buyer);
         // The buyer id is the idempotency key: a buyer checks out once per
         // run, and every retry of that checkout carries the same key.
         keys.push(self.keys.idem(buyer.id).into());
-        args.push(Value::Integer(SAFETY_TTL.as_secs() as i64));
-        let reply = self
-            .script
-            .evalsha_with_reload(self.pool.next(), keys, args)
-            .await;
-        Step {
-            attempt: bought_or_sold_out(reply),
-            round_trips: 1,
-            race: None,
-        }
+        args.push(fred::types::Value::Integer(SAFETY_TTL.as_secs() as i64));
+        self.buy.call(keys, args).await
     }
 
     async fn close(&self) {
-        let _ = self.pool.quit().await;
+        self.buy.close().await;
     }
 }

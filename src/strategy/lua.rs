@@ -3,12 +3,9 @@
 //! window between the check and the write: one round trip, no retries.
 
 use async_trait::async_trait;
-use fred::clients::Pool;
-use fred::prelude::*;
-use fred::types::scripts::Script;
 
-use super::{bought_or_sold_out, BuyScriptArgs, Setup, Step, Strategy};
-use super::{Commands, Facts};
+use super::scripted::ScriptedBuy;
+use super::{Commands, Facts, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::Result;
 
@@ -71,56 +68,23 @@ pub(super) const FACTS: Facts = Facts {
     },
 };
 
-pub struct Lua {
-    pool: Pool,
-    script: Script,
-    args: BuyScriptArgs,
-}
+pub struct Lua(ScriptedBuy);
 
 impl Lua {
     pub async fn new(setup: Setup<'_>) -> Result<Self> {
-        Lua::with_script(setup, BUY).await
-    }
-
-    /// A purchase script under the contract of `lua/buy.lua`: the built-in
-    /// one, or the user's own (`script` strategy).
-    pub async fn with_script(setup: Setup<'_>, lua: &str) -> Result<Self> {
-        // One connection: Redis runs scripts one at a time anyway, and fred
-        // pipelines every buyer's call onto it. Two measured slower here:
-        // fred flushes after every script call, so more connections only
-        // add writes and wake-ups per purchase, not server capacity.
-        let pool = setup.connector.shared(1).await?;
-        let script = Script::from_lua(lua.to_string());
-        script
-            .load(pool.next())
-            .await
-            .map_err(|e| setup.connector.fail("loading the purchase script", e))?;
-        Ok(Lua {
-            pool,
-            script,
-            args: BuyScriptArgs::new(setup.keys),
-        })
+        let buy = ScriptedBuy::load(&setup, BUY, "the purchase script").await?;
+        Ok(Lua(buy))
     }
 }
 
 #[async_trait]
 impl Strategy for Lua {
     async fn attempt(&self, buyer: Buyer) -> Step {
-        let (keys, args) = self.args.of(buyer);
-        // After SCRIPT FLUSH, a restart or a failover the server forgets the
-        // script: NOSCRIPT makes fred load it again and retry once.
-        let reply = self
-            .script
-            .evalsha_with_reload(self.pool.next(), keys, args)
-            .await;
-        Step {
-            attempt: bought_or_sold_out(reply),
-            round_trips: 1,
-            race: None,
-        }
+        let (keys, args) = self.0.args(buyer);
+        self.0.call(keys, args).await
     }
 
     async fn close(&self) {
-        let _ = self.pool.quit().await;
+        self.0.close().await;
     }
 }

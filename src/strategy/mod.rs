@@ -22,6 +22,7 @@ mod lock;
 mod lua;
 pub mod reserve;
 mod script;
+mod scripted;
 mod shared;
 mod watch;
 

@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 
-use super::lua::Lua;
+use super::scripted::ScriptedBuy;
 use super::{Commands, Facts};
 use super::{Setup, Step, Strategy};
 use crate::crowd::Buyer;
@@ -28,7 +28,7 @@ pub(super) const FACTS: Facts = Facts {
     },
 };
 
-pub struct UserScript(Lua);
+pub struct UserScript(ScriptedBuy);
 
 impl UserScript {
     pub async fn new(setup: Setup<'_>) -> Result<Self> {
@@ -39,14 +39,16 @@ impl UserScript {
             .ok_or_else(|| Error::usage("the `script` strategy needs --script FILE"))?;
         // Loaded once on its own first: a compile error names the file and line.
         setup.connector.load_user_script(&text).await?;
-        Ok(UserScript(Lua::with_script(setup, &text).await?))
+        let buy = ScriptedBuy::load(&setup, &text, "the purchase script").await?;
+        Ok(UserScript(buy))
     }
 }
 
 #[async_trait]
 impl Strategy for UserScript {
     async fn attempt(&self, buyer: Buyer) -> Step {
-        self.0.attempt(buyer).await
+        let (keys, args) = self.0.args(buyer);
+        self.0.call(keys, args).await
     }
 
     async fn close(&self) {

@@ -38,6 +38,22 @@ pub fn config(args: &[&str]) -> RunConfig {
     RunConfig::from_args(a).expect("configuration resolves")
 }
 
+/// Resolve and run `blackfriday run ARGS` in process; a run that cannot
+/// finish fails the test with its error (these runs need a real server).
+pub async fn run(args: &[&str]) -> blackfriday::Report {
+    match blackfriday::run(&config(args)).await {
+        Ok(report) => report,
+        Err(e) => panic!("the run failed (it needs a real redis-server):\n{e}"),
+    }
+}
+
+/// Whether `s`'s check `id` passed; a check the strategy lacks fails the test.
+pub fn passed(s: &blackfriday::findings::StrategyReport, id: blackfriday::audit::CheckId) -> bool {
+    let c = s.checks.iter().find(|c| c.id == id);
+    c.unwrap_or_else(|| panic!("{} has no {id:?} check", s.strategy))
+        .passed
+}
+
 /// The state of one strategy's namespace, read straight from Redis.
 #[derive(Debug)]
 pub struct ServerState {

@@ -13,51 +13,73 @@ const FORM: &str = "redis-cluster://[user:password@]host:port[,host:port...]";
 
 /// `raw` is the whole URL, `rest` what follows the scheme.
 pub(super) fn parse(raw: &str, rest: &str) -> Result<RedisUrl, String> {
-    let (userinfo, hosts) = match rest.rsplit_once('@') {
-        Some((user, hosts)) => (Some(user), hosts),
-        None => (None, rest),
-    };
-    let (hosts, path) = match hosts.find(['/', '?', '#']) {
-        Some(at) => hosts.split_at(at),
-        None => (hosts, ""),
-    };
-    let credentials = userinfo.map(|u| format!("{u}@")).unwrap_or_default();
-    // Masked first: every later message may show the URL.
-    let first = hosts.split(',').next().unwrap_or_default();
-    let single = url::Url::parse(&format!("redis://{credentials}{first}"))
-        .map_err(|e| super::redact(&format!("'{raw}' is not a URL ({e}); expected {FORM}")))?;
-    let masked_user = mask(&single)
-        .strip_prefix("redis://")
-        .and_then(|r| r.rsplit_once('@').map(|(u, _)| format!("{u}@")))
-        .unwrap_or_default();
-    let masked = format!(
-        "{}://{masked_user}{hosts}{path}",
-        raw.split("://").next().unwrap_or("redis-cluster")
-    );
+    let list = HostList::split(raw, rest, FORM)?;
     // A cluster has one database, 0; anything else would be ignored.
-    if !matches!(path, "" | "/" | "/0") {
+    if !matches!(list.path, "" | "/" | "/0") {
         return Err(format!(
-            "{masked}: a cluster has database 0 only, and takes no query parameters; \
-             expected {FORM}"
+            "{}: a cluster has database 0 only, and takes no query parameters; \
+             expected {FORM}",
+            list.masked
         ));
     }
-    let seeds = hosts
-        .split(',')
-        .map(|h| seed(h, &masked))
-        .collect::<Result<Vec<_>, _>>()?;
     Ok(RedisUrl {
         raw: raw.to_string(),
-        masked,
+        masked: list.masked,
         transport: Transport::Tcp,
         tls: false,
         db: None,
-        seeds: Some(seeds),
+        seeds: Some(list.hosts),
+        sentinel: None,
     })
 }
 
+/// A URL whose authority is a list of `host:port`, as the cluster and
+/// Sentinel forms have: masked, its hosts, and what follows them.
+pub(super) struct HostList<'a> {
+    pub masked: String,
+    pub hosts: Vec<(String, u16)>,
+    /// From the first `/`, `?` or `#` after the hosts.
+    pub path: &'a str,
+}
+
+impl<'a> HostList<'a> {
+    pub(super) fn split(raw: &str, rest: &'a str, form: &str) -> Result<HostList<'a>, String> {
+        let (userinfo, hosts) = match rest.rsplit_once('@') {
+            Some((user, hosts)) => (Some(user), hosts),
+            None => (None, rest),
+        };
+        let (hosts, path) = match hosts.find(['/', '?', '#']) {
+            Some(at) => hosts.split_at(at),
+            None => (hosts, ""),
+        };
+        let credentials = userinfo.map(|u| format!("{u}@")).unwrap_or_default();
+        // Masked first: every later message may show the URL.
+        let first = hosts.split(',').next().unwrap_or_default();
+        let single = url::Url::parse(&format!("redis://{credentials}{first}"))
+            .map_err(|e| super::redact(&format!("'{raw}' is not a URL ({e}); expected {form}")))?;
+        let masked_user = mask(&single)
+            .strip_prefix("redis://")
+            .and_then(|r| r.rsplit_once('@').map(|(u, _)| format!("{u}@")))
+            .unwrap_or_default();
+        let scheme = raw.split("://").next().unwrap_or("redis");
+        // The path only up to a query: its parameters may carry secrets.
+        let shown = path.split(['?', '#']).next().unwrap_or_default();
+        let masked = format!("{scheme}://{masked_user}{hosts}{shown}");
+        let hosts = hosts
+            .split(',')
+            .map(|h| seed(h, &masked, form))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(HostList {
+            masked,
+            hosts,
+            path,
+        })
+    }
+}
+
 /// One `host:port` of the list.
-fn seed(host: &str, masked: &str) -> Result<(String, u16), String> {
-    let bad = || format!("{masked}: '{host}' is not host:port; expected {FORM}");
+fn seed(host: &str, masked: &str, form: &str) -> Result<(String, u16), String> {
+    let bad = || format!("{masked}: '{host}' is not host:port; expected {form}");
     if host.is_empty() || host.contains('@') {
         return Err(bad());
     }
@@ -71,15 +93,21 @@ fn seed(host: &str, masked: &str) -> Result<(String, u16), String> {
 /// fred's clustered configuration: the credentials as a one-host URL would
 /// give them, and every seed as a known node.
 pub(super) fn fred_config(raw: &str, seeds: &[(String, u16)]) -> Result<Config, FredError> {
+    let mut config = credentials(raw, &seeds[0])?;
+    config.server = ServerConfig::new_clustered(seeds.to_vec());
+    Ok(config)
+}
+
+/// A configuration with the URL's user and password, as a one-host URL on
+/// `host` would give them (percent-decoding included).
+pub(super) fn credentials(raw: &str, host: &(String, u16)) -> Result<Config, FredError> {
     let rest = raw.split_once("://").map_or(raw, |(_, r)| r);
     let credentials = rest
         .rsplit_once('@')
         .map(|(u, _)| format!("{u}@"))
         .unwrap_or_default();
-    let (host, port) = &seeds[0];
-    let mut config = Config::from_url(&format!("redis://{credentials}{host}:{port}"))?;
-    config.server = ServerConfig::new_clustered(seeds.to_vec());
-    Ok(config)
+    let (host, port) = host;
+    Config::from_url(&format!("redis://{credentials}{host}:{port}"))
 }
 
 #[cfg(test)]

@@ -63,6 +63,16 @@ pub(in crate::report) fn error_lines(r: &Report) -> Vec<String> {
                 class.name()
             ));
         }
+        // --retry-unknown hides unknown outcomes from the errors column
+        // when the retry went through: say how many there were.
+        let retried = s.figures.unknown.saturating_sub(s.figures.errors);
+        if retried > 0 {
+            lines.push(format!(
+                "unknown: {} {} attempts had an unknown outcome; {retried} were tried again \
+                 (--retry-unknown)",
+                s.strategy, s.figures.unknown
+            ));
+        }
     }
     lines
 }

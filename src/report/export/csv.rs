@@ -10,7 +10,7 @@ use crate::findings::{Report, StrategyReport};
 pub struct Csv;
 
 /// The header, in order.
-pub const COLUMNS: [&str; 30] = [
+pub const COLUMNS: [&str; 31] = [
     "run_id",
     "strategy",
     "expect",
@@ -41,6 +41,7 @@ pub const COLUMNS: [&str; 30] = [
     "server_stock_left",
     "server_sold",
     "oversold",
+    "unknown",
 ];
 
 impl Exporter for Csv {
@@ -90,5 +91,6 @@ fn row(report: &Report, s: &StrategyReport) -> [String; COLUMNS.len()] {
         s.server.stock.to_string(),
         s.server.sold.to_string(),
         s.server.oversold().to_string(),
+        n(f.unknown),
     ]
 }
