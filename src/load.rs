@@ -29,8 +29,8 @@ use bought::{Again, Bought};
 pub use crate::crowd::DurationRange;
 pub use retry::RetryPolicy;
 
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -43,7 +43,7 @@ use tokio_util::sync::CancellationToken;
 use crate::crowd::{Buyer, Crowd};
 use crate::metrics::{Outcome, RaceStep, Tally};
 use crate::redis::blame;
-use crate::schedule::Schedule;
+use crate::schedule::{Offsets, Schedule};
 use crate::strategy::reserve::ReservePlan;
 use crate::strategy::{Attempt, ErrorClass, Failure, Step, Strategy};
 
@@ -118,7 +118,10 @@ pub async fn drive(
 ) -> DriveResult {
     assert_eq!(crowd.len(), schedule.len(), "one intended start per buyer");
     let (release, gate) = watch::channel(None::<Instant>);
-    let cursor = Arc::new(AtomicUsize::new(0));
+    let cursor = Arc::new(Mutex::new(Cursor {
+        next: 0,
+        offsets: schedule.offsets(),
+    }));
     let fatal = Arc::new(OnceLock::new());
     let concurrency = opts.concurrency.clamp(1, crowd.len().max(1));
     // A few workers, each driving many buyers at once: the histograms (one
@@ -134,7 +137,6 @@ pub async fn drive(
             let worker = Worker {
                 strategy: strategy.clone(),
                 crowd: crowd.clone(),
-                schedule: schedule.clone(),
                 cursor: cursor.clone(),
                 live: live.clone(),
                 cancel: cancel.clone(),
@@ -171,8 +173,7 @@ pub async fn drive(
 struct Worker {
     strategy: Arc<dyn Strategy>,
     crowd: Arc<Crowd>,
-    schedule: Arc<Schedule>,
-    cursor: Arc<AtomicUsize>,
+    cursor: Arc<Mutex<Cursor>>,
     live: Arc<Live>,
     cancel: CancellationToken,
     abort: CancellationToken,
@@ -182,6 +183,13 @@ struct Worker {
     reserve: Option<ReservePlan>,
     seed: u64,
     in_flight: usize,
+}
+
+/// The next buyer to release and the schedule's walk, shared by the
+/// workers: offsets are computed as buyers are claimed, never stored.
+struct Cursor {
+    next: usize,
+    offsets: Offsets,
 }
 
 /// A buyer claimed from the cursor, waiting for its intended start.
@@ -238,10 +246,14 @@ impl Worker {
         if self.cancel.is_cancelled() || self.abort.is_cancelled() {
             return None;
         }
-        let index = self.cursor.fetch_add(1, Ordering::Relaxed);
-        (index < self.crowd.len()).then(|| Due {
+        // A worker only panics on a bug, and then the run is lost anyway.
+        let mut cursor = self.cursor.lock().expect("cursor lock");
+        let offset = cursor.offsets.next()?;
+        let index = cursor.next;
+        cursor.next += 1;
+        Some(Due {
             index,
-            at: release + self.schedule.offset(index),
+            at: release + offset,
         })
     }
 

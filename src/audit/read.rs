@@ -1,11 +1,12 @@
 //! Reading a strategy's namespace back: counters, orders, holds.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use fred::prelude::*;
 
 use super::{holds, ProductFacts, ServerFacts};
 use crate::crowd::Crowd;
+use crate::metrics::IdSet;
 use crate::redis::Keys;
 
 const PAGE: i64 = 10_000;
@@ -49,8 +50,9 @@ pub async fn read_facts(c: &Client, keys: &Keys, shape: Shape<'_>) -> Result<Ser
     Ok(facts)
 }
 
-/// Walk the orders list page by page; each distinct order's hash adds its
-/// units to its products. In a cart run an order must hold exactly its
+/// Walk the orders list page by page, holding one page at a time (the ids
+/// seen are one bit per buyer); each distinct order's hash adds its units
+/// to its products. In a cart run an order must hold exactly its
 /// buyer's cart, or it is a partial cart.
 async fn read_orders(
     c: &Client,
@@ -58,7 +60,7 @@ async fn read_orders(
     carts: Option<&Crowd>,
     facts: &mut ServerFacts,
 ) -> Result<(), Error> {
-    let mut seen = HashSet::new();
+    let mut seen = IdSet::default();
     let mut partial = 0;
     let mut start = 0;
     loop {
@@ -75,10 +77,8 @@ async fn read_orders(
         partial += add_orders(c, keys, carts, &fresh, facts).await?;
     }
     facts.orphan_orders = orphans(c, keys, &seen).await?;
-    facts.distinct_orders = seen.len() as u64;
-    for id in seen {
-        facts.order_ids.insert(id);
-    }
+    facts.distinct_orders = seen.len();
+    facts.order_ids = seen;
     facts.order_units = facts.products.iter().map(|p| p.order_units).sum();
     if carts.is_some() {
         facts.partial_orders = Some(partial);
@@ -89,7 +89,7 @@ async fn read_orders(
 /// Order hashes in the namespace that the orders list does not name: SCAN
 /// the namespace's order pattern and compare with the ids seen on the list.
 /// The list alone cannot show an order written but never pushed.
-async fn orphans(c: &Client, keys: &Keys, listed: &HashSet<u32>) -> Result<u64, Error> {
+async fn orphans(c: &Client, keys: &Keys, listed: &IdSet) -> Result<u64, Error> {
     let prefix = format!("{}order:", keys.prefix());
     let pattern = format!("{prefix}*");
     let mut cursor = "0".to_string();
@@ -107,7 +107,7 @@ async fn orphans(c: &Client, keys: &Keys, listed: &HashSet<u32>) -> Result<u64, 
                 let id = k
                     .strip_prefix(&prefix)
                     .and_then(|id| id.parse::<u32>().ok());
-                id.is_none_or(|id| !listed.contains(&id))
+                id.is_none_or(|id| !listed.contains(id))
             })
             .count() as u64;
         if next == "0" || next.is_empty() {
