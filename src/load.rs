@@ -29,6 +29,7 @@ use bought::{Again, Bought};
 pub use crate::crowd::DurationRange;
 pub use retry::RetryPolicy;
 
+use std::iter::Enumerate;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -118,10 +119,7 @@ pub async fn drive(
 ) -> DriveResult {
     assert_eq!(crowd.len(), schedule.len(), "one intended start per buyer");
     let (release, gate) = watch::channel(None::<Instant>);
-    let cursor = Arc::new(Mutex::new(Cursor {
-        next: 0,
-        offsets: schedule.offsets(),
-    }));
+    let cursor = Arc::new(Mutex::new(schedule.offsets().enumerate()));
     let fatal = Arc::new(OnceLock::new());
     let concurrency = opts.concurrency.clamp(1, crowd.len().max(1));
     // A few workers, each driving many buyers at once: the histograms (one
@@ -173,7 +171,9 @@ pub async fn drive(
 struct Worker {
     strategy: Arc<dyn Strategy>,
     crowd: Arc<Crowd>,
-    cursor: Arc<Mutex<Cursor>>,
+    /// The next buyer and its intended start: the schedule is walked as
+    /// buyers are claimed, never stored.
+    cursor: Arc<Mutex<Enumerate<Offsets>>>,
     live: Arc<Live>,
     cancel: CancellationToken,
     abort: CancellationToken,
@@ -183,13 +183,6 @@ struct Worker {
     reserve: Option<ReservePlan>,
     seed: u64,
     in_flight: usize,
-}
-
-/// The next buyer to release and the schedule's walk, shared by the
-/// workers: offsets are computed as buyers are claimed, never stored.
-struct Cursor {
-    next: usize,
-    offsets: Offsets,
 }
 
 /// A buyer claimed from the cursor, waiting for its intended start.
@@ -247,14 +240,9 @@ impl Worker {
             return None;
         }
         // A worker only panics on a bug, and then the run is lost anyway.
-        let mut cursor = self.cursor.lock().expect("cursor lock");
-        let offset = cursor.offsets.next()?;
-        let index = cursor.next;
-        cursor.next += 1;
-        Some(Due {
-            index,
-            at: release + offset,
-        })
+        let (index, offset) = self.cursor.lock().expect("cursor lock").next()?;
+        let at = release + offset;
+        Some(Due { index, at })
     }
 
     fn account(&self, tally: &mut Tally, b: Bought) {
