@@ -12,6 +12,7 @@ mod layout;
 mod plots;
 mod progress;
 pub mod race;
+pub mod sweep;
 pub mod table;
 
 pub use crate::findings::{
