@@ -102,6 +102,7 @@ impl Connector {
             insecure: self.insecure,
             timeout: self.timeout,
             script_file: self.script_file.clone(),
+            slots: self.slots.clone(),
         }
     }
 
