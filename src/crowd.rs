@@ -88,12 +88,19 @@ impl Buyer {
     }
 }
 
-/// The whole crowd, generated once per run and shared by every strategy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The crowd of a run, shared by every strategy. Nothing per buyer is
+/// stored: buyer `i` is drawn from its own stream of the seeded generator
+/// when it is needed, so a crowd of ten million costs what one of ten does,
+/// and the audit can ask for any buyer's cart again.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Crowd {
-    qty: Vec<u32>,
-    /// One per buyer in a cart run, none otherwise.
-    carts: Vec<Cart>,
+    /// The seeded generator every buyer's stream is taken from.
+    base: ChaCha8Rng,
+    buyers: u32,
+    qty: QtyRange,
+    plan: Option<CartPlan>,
+    /// Total units asked for, summed once.
+    demand: u64,
 }
 
 impl Crowd {
@@ -108,51 +115,71 @@ impl Crowd {
     pub fn with_carts(seed: u64, buyers: u32, qty: QtyRange, plan: Option<&CartPlan>) -> Crowd {
         // ChaCha8 is portable and stable across platforms and rand versions of
         // the same major, which is what "same seed, same crowd" needs.
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        match plan {
-            None => Crowd {
-                qty: (0..buyers)
-                    .map(|_| rng.gen_range(qty.min..=qty.max))
-                    .collect(),
-                carts: Vec::new(),
+        let mut crowd = Crowd {
+            base: ChaCha8Rng::seed_from_u64(seed),
+            buyers,
+            qty,
+            plan: plan.copied(),
+            demand: 0,
+        };
+        crowd.demand = match (plan, qty.min == qty.max) {
+            // Everyone wants the same: no need to draw anyone.
+            (None, true) => u64::from(buyers) * u64::from(qty.min),
+            _ => (0..buyers as usize)
+                .map(|i| u64::from(crowd.buyer(i).qty))
+                .sum(),
+        };
+        crowd
+    }
+
+    /// True when every buyer brings a cart over several products.
+    pub fn has_carts(&self) -> bool {
+        self.plan.is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.buyers as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buyers == 0
+    }
+
+    /// Buyer `index`, the same every time it is asked for: a pure function
+    /// of the seed, the index, the quantities and the cart plan.
+    pub fn buyer(&self, index: usize) -> Buyer {
+        let id = index as u32;
+        if self.plan.is_none() && self.qty.min == self.qty.max {
+            return Buyer {
+                id,
+                qty: self.qty.min,
+                cart: Cart::NONE,
+            };
+        }
+        // One stream per buyer (2^64 of them, each as long as needed), so a
+        // buyer's draws never depend on another's.
+        let mut rng = self.base.clone();
+        rng.set_stream(index as u64);
+        match &self.plan {
+            None => Buyer {
+                id,
+                qty: rng.gen_range(self.qty.min..=self.qty.max),
+                cart: Cart::NONE,
             },
             Some(plan) => {
-                let carts: Vec<Cart> = (0..buyers).map(|_| plan.draw(&mut rng, qty)).collect();
-                Crowd {
-                    qty: carts
-                        .iter()
-                        .map(|c| u32::try_from(c.units()).unwrap_or(u32::MAX))
-                        .collect(),
-                    carts,
+                let cart = plan.draw(&mut rng, self.qty);
+                Buyer {
+                    id,
+                    qty: u32::try_from(cart.units()).unwrap_or(u32::MAX),
+                    cart,
                 }
             }
         }
     }
 
-    /// True when every buyer brings a cart over several products.
-    pub fn has_carts(&self) -> bool {
-        !self.carts.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.qty.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.qty.is_empty()
-    }
-
-    pub fn buyer(&self, index: usize) -> Buyer {
-        Buyer {
-            id: index as u32,
-            qty: self.qty[index],
-            cart: self.carts.get(index).copied().unwrap_or(Cart::NONE),
-        }
-    }
-
     /// Total units the crowd asks for.
     pub fn demand(&self) -> u64 {
-        self.qty.iter().map(|&q| u64::from(q)).sum()
+        self.demand
     }
 }
 
@@ -169,6 +196,14 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!((0..a.len()).all(|i| (1..=5).contains(&a.buyer(i).qty)));
+        // Asked again, in any order, a buyer is the same buyer.
+        assert_eq!(a.buyer(999), b.buyer(999));
+        let qtys = |c: &Crowd| (0..c.len()).map(|i| c.buyer(i).qty).collect::<Vec<_>>();
+        assert_ne!(qtys(&a), qtys(&c));
+        let sum: u64 = qtys(&a).iter().map(|&q| u64::from(q)).sum();
+        assert_eq!(a.demand(), sum);
+        // Every quantity of the range shows up.
+        assert!((1..=5).all(|q| qtys(&a).contains(&q)));
     }
 
     #[test]

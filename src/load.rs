@@ -30,8 +30,9 @@ use bought::{Again, Bought};
 pub use crate::crowd::DurationRange;
 pub use retry::RetryPolicy;
 
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::iter::Enumerate;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -44,7 +45,7 @@ use tokio_util::sync::CancellationToken;
 use crate::crowd::{Buyer, Crowd};
 use crate::metrics::{HistorySink, Outcome, Tally};
 use crate::redis::blame;
-use crate::schedule::Schedule;
+use crate::schedule::{Offsets, Schedule};
 use crate::strategy::reserve::ReservePlan;
 use crate::strategy::{Attempt, ErrorClass, Failure, Step, Strategy};
 
@@ -122,7 +123,7 @@ pub async fn drive(
 ) -> DriveResult {
     assert_eq!(crowd.len(), schedule.len(), "one intended start per buyer");
     let (release, gate) = watch::channel(None::<Instant>);
-    let cursor = Arc::new(AtomicUsize::new(0));
+    let cursor = Arc::new(Mutex::new(schedule.offsets().enumerate()));
     let fatal = Arc::new(OnceLock::new());
     let concurrency = opts.concurrency.clamp(1, crowd.len().max(1));
     // A few workers, each driving many buyers at once: the histograms (one
@@ -138,7 +139,6 @@ pub async fn drive(
             let worker = Worker {
                 strategy: strategy.clone(),
                 crowd: crowd.clone(),
-                schedule: schedule.clone(),
                 cursor: cursor.clone(),
                 live: live.clone(),
                 cancel: cancel.clone(),
@@ -176,8 +176,9 @@ pub async fn drive(
 struct Worker {
     strategy: Arc<dyn Strategy>,
     crowd: Arc<Crowd>,
-    schedule: Arc<Schedule>,
-    cursor: Arc<AtomicUsize>,
+    /// The next buyer and its intended start: the schedule is walked as
+    /// buyers are claimed, never stored.
+    cursor: Arc<Mutex<Enumerate<Offsets>>>,
     live: Arc<Live>,
     cancel: CancellationToken,
     abort: CancellationToken,
@@ -244,11 +245,10 @@ impl Worker {
         if self.cancel.is_cancelled() || self.abort.is_cancelled() {
             return None;
         }
-        let index = self.cursor.fetch_add(1, Ordering::Relaxed);
-        (index < self.crowd.len()).then(|| Due {
-            index,
-            at: release + self.schedule.offset(index),
-        })
+        // A worker only panics on a bug, and then the run is lost anyway.
+        let (index, offset) = self.cursor.lock().expect("cursor lock").next()?;
+        let at = release + offset;
+        Some(Due { index, at })
     }
 
     /// A reply every buyer would meet (see [`blame::fatal`]) is not one

@@ -45,24 +45,37 @@ pub enum Extent {
 }
 
 /// Intended start of every buyer, as an offset from the release instant.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Only the recipe is kept, never the offsets: the driver walks them with
+/// [`Schedule::offsets`] as it releases buyers, so a ten-minute soak costs
+/// no more memory than a ten-second run.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
     buyers: usize,
-    /// Nanoseconds after the release, ascending; `None` for a burst (every
-    /// offset is zero, and a million zeros are not worth 8 MB).
-    offsets_ns: Option<Vec<u64>>,
+    /// `None` for a burst: every offset is zero.
+    open: Option<Open>,
+    /// Intended start of the last buyer.
+    span: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Open {
+    curve: Curve,
+    arrivals: Arrivals,
+    seed: u64,
 }
 
 impl Schedule {
     pub fn burst(buyers: u32) -> Schedule {
         Schedule {
             buyers: buyers as usize,
-            offsets_ns: None,
+            open: None,
+            span: Duration::ZERO,
         }
     }
 
     /// The open-model schedule. Fails when it would hold more than `max`
-    /// buyers, before allocating them.
+    /// buyers (more than one run drives), before walking them.
     pub fn open(
         curve: Curve,
         arrivals: Arrivals,
@@ -71,38 +84,38 @@ impl Schedule {
         max: u64,
     ) -> Result<Schedule, String> {
         curve.check()?;
-        let (limit, until_s) = match extent {
-            Extent::Buyers(n) => (u64::from(n), f64::INFINITY),
+        let open = Open {
+            curve,
+            arrivals,
+            seed,
+        };
+        let (limit, until) = match extent {
+            Extent::Buyers(n) => (u64::from(n), None),
             Extent::Within(d) => {
                 let expected = curve.cumulative(d.as_secs_f64());
                 if expected > max as f64 * 1.05 {
                     return Err(too_many(expected, max));
                 }
-                (max + 1, d.as_secs_f64())
+                (max + 1, Some(d))
             }
         };
-        // Its own stream: the crowd's quantities come from the same seed.
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5CED_u64.rotate_left(40));
-        let mut offsets = Vec::new();
-        let mut s = 0.0_f64;
-        for k in 0..limit {
-            s = match arrivals {
-                Arrivals::Constant => k as f64,
-                // −ln(1−U) for U in [0, 1): a unit-rate exponential gap.
-                Arrivals::Poisson => s - (1.0 - rng.gen::<f64>()).ln(),
-            };
-            let t = curve.inverse(s);
-            if t >= until_s {
+        // One walk to count the arrivals and find the last; nothing is kept.
+        let mut walk = Offsets::new(open, limit as usize);
+        let (mut buyers, mut span) = (0_u64, Duration::ZERO);
+        for t in walk.by_ref() {
+            if until.is_some_and(|d| t >= d) {
                 break;
             }
-            if offsets.len() as u64 >= max {
+            if buyers >= max {
+                let until_s = until.map_or(f64::INFINITY, |d| d.as_secs_f64());
                 return Err(too_many(curve.cumulative(until_s), max));
             }
-            offsets.push((t * 1e9).round() as u64);
+            (buyers, span) = (buyers + 1, t);
         }
         Ok(Schedule {
-            buyers: offsets.len(),
-            offsets_ns: Some(offsets),
+            buyers: buyers as usize,
+            open: Some(open),
+            span,
         })
     }
 
@@ -115,28 +128,80 @@ impl Schedule {
     }
 
     pub fn is_open(&self) -> bool {
-        self.offsets_ns.is_some()
+        self.open.is_some()
     }
 
-    /// Intended start of buyer `i` after the release.
-    pub fn offset(&self, i: usize) -> Duration {
-        match &self.offsets_ns {
-            Some(o) => Duration::from_nanos(o[i]),
-            None => Duration::ZERO,
+    /// Every buyer's intended start after the release, in buyer order,
+    /// computed as it is asked for.
+    pub fn offsets(&self) -> Offsets {
+        match self.open {
+            Some(open) => Offsets::new(open, self.buyers),
+            None => Offsets {
+                open: None,
+                rng: ChaCha8Rng::seed_from_u64(0),
+                k: 0,
+                s: 0.0,
+                left: self.buyers,
+            },
         }
     }
 
     /// Intended start of the last buyer.
     pub fn span(&self) -> Duration {
-        match self.buyers {
-            0 => Duration::ZERO,
-            n => self.offset(n - 1),
+        self.span
+    }
+}
+
+/// The offsets of a schedule, one buyer after the other.
+#[derive(Debug, Clone)]
+pub struct Offsets {
+    open: Option<Open>,
+    rng: ChaCha8Rng,
+    /// The next arrival's number, and where the last one fell on the
+    /// unit-rate axis Λ.
+    k: u64,
+    s: f64,
+    left: usize,
+}
+
+impl Offsets {
+    fn new(open: Open, left: usize) -> Offsets {
+        Offsets {
+            open: Some(open),
+            // Its own stream: the crowd's quantities come from the same seed.
+            rng: ChaCha8Rng::seed_from_u64(open.seed ^ 0x5CED_u64.rotate_left(40)),
+            k: 0,
+            s: 0.0,
+            left,
         }
     }
 }
 
+impl Iterator for Offsets {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        self.left = self.left.checked_sub(1)?;
+        let Some(open) = self.open else {
+            return Some(Duration::ZERO);
+        };
+        self.s = match open.arrivals {
+            Arrivals::Constant => self.k as f64,
+            // −ln(1−U) for U in [0, 1): a unit-rate exponential gap.
+            Arrivals::Poisson => self.s - (1.0 - self.rng.gen::<f64>()).ln(),
+        };
+        self.k += 1;
+        let t = open.curve.inverse(self.s);
+        Some(Duration::from_nanos((t * 1e9).round() as u64))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
 fn too_many(expected: f64, max: u64) -> String {
-    format!("that schedule makes about {expected:.0} arrivals, more than this tool holds in memory (at most {max})")
+    format!("that schedule makes about {expected:.0} arrivals, more than one run drives (at most {max})")
 }
 
 #[cfg(test)]
@@ -159,9 +224,12 @@ mod tests {
             1,
         );
         assert_eq!(s.len(), 2000);
-        assert_eq!(s.offset(0), Duration::ZERO);
-        assert_eq!(s.offset(1), Duration::from_millis(1));
-        assert_eq!(s.offset(1999), Duration::from_millis(1999));
+        let o: Vec<Duration> = s.offsets().collect();
+        assert_eq!(o.len(), 2000);
+        assert_eq!(o[0], Duration::ZERO);
+        assert_eq!(o[1], Duration::from_millis(1));
+        assert_eq!(o[1999], Duration::from_millis(1999));
+        assert_eq!(s.span(), o[1999]);
         let n = open(c, Arrivals::Constant, Extent::Buyers(7), 1);
         assert_eq!((n.len(), n.span()), (7, Duration::from_millis(6)));
     }
@@ -175,11 +243,14 @@ mod tests {
             // Mean 2000, sd ≈ 45: ±400 is nine deviations.
             assert!((1600..=2400).contains(&s.len()), "seed {seed}: {}", s.len());
             assert!(s.span() < Duration::from_secs(2));
-            assert!((1..s.len()).all(|i| s.offset(i - 1) <= s.offset(i)));
+            let o: Vec<Duration> = s.offsets().collect();
+            assert!(o.windows(2).all(|w| w[0] <= w[1]));
+            assert_eq!((o.len(), o.last().copied()), (s.len(), Some(s.span())));
         }
         let a = open(c, Arrivals::Poisson, two_s, 9);
-        assert_eq!(a, open(c, Arrivals::Poisson, two_s, 9));
-        assert_ne!(a, open(c, Arrivals::Poisson, two_s, 10));
+        let walk = |s: Schedule| s.offsets().collect::<Vec<_>>();
+        assert_eq!(walk(a.clone()), walk(open(c, Arrivals::Poisson, two_s, 9)));
+        assert_ne!(walk(a), walk(open(c, Arrivals::Poisson, two_s, 10)));
     }
 
     #[test]
@@ -195,9 +266,7 @@ mod tests {
         // Λ(1s) = 50: the first second holds 50 arrivals, the last 1000.
         let within = |from: u64, to: u64| {
             let window = Duration::from_secs(from)..Duration::from_secs(to);
-            (0..s.len())
-                .filter(|&i| window.contains(&s.offset(i)))
-                .count()
+            s.offsets().filter(|t| window.contains(t)).count()
         };
         assert_eq!(within(0, 1), 50);
         assert_eq!(within(11, 12), 1000);
@@ -208,8 +277,8 @@ mod tests {
         let b = Schedule::burst(3);
         assert!(!b.is_open());
         assert_eq!(
-            (b.len(), b.span(), b.offset(2)),
-            (3, Duration::ZERO, Duration::ZERO)
+            (b.len(), b.span(), b.offsets().collect::<Vec<_>>()),
+            (3, Duration::ZERO, vec![Duration::ZERO; 3])
         );
     }
 

@@ -1,11 +1,12 @@
 //! Reading a strategy's namespace back: counters, orders, holds.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use fred::prelude::*;
 
 use super::{holds, ProductFacts, ServerFacts};
 use crate::crowd::Crowd;
+use crate::metrics::IdSet;
 use crate::redis::Keys;
 
 const PAGE: i64 = 10_000;
@@ -50,7 +51,8 @@ pub async fn read_facts(c: &Client, keys: &Keys, shape: Shape<'_>) -> Result<Ser
 }
 
 /// Walk each orders list page by page (one, or one per product with
-/// `--spread`); each distinct order's hash adds its units to its products.
+/// `--spread`), holding one page at a time (the ids seen are one bit per
+/// buyer); each distinct order's hash adds its units to its products.
 /// In a cart run an order must hold exactly its buyer's cart, or it is a
 /// partial cart.
 async fn read_orders(
@@ -59,12 +61,12 @@ async fn read_orders(
     carts: Option<&Crowd>,
     facts: &mut ServerFacts,
 ) -> Result<(), Error> {
-    let mut seen = HashSet::new();
+    let mut seen = IdSet::default();
     let mut buyers = Buyers::default();
     let mut partial = 0;
     for (list, order_prefix) in keys.order_lists() {
         let mut start = 0;
-        let mut listed = HashSet::new();
+        let mut listed = IdSet::default();
         loop {
             let ids: Vec<u32> = c.lrange(list, start, start + PAGE - 1).await?;
             if ids.is_empty() {
@@ -72,7 +74,9 @@ async fn read_orders(
             }
             start += ids.len() as i64;
             facts.orders += ids.len() as u64;
-            listed.extend(ids.iter().copied());
+            for id in &ids {
+                listed.insert(*id);
+            }
             let fresh: Vec<u32> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
             if !fresh.is_empty() {
                 partial += add_orders(c, order_prefix, carts, &fresh, facts, &mut buyers).await?;
@@ -82,10 +86,8 @@ async fn read_orders(
         facts.orphan_orders += orphans(c, order_prefix, &listed).await?;
     }
     (facts.buyers_with_duplicates, facts.duplicate_orders) = buyers.duplicates();
-    facts.distinct_orders = seen.len() as u64;
-    for id in seen {
-        facts.order_ids.insert(id);
-    }
+    facts.distinct_orders = seen.len();
+    facts.order_ids = seen;
     facts.order_units = facts.products.iter().map(|p| p.order_units).sum();
     if carts.is_some() {
         facts.partial_orders = Some(partial);
@@ -96,7 +98,7 @@ async fn read_orders(
 /// Order hashes under `prefix` that their orders list does not name: SCAN
 /// the pattern and compare with the ids seen on the list. The list alone
 /// cannot show an order written but never pushed.
-async fn orphans(c: &Client, prefix: &str, listed: &HashSet<u32>) -> Result<u64, Error> {
+async fn orphans(c: &Client, prefix: &str, listed: &IdSet) -> Result<u64, Error> {
     let pattern = format!("{}*", crate::redis::glob_escape(prefix));
     let mut cursor = "0".to_string();
     let mut orphans = 0;
@@ -118,7 +120,7 @@ async fn orphans(c: &Client, prefix: &str, listed: &HashSet<u32>) -> Result<u64,
             .filter_map(|k| k.as_string())
             .filter(|k| {
                 let id = k.strip_prefix(prefix).and_then(|id| id.parse::<u32>().ok());
-                id.is_none_or(|id| !listed.contains(&id))
+                id.is_none_or(|id| !listed.contains(id))
             })
             .count() as u64;
         if next == "0" || next.is_empty() {

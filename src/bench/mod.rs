@@ -8,6 +8,8 @@
 //! is an error.
 
 mod ceiling;
+mod peer;
+mod rows;
 mod workload;
 
 use std::ffi::OsString;
@@ -19,7 +21,6 @@ use comfy_table::{CellAlignment, ContentArrangement, Table};
 use crate::error::{Error, ExitStatus, Result};
 use crate::redis::{self, default_binary, Connector, Keys, ManagedRedis, RedisUrl};
 use fred::prelude::*;
-use workload::ChildRun;
 
 pub struct BenchOptions {
     /// EVALSHA calls per redis-benchmark measurement.
@@ -31,7 +32,7 @@ pub struct BenchOptions {
 }
 
 /// One line of the table.
-struct Row {
+pub(crate) struct Row {
     workload: String,
     measured: String,
     target: String,
@@ -81,10 +82,14 @@ pub async fn run(o: &BenchOptions) -> Result<ExitStatus> {
         .await
         .map_err(|e| connector.fail("deleting the benchmark keys", e))?;
     let (plain, piped) = (rows[0].rate.unwrap_or(0.0), rows[1].rate.unwrap_or(0.0));
-    rows.push(lua_throughput(&url).await?);
-    rows.push(watch_sellout(&url).await?);
-    rows.push(memory(&url).await?);
-    rows.push(startup(o.startup_runs).await?);
+    let peer = rows::peer(&admin, server.port()).await?;
+    let peer_rate = peer.rate;
+    rows.push(peer);
+    rows.extend(rows::lua_throughput(&url, piped, peer_rate).await?);
+    rows.push(rows::watch_sellout(&url).await?);
+    rows.push(rows::memory(&url).await?);
+    rows.push(rows::soak(&url).await?);
+    rows.push(rows::startup(o.startup_runs).await?);
     let _ = admin.quit().await;
     println!("{}", machine());
     if o.markdown {
@@ -95,114 +100,8 @@ pub async fn run(o: &BenchOptions) -> Result<ExitStatus> {
     Ok(ExitStatus::Held)
 }
 
-fn note(what: &str) {
+pub(crate) fn note(what: &str) {
     eprintln!("bench: {what}…");
-}
-
-async fn lua_throughput(url: &str) -> Result<Row> {
-    note("lua, 200,000 buyers, stock that never runs out");
-    let c = workload::run(
-        &[
-            "-s", "lua", "--buyers", "200000", "--stock", "200000", "--seed", "1",
-        ],
-        Some(url),
-    )
-    .await?;
-    let rate = c.figure("purchases_per_s");
-    let all_sold = c.figure("purchased") == 200_000.0;
-    Ok(Row {
-        workload: "1. lua, 200,000 buyers, stock never runs out".into(),
-        measured: format!(
-            "{} purchases/s ({} purchased)",
-            thousands(rate),
-            thousands(c.figure("purchased"))
-        ),
-        target: "≥ 100,000 purchases/s".into(),
-        met: Some(all_sold && rate >= 100_000.0),
-        rate: Some(rate),
-        ceiling: false,
-        cpu: c.cores(),
-    })
-}
-
-async fn watch_sellout(url: &str) -> Result<Row> {
-    note("watch, 10,000 buyers for 1,000 units, default settings");
-    let c = workload::run(
-        &[
-            "-s", "watch", "--buyers", "10000", "--stock", "1000", "--seed", "1",
-        ],
-        Some(url),
-    )
-    .await?;
-    let (last_sale, all) = (c.figure("last_sale_s"), c.figure("duration_s"));
-    let exact = c.sold_exactly(1000);
-    Ok(Row {
-        workload: "2. watch, 10,000 buyers / 1,000 stock".into(),
-        measured: format!(
-            "sold {} of 1,000{}, last sale at {last_sale:.3}s (all answered at {all:.3}s)",
-            c.server("sold"),
-            if exact { " exactly" } else { ": NOT exact" },
-        ),
-        target: "exactly the stock, in < 0.6 s".into(),
-        met: Some(exact && last_sale < 0.6),
-        rate: (last_sale > 0.0).then(|| 1000.0 / last_sale),
-        ceiling: false,
-        cpu: c.cores(),
-    })
-}
-
-async fn memory(url: &str) -> Result<Row> {
-    note("lua, 1,000,000 buyers for 100,000 units (peak memory)");
-    let c = workload::run(
-        &[
-            "-s", "lua", "--buyers", "1000000", "--stock", "100000", "--seed", "1",
-        ],
-        Some(url),
-    )
-    .await?;
-    let kb = c
-        .probe("vmhwm_kb")
-        .ok_or_else(|| Error::infra("the 1,000,000-buyer run did not report its VmHWM"))?;
-    let mb = kb as f64 * 1024.0 / 1e6;
-    Ok(Row {
-        workload: "3. lua, 1,000,000 buyers / 100,000 stock".into(),
-        measured: format!(
-            "peak RSS {mb:.1} MB (VmHWM); {} buyers/s answered, sold {}",
-            thousands(c.figure("attempts_per_s")),
-            thousands(c.server("sold") as f64)
-        ),
-        target: "peak RSS < 200 MB".into(),
-        met: Some(c.sold_exactly(100_000) && mb < 200.0),
-        rate: Some(c.figure("attempts_per_s")),
-        ceiling: false,
-        cpu: c.cores(),
-    })
-}
-
-async fn startup(runs: u32) -> Result<Row> {
-    note("startup: process start to first release, managed redis-server included");
-    let mut samples = Vec::new();
-    for _ in 0..runs.max(1) {
-        let c: ChildRun =
-            workload::run(&["-s", "lua", "--buyers", "1", "--stock", "1"], None).await?;
-        samples.push(workload::startup_ms(&c).ok_or_else(|| {
-            Error::infra("a startup run did not report the instant of its release")
-        })?);
-    }
-    let median = workload::median(samples.clone()).unwrap_or(f64::NAN);
-    let max = samples.iter().copied().fold(0.0, f64::max);
-    Ok(Row {
-        workload: "4. startup: spawn to first buyer released, managed redis-server included".into(),
-        measured: format!(
-            "{median:.0} ms (median of {}, max {max:.0} ms)",
-            samples.len()
-        ),
-        target: "< 300 ms".into(),
-        met: Some(median < 300.0),
-        rate: None,
-        ceiling: false,
-        cpu: String::new(),
-    })
 }
 
 /// Cores and CPU model, for the figures to be read against.
@@ -227,7 +126,7 @@ fn machine() -> String {
 }
 
 /// 123456.7 → "123,457".
-fn thousands(x: f64) -> String {
+pub(crate) fn thousands(x: f64) -> String {
     let digits = format!("{:.0}", x.max(0.0));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -3,7 +3,7 @@
 //! is what a user runs, including its startup, and peak memory is the
 //! child's alone.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use tokio::process::Command;
@@ -19,6 +19,11 @@ pub struct ChildRun {
     pub stderr: String,
     /// Wall clock just before the child was spawned, ns since the epoch.
     pub spawned_unix_ns: u128,
+    /// From spawning the child to its exit: the whole process.
+    pub wall: Duration,
+    /// The child's resident memory (VmRSS, kB) at each instant asked for
+    /// after the spawn; None when it had exited by then.
+    pub rss_kb: Vec<Option<u64>>,
 }
 
 impl ChildRun {
@@ -40,6 +45,19 @@ impl ChildRun {
         self.strategy()["verdict"]["held"] == true
             && self.server("sold") == stock
             && self.server("stock") == 0
+    }
+
+    /// Whole-process wall time over the run's own duration.
+    pub fn wall_ratio(&self) -> f64 {
+        self.wall.as_secs_f64() / self.figure("duration_s").max(1e-9)
+    }
+
+    /// CPU seconds per purchase of the generator and of the server, µs.
+    pub fn cpu_per_purchase_us(&self) -> (Option<f64>, Option<f64>) {
+        let cpu = &self.strategy()["cpu"];
+        let n = self.figure("purchased").max(1.0);
+        let per = |k: &str| cpu[k].as_f64().map(|s| s * 1e6 / n);
+        (per("generator_s"), per("server_s"))
     }
 
     pub fn probe(&self, key: &str) -> Option<u64> {
@@ -65,6 +83,12 @@ impl ChildRun {
 /// Run `blackfriday ARGS --json -` with the probe on, against `redis` or a
 /// managed server of its own.
 pub async fn run(args: &[&str], redis: Option<&str>) -> Result<ChildRun> {
+    run_sampled(args, redis, &[]).await
+}
+
+/// [`run`], reading the child's resident memory at each of `at` after the
+/// spawn.
+pub async fn run_sampled(args: &[&str], redis: Option<&str>, at: &[Duration]) -> Result<ChildRun> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::infra(format!("cannot find this program's own binary: {e}")))?;
     let mut cmd = Command::new(&exe);
@@ -81,10 +105,18 @@ pub async fn run(args: &[&str], redis: Option<&str>) -> Result<ChildRun> {
     let spawned_unix_ns = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let out = cmd
-        .output()
-        .await
-        .map_err(|e| Error::infra(format!("cannot run {}: {e}", exe.display())))?;
+    let cannot = |e: std::io::Error| Error::infra(format!("cannot run {}: {e}", exe.display()));
+    let started = std::time::Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(cannot)?;
+    let pid = child.id();
+    let sampler = tokio::spawn(rss_at(pid, started, at.to_vec()));
+    let out = child.wait_with_output().await.map_err(cannot)?;
+    let wall = started.elapsed();
+    let rss_kb = sampler.await.unwrap_or_default();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let report: Value = serde_json::from_slice(&out.stdout).map_err(|_| {
         let last = stderr
@@ -102,7 +134,24 @@ pub async fn run(args: &[&str], redis: Option<&str>) -> Result<ChildRun> {
         report,
         stderr,
         spawned_unix_ns,
+        wall,
+        rss_kb,
     })
+}
+
+/// VmRSS of process `pid` at each instant of `at` after `started`.
+async fn rss_at(
+    pid: Option<u32>,
+    started: std::time::Instant,
+    at: Vec<Duration>,
+) -> Vec<Option<u64>> {
+    let mut out = Vec::new();
+    for t in at {
+        tokio::time::sleep_until((started + t).into()).await;
+        let status = pid.and_then(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok());
+        out.push(status.and_then(|s| probe::status_field_kb(&s, "VmRSS:")));
+    }
+    out
 }
 
 /// Milliseconds from spawning a child to its first release, managed
@@ -143,6 +192,8 @@ mod tests {
             report,
             stderr: "x\nblackfriday-probe released_unix_ns=1500000000\n".into(),
             spawned_unix_ns: 1_000_000_000,
+            wall: Duration::from_secs(3),
+            rss_kb: Vec::new(),
         };
         assert_eq!(child.figure("purchases_per_s"), 1234.5);
         assert!(child.sold_exactly(1000) && !child.sold_exactly(999));

@@ -37,7 +37,9 @@ use crate::scenario::Scenario;
 use crate::schedule::{LoadShape, Schedule};
 use crate::strategy::{Params, StrategyKind};
 
-/// Most buyers one run accepts; the crowd is held in memory.
+/// Most buyers one run accepts. Nothing per buyer is held (buyers and
+/// arrivals are computed as they are released), but a larger crowd would
+/// take longer than anyone waits, and order ids are 32-bit.
 pub const MAX_BUYERS: u64 = 100_000_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,7 +265,7 @@ fn script_file(s: &ScriptSource) -> PathBuf {
 fn check_ranges(v: &Settings) -> Result<()> {
     if v.buyers > MAX_BUYERS {
         return Err(Error::usage(format!(
-            "--buyers {} is more than this tool holds in memory (at most {MAX_BUYERS})",
+            "--buyers {} is more than one run drives (at most {MAX_BUYERS})",
             v.buyers
         )));
     }

@@ -10,16 +10,19 @@ pub struct IdSet {
 }
 
 impl IdSet {
-    pub fn insert(&mut self, id: u32) {
+    /// Adds `id`; true when it was not in the set yet.
+    pub fn insert(&mut self, id: u32) -> bool {
         let (word, bit) = (id as usize / 64, id % 64);
         if self.words.len() <= word {
             self.words.resize(word + 1, 0);
         }
         let mask = 1u64 << bit;
-        if self.words[word] & mask == 0 {
+        let fresh = self.words[word] & mask == 0;
+        if fresh {
             self.words[word] |= mask;
             self.len += 1;
         }
+        fresh
     }
 
     pub fn contains(&self, id: u32) -> bool {
