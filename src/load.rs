@@ -41,7 +41,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::crowd::{Buyer, Crowd};
-use crate::metrics::{Outcome, RaceStep, Tally};
+use crate::metrics::{LatencyGauge, Outcome, RaceStep, Tally};
 use crate::redis::blame;
 use crate::schedule::Schedule;
 use crate::strategy::reserve::ReservePlan;
@@ -78,6 +78,12 @@ pub struct Live {
     pub stock: AtomicI64,
     /// Buyers ended with an unknown outcome, for the fault steps' account.
     pub errors: AtomicU64,
+    /// Every try, first or retry, as it is made.
+    pub attempts: AtomicU64,
+    /// Lost races (conflicts), each followed by a retry or giving up.
+    pub conflicts: AtomicU64,
+    /// Latency of every buyer with an outcome so far, for a live p99.
+    pub latency: LatencyGauge,
     /// The release instant, once the crowd is released: side tasks that
     /// record over time count from it.
     pub released: std::sync::OnceLock<Instant>,
@@ -91,6 +97,9 @@ impl Default for Live {
             purchased: AtomicU64::new(0),
             stock: AtomicI64::new(i64::MIN),
             errors: AtomicU64::new(0),
+            attempts: AtomicU64::new(0),
+            conflicts: AtomicU64::new(0),
+            latency: LatencyGauge::default(),
             released: std::sync::OnceLock::new(),
         }
     }
@@ -273,6 +282,7 @@ impl Worker {
         }
         tally.record_buyer(&b.buyer, b.outcome, b.latency);
         tally.record_service(b.service);
+        self.live.latency.record(b.latency);
         self.live.done.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -299,6 +309,7 @@ impl Worker {
         b.outcome = loop {
             let step = self.attempt(buyer).await;
             b.attempts += 1;
+            self.live.attempts.fetch_add(1, Ordering::Relaxed);
             b.round_trips += u64::from(step.round_trips);
             b.attempt_seconds.add(second(release.elapsed()));
             if let Some(seen) = step.race {
@@ -324,6 +335,7 @@ impl Worker {
                 // trying simply gave up.
                 Attempt::Conflict => {
                     b.conflicts += 1;
+                    self.live.conflicts.fetch_add(1, Ordering::Relaxed);
                     (Outcome::GaveUp, Again::Backoff)
                 }
             };

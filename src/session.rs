@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::findings::{Aborted, Report, RunMeta, StrategyReport, Unavailable};
 use crate::gate::{self, Evidence};
 use crate::redis::{self, redact, Connector, Keys, ManagedRedis, RedisUrl};
-use crate::report::Progress;
+use crate::report::{live, Progress};
 use crate::strategy::{Shape, StrategyKind};
 
 mod drive;
@@ -25,6 +25,7 @@ mod signals;
 mod stop;
 
 pub use meta::not_opened;
+pub use signals::request_stop;
 
 pub struct Session {
     // Declared first so the server outlives nothing that talks to it... and
@@ -42,6 +43,8 @@ pub struct Session {
     /// The strategy running now and its keys: what a run stopped at once
     /// (a second signal) still has to delete.
     current: Option<(StrategyKind, Keys)>,
+    /// `--live`: the view's feed, and the panel of the strategy running.
+    live: Option<(live::Feed, usize)>,
 }
 
 /// A run that could not finish: the report so far, whose `aborted` says
@@ -110,6 +113,21 @@ impl Session {
             now: CancellationToken::new(),
             managed,
             current: None,
+            live: None,
+        })
+    }
+
+    /// `--live`: feed the view the plan, every stock reading and each
+    /// strategy's audited figures.
+    pub fn watch_live(&mut self, feed: live::Feed) {
+        self.live = Some((feed, 0));
+    }
+
+    /// The stock sampler's link to the view, for the strategy about to run.
+    fn watcher(&self) -> Option<sampler::Watcher> {
+        self.live.as_ref().map(|(feed, index)| sampler::Watcher {
+            feed: feed.clone(),
+            index: *index,
         })
     }
 
@@ -181,12 +199,25 @@ impl Session {
         observer: &mut (dyn FnMut(&Report) -> Result<()> + Send),
     ) -> Result<()> {
         observer(report)?;
-        for &kind in &config.strategies {
+        if let Some((feed, _)) = &self.live {
+            feed.send(live::Update::Planned {
+                strategies: config.strategies.iter().map(|k| k.name().into()).collect(),
+                stock: config.stock,
+                buyers: u64::from(self.meta.buyers),
+            });
+        }
+        for (index, &kind) in config.strategies.iter().enumerate() {
             if self.cancel.is_cancelled() {
                 break;
             }
+            if let Some((_, at)) = &mut self.live {
+                *at = index;
+            }
             match self.run_strategy(kind, config, progress).await {
                 Ok(done) => {
+                    if let Some((feed, _)) = &self.live {
+                        feed.send(live::finished(index, &done));
+                    }
                     report.strategies.push(done);
                     self.current = None;
                     if self.cancel.is_cancelled() {

@@ -10,7 +10,7 @@ mod settings;
 mod shape;
 mod shop;
 
-use files::{load_script, outputs};
+use files::{live, load_script, outputs};
 
 pub use settings::{Named, ScriptSource, Settings};
 pub use shop::Shop;
@@ -78,6 +78,8 @@ pub struct RunConfig {
     pub outputs: Outputs,
     /// `--details`: print every table, not only the key figures.
     pub details: bool,
+    /// `--live`: the full-screen view instead of the progress bars.
+    pub live: bool,
     /// Fault steps, in time order from the release.
     pub faults: Vec<FaultStep>,
     /// The managed server's AOF fsync policy; None: no persistence.
@@ -114,6 +116,7 @@ impl RunConfig {
         let strategies = strategies(&v)?;
         let shop = shop::resolve(&v, &strategies)?;
         let outputs = report_files(&v)?;
+        let live = live(&v, &outputs)?;
         let script = load_script(&strategies, v.script.as_ref())?;
         let strategies_use_script = script.is_some();
         let redis = link::redis(v.redis.as_deref(), &v)?;
@@ -139,7 +142,7 @@ impl RunConfig {
                 seed,
                 ..v.params(script)
             },
-            progress: !v.quiet && std::io::stderr().is_terminal(),
+            progress: !v.quiet && !live && std::io::stderr().is_terminal(),
             color: color(&outputs),
             shop,
             strategies,
@@ -153,6 +156,7 @@ impl RunConfig {
                 .map(script_file),
             outputs,
             details: v.details,
+            live,
             faults,
             appendfsync: v.appendfsync,
             thresholds: v.thresholds,

@@ -85,6 +85,8 @@ pub struct Settings {
     pub markdown: Option<PathBuf>,
     /// Print the detailed tables on the terminal.
     pub details: bool,
+    /// `--live`: the full-screen view.
+    pub live: bool,
     /// Fault steps, in the order given (`--fault` replaces the file's).
     pub faults: Vec<FaultStep>,
     pub appendfsync: Option<Fsync>,
@@ -174,6 +176,7 @@ impl Default for Settings {
             junit: None,
             markdown: None,
             details: false,
+            live: false,
             faults: Vec::new(),
             appendfsync: None,
             thresholds: Vec::new(),
