@@ -22,14 +22,16 @@
 
 mod bought;
 mod hold;
+mod live;
 mod retry;
 
 use bought::{Again, Bought};
 
 pub use crate::crowd::DurationRange;
+pub use live::Live;
 pub use retry::RetryPolicy;
 
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -41,7 +43,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::crowd::{Buyer, Crowd};
-use crate::metrics::{LatencyGauge, Outcome, RaceStep, Tally};
+use crate::metrics::{Outcome, RaceStep, Tally};
 use crate::redis::blame;
 use crate::schedule::Schedule;
 use crate::strategy::reserve::ReservePlan;
@@ -65,44 +67,6 @@ pub struct DriveOptions {
     pub abort: CancellationToken,
     /// Reservations: a placed hold is then confirmed, cancelled or abandoned.
     pub reserve: Option<ReservePlan>,
-}
-
-/// Counters the live display reads while the run goes on.
-#[derive(Debug)]
-pub struct Live {
-    pub started: AtomicU64,
-    pub done: AtomicU64,
-    pub purchased: AtomicU64,
-    /// Stock left as last read from Redis by the live display; `i64::MIN`
-    /// until it has been read.
-    pub stock: AtomicI64,
-    /// Buyers ended with an unknown outcome, for the fault steps' account.
-    pub errors: AtomicU64,
-    /// Every try, first or retry, as it is made.
-    pub attempts: AtomicU64,
-    /// Lost races (conflicts), each followed by a retry or giving up.
-    pub conflicts: AtomicU64,
-    /// Latency of every buyer with an outcome so far, for a live p99.
-    pub latency: LatencyGauge,
-    /// The release instant, once the crowd is released: side tasks that
-    /// record over time count from it.
-    pub released: std::sync::OnceLock<Instant>,
-}
-
-impl Default for Live {
-    fn default() -> Self {
-        Live {
-            started: AtomicU64::new(0),
-            done: AtomicU64::new(0),
-            purchased: AtomicU64::new(0),
-            stock: AtomicI64::new(i64::MIN),
-            errors: AtomicU64::new(0),
-            attempts: AtomicU64::new(0),
-            conflicts: AtomicU64::new(0),
-            latency: LatencyGauge::default(),
-            released: std::sync::OnceLock::new(),
-        }
-    }
 }
 
 pub struct DriveResult {

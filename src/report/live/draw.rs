@@ -70,35 +70,13 @@ fn grid(area: Rect, n: usize) -> Vec<Rect> {
 }
 
 fn draw_panel(f: &mut Frame, area: Rect, p: &Panel, initial: i64) {
-    let (state, colour) = match p.phase {
-        Phase::Waiting => ("waiting".to_string(), Color::DarkGray),
-        Phase::Running => (format!("running {:.1}s", p.t_s), Color::Cyan),
-        Phase::Done { held: true } => ("audited · as expected".to_string(), Color::Green),
-        Phase::Done { held: false } => ("audited · NOT as expected".to_string(), Color::Red),
-    };
-    let block = Block::bordered()
-        .border_style(Style::new().fg(colour))
-        .title(Line::from(vec![
-            Span::styled(format!(" {} ", p.name), bold()),
-            Span::styled(format!("{state} "), Style::new().fg(colour)),
-        ]));
+    let block = panel_block(p);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let mut rows = Rows(inner);
     let stock = p.server.map_or(initial, |s| s.stock);
     let sold = p.server.map_or(0, |s| s.sold);
-    let big = inner.height >= BIG_ROWS && inner.width >= digits::width(stock);
-    if big {
-        put(
-            f,
-            rows.take(1),
-            vec![Span::styled("stock left, read from Redis", dim())],
-        );
-        let style = stock_style(stock);
-        for line in digits::big(stock) {
-            put(f, rows.take(1), vec![Span::styled(line, style)]);
-        }
-    }
+    let big = big_stock(f, &mut rows, stock);
     let mut server = vec![format!("sold {}", grouped(sold))];
     server.push(format!("oversold {}", grouped(p.oversold)));
     if !big {
@@ -140,6 +118,40 @@ fn draw_panel(f: &mut Frame, area: Rect, p: &Panel, initial: i64) {
         p.attempts.now(),
         Color::Yellow,
     );
+}
+
+/// The stock in the big font when the panel has room for it: whether it did.
+fn big_stock(f: &mut Frame, rows: &mut Rows, stock: i64) -> bool {
+    let inner = rows.0;
+    let big = inner.height >= BIG_ROWS && inner.width >= digits::width(stock);
+    if big {
+        put(
+            f,
+            rows.take(1),
+            vec![Span::styled("stock left, read from Redis", dim())],
+        );
+        let style = stock_style(stock);
+        for line in digits::big(stock) {
+            put(f, rows.take(1), vec![Span::styled(line, style)]);
+        }
+    }
+    big
+}
+
+/// The border, coloured by the panel's phase, titled with its name.
+fn panel_block(p: &Panel) -> Block<'static> {
+    let (state, colour) = match p.phase {
+        Phase::Waiting => ("waiting".to_string(), Color::DarkGray),
+        Phase::Running => (format!("running {:.1}s", p.t_s), Color::Cyan),
+        Phase::Done { held: true } => ("audited · as expected".to_string(), Color::Green),
+        Phase::Done { held: false } => ("audited · NOT as expected".to_string(), Color::Red),
+    };
+    Block::bordered()
+        .border_style(Style::new().fg(colour))
+        .title(Line::from(vec![
+            Span::styled(format!(" {} ", p.name), bold()),
+            Span::styled(format!("{state} "), Style::new().fg(colour)),
+        ]))
 }
 
 fn client_items(p: &Panel) -> Vec<String> {
