@@ -64,6 +64,10 @@ pub struct ServerFacts {
     pub partial_orders: Option<u64>,
     /// Reservation runs: how the holds ended, from the server's log.
     pub holds: Option<HoldFacts>,
+    /// Buyers with more than one order on the list (by the order hash's
+    /// `buyer` field), and the orders beyond each one's first.
+    pub buyers_with_duplicates: u64,
+    pub duplicate_orders: u64,
     /// Order hashes in the namespace that are not on the orders list: an
     /// order written but never pushed (a checkout that forgot a step).
     pub orphan_orders: u64,
@@ -136,6 +140,14 @@ pub fn checks(f: &ServerFacts, t: &Tally) -> Vec<Check> {
             detail: conservation_detail(f, unbalanced),
         },
         orders_match(f),
+        Check {
+            id: CheckId::OnePerBuyer,
+            passed: f.buyers_with_duplicates == 0,
+            detail: format!(
+                "{} buyer(s) with more than one order, {} order(s) beyond their first",
+                f.buyers_with_duplicates, f.duplicate_orders
+            ),
+        },
     ];
     out.extend(client_checks(f, t));
     if let Some(partial) = f.partial_orders {

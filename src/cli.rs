@@ -9,8 +9,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 mod run;
+mod sweep;
 
 pub use run::RunArgs;
+pub use sweep::SweepArgs;
 
 /// The exit-code contract, as the README's table states it.
 pub const EXIT_CODES: &str =
@@ -38,6 +40,9 @@ pub struct Cli {
 pub enum Command {
     /// Seed stock, release the crowd against each strategy in turn, audit the server, report.
     Run(RunArgs),
+    /// Vary one run flag over a list or a log range (--buyers 100..20000:8): every point
+    /// a full, audited run of every strategy; a table, and --csv, --json, --html curves.
+    Sweep(SweepArgs),
     /// Validate scenario files without touching Redis: exit 0 valid, 2 invalid.
     Check {
         /// Scenario files (or shipped scenario names). Not `required` in

@@ -1,5 +1,7 @@
 //! The commands that do not run a sale: `check`, `scenarios`, `completions`
-//! and `man`.
+//! and `man`; and `sweep`, which runs many.
+
+pub mod sweep;
 
 use std::path::PathBuf;
 

@@ -7,27 +7,58 @@ use std::time::Duration;
 use fred::prelude::*;
 use serde::Serialize;
 
+use crate::redis::Node;
+
 /// Share of one core above which the server is taken to be saturated: its
 /// throughput figure is then the ceiling of this machine, not of the strategy.
 pub const SERVER_CEILING: f64 = 0.9;
 
 /// CPU seconds used so far by the server and by this process.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CpuSample {
+    /// Summed over every primary of a cluster.
     pub server_s: Option<f64>,
     pub generator_s: Option<f64>,
+    /// A cluster's primaries, each with its own CPU (empty for one server).
+    pub nodes: Vec<(String, f64)>,
 }
 
 impl CpuSample {
-    /// Server CPU (`used_cpu_sys + used_cpu_user`) and our own. A server that
-    /// does not report CPU leaves its side unknown rather than failing the run.
-    pub async fn take(admin: &Client) -> CpuSample {
-        let info: Option<String> = admin.info(Some(fred::types::InfoKind::Cpu)).await.ok();
+    /// Server CPU (`used_cpu_sys + used_cpu_user`) of every primary, and our
+    /// own. A server that does not report CPU leaves its side unknown rather
+    /// than failing the run.
+    pub async fn take(nodes: &[Node]) -> CpuSample {
+        let mut each = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let info: Option<String> = node
+                .client
+                .info(Some(fred::types::InfoKind::Cpu))
+                .await
+                .ok();
+            match info.as_deref().and_then(server_cpu_s) {
+                Some(s) => each.push((node.name.clone(), s)),
+                None => {
+                    return CpuSample {
+                        generator_s: own_cpu_s(),
+                        ..CpuSample::default()
+                    }
+                }
+            }
+        }
         CpuSample {
-            server_s: info.as_deref().and_then(server_cpu_s),
+            server_s: (!each.is_empty()).then(|| each.iter().map(|(_, s)| s).sum()),
             generator_s: own_cpu_s(),
+            nodes: if each.len() > 1 { each } else { Vec::new() },
         }
     }
+}
+
+/// One primary's CPU while a strategy ran.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NodeCpu {
+    /// `host:port`.
+    pub node: String,
+    pub server_s: f64,
 }
 
 /// `used_cpu_sys + used_cpu_user` from an INFO reply.
@@ -60,7 +91,7 @@ pub fn own_cpu_s() -> Option<f64> {
 }
 
 /// CPU used by each side while one strategy ran.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CpuUse {
     /// Wall time between the two samples.
     pub wall_s: f64,
@@ -73,9 +104,13 @@ pub struct CpuUse {
     /// The generator spent more CPU per purchase than the server: the
     /// figures measure the generator at least as much as the strategy.
     pub generator_bound: bool,
-    /// The server used at least [`SERVER_CEILING`] of one core: its
-    /// single-threaded command loop was saturated.
+    /// The server (on a cluster: its busiest primary) used at least
+    /// [`SERVER_CEILING`] of one core: its single-threaded command loop was
+    /// saturated.
     pub server_at_ceiling: bool,
+    /// A cluster's primaries one by one; absent for one server.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub server_nodes: Vec<NodeCpu>,
 }
 
 impl CpuUse {
@@ -89,6 +124,22 @@ impl CpuUse {
         };
         let wall_s = wall.as_secs_f64();
         let (server_per, generator_per) = (per(server_s), per(generator_s));
+        let server_nodes: Vec<NodeCpu> = after
+            .nodes
+            .iter()
+            .filter_map(|(node, a)| {
+                let (_, b) = before.nodes.iter().find(|(n, _)| n == node)?;
+                Some(NodeCpu {
+                    node: node.clone(),
+                    server_s: (a - b).max(0.0),
+                })
+            })
+            .collect();
+        // One command loop per node: the busiest node is the one that saturates.
+        let busiest = match server_nodes.is_empty() {
+            true => server_s,
+            false => server_nodes.iter().map(|n| n.server_s).reduce(f64::max),
+        };
         CpuUse {
             wall_s,
             server_s,
@@ -97,7 +148,8 @@ impl CpuUse {
             generator_us_per_purchase: generator_per,
             generator_bound: matches!((generator_per, server_per), (Some(g), Some(s)) if g > s),
             server_at_ceiling: wall_s > 0.0
-                && server_s.is_some_and(|s| s / wall_s >= SERVER_CEILING),
+                && busiest.is_some_and(|s| s / wall_s >= SERVER_CEILING),
+            server_nodes,
         }
     }
 
@@ -123,8 +175,10 @@ mod tests {
         let s = |server, generator| CpuSample {
             server_s: Some(server),
             generator_s: Some(generator),
+            nodes: Vec::new(),
         };
         let u = CpuUse::between(s(1.0, 2.0), s(1.95, 2.5), Duration::from_secs(1), 1000);
+        assert!(u.server_nodes.is_empty());
         assert!((u.server_us_per_purchase.unwrap() - 950.0).abs() < 1e-6);
         assert!((u.generator_us_per_purchase.unwrap() - 500.0).abs() < 1e-6);
         assert!(u.server_at_ceiling && !u.generator_bound);

@@ -23,9 +23,24 @@ pub enum FaultKind {
     ClientPause(Duration),
     /// `SCRIPT FLUSH`: every strategy's script is forgotten.
     ScriptFlush,
+    /// Through the proxy: every reply chunk held back `min..=max` (drawn
+    /// from the seed), for `window` or until the crowd is done.
+    Latency {
+        min: Duration,
+        max: Duration,
+        window: Option<Duration>,
+    },
+    /// Through the proxy: reset every buyer connection at once.
+    Drop,
+    /// Through the proxy: forward nothing either way for this long.
+    Blackhole(Duration),
 }
 
-pub const KINDS: &str = "kill, restart, pause:D, client-kill, client-pause:D, script-flush";
+pub const KINDS: &str = "kill, restart, pause:D, client-kill, client-pause:D, script-flush, \
+                         latency:D[..D2][:FOR], drop, blackhole:D";
+
+/// The longest any fault may last, or delay a reply.
+const LONGEST: Duration = Duration::from_secs(60);
 
 impl FaultKind {
     pub fn name(self) -> &'static str {
@@ -36,7 +51,19 @@ impl FaultKind {
             FaultKind::ClientKill => "client-kill",
             FaultKind::ClientPause(_) => "client-pause",
             FaultKind::ScriptFlush => "script-flush",
+            FaultKind::Latency { .. } => "latency",
+            FaultKind::Drop => "drop",
+            FaultKind::Blackhole(_) => "blackhole",
         }
+    }
+
+    /// Network faults act between buyers and server: they need the local
+    /// proxy, and so a plain TCP connection the proxy can stand in.
+    pub fn needs_proxy(self) -> bool {
+        matches!(
+            self,
+            FaultKind::Latency { .. } | FaultKind::Drop | FaultKind::Blackhole(_)
+        )
     }
 
     /// Faults that act on the redis-server process need the managed one.
@@ -45,6 +72,11 @@ impl FaultKind {
             self,
             FaultKind::Kill | FaultKind::Restart | FaultKind::Pause(_)
         )
+    }
+
+    /// A latency without a length lasts until the crowd is done.
+    pub fn until_done(self) -> bool {
+        matches!(self, FaultKind::Latency { window: None, .. })
     }
 
     /// Faults after which the server replays its persistence: acknowledged
@@ -56,47 +88,103 @@ impl FaultKind {
     /// The planned length of the fault, for those that have one.
     pub fn duration(self) -> Option<Duration> {
         match self {
-            FaultKind::Pause(d) | FaultKind::ClientPause(d) => Some(d),
+            FaultKind::Pause(d) | FaultKind::ClientPause(d) | FaultKind::Blackhole(d) => Some(d),
+            FaultKind::Latency { window, .. } => window,
             _ => None,
         }
     }
 
-    /// `kind` and an optional `duration` (a scenario's `[[fault]]` table,
-    /// or `KIND:D` on the command line).
-    pub fn parse(kind: &str, duration: Option<&str>) -> Result<FaultKind, String> {
+    /// `spec` is `KIND`, `KIND:ARG` or (latency) `KIND:ARG:FOR`, as on the
+    /// command line; `duration` is a scenario `[[fault]]` table's, which
+    /// stands for the argument of a pause-like kind and for a latency's FOR.
+    pub fn parse(spec: &str, duration: Option<&str>) -> Result<FaultKind, String> {
+        let mut parts = spec.trim().splitn(3, ':');
+        let kind = parts.next().unwrap_or_default().trim();
+        let (arg, window) = (parts.next(), parts.next());
+        if kind == "latency" {
+            let delay =
+                arg.ok_or("latency needs a delay, e.g. latency:5ms or latency:5ms..20ms")?;
+            if window.is_some() && duration.is_some() {
+                return Err("latency: give its length once, as :FOR or as duration".into());
+            }
+            return latency(delay, window.or(duration));
+        }
+        if let Some(extra) = window {
+            return Err(format!("{kind} takes one argument, got ':{extra}' too"));
+        }
+        let length = match (arg, duration) {
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "{kind}: give its duration once, as {kind}:D or duration"
+                ))
+            }
+            (a, d) => a.or(d),
+        };
         let d = || -> Result<Duration, String> {
             let raw =
-                duration.ok_or_else(|| format!("{kind} needs a duration, e.g. {kind}:300ms"))?;
-            let d = humantime::parse_duration(raw.trim())
-                .map_err(|e| format!("{kind}: duration '{raw}': {e}"))?;
-            if d.is_zero() || d > Duration::from_secs(60) {
-                return Err(format!(
-                    "{kind}: duration must be from 1ms to 60s, got '{raw}'"
-                ));
-            }
-            Ok(d)
+                length.ok_or_else(|| format!("{kind} needs a duration, e.g. {kind}:300ms"))?;
+            span(kind, raw)
         };
-        let kind_of = match kind.trim() {
+        let kind_of = match kind {
             "kill" => FaultKind::Kill,
             "restart" => FaultKind::Restart,
             "client-kill" => FaultKind::ClientKill,
             "script-flush" => FaultKind::ScriptFlush,
+            "drop" => FaultKind::Drop,
             "pause" => return Ok(FaultKind::Pause(d()?)),
             "client-pause" => return Ok(FaultKind::ClientPause(d()?)),
+            "blackhole" => return Ok(FaultKind::Blackhole(d()?)),
             other => return Err(format!("unknown fault '{other}' (known: {KINDS})")),
         };
-        match duration {
+        match length {
             Some(raw) => Err(format!("{kind} takes no duration, got '{raw}'")),
             None => Ok(kind_of),
         }
     }
 }
 
+/// A duration from 1 ms to a minute.
+fn span(kind: &str, raw: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(raw.trim())
+        .map_err(|e| format!("{kind}: duration '{raw}': {e}"))?;
+    if d.is_zero() || d > LONGEST {
+        return Err(format!(
+            "{kind}: duration must be from 1ms to 60s, got '{raw}'"
+        ));
+    }
+    Ok(d)
+}
+
+/// `D` or `D..D2` (each reply held back a time drawn between the two), and
+/// how long the latency lasts, when not until the crowd is done.
+fn latency(delay: &str, window: Option<&str>) -> Result<FaultKind, String> {
+    let (lo, hi) = delay.split_once("..").unwrap_or((delay, delay));
+    let (min, max) = (span("latency", lo)?, span("latency", hi)?);
+    if min > max {
+        return Err(format!("latency: '{delay}' runs backwards; write MIN..MAX"));
+    }
+    let window = window.map(|w| span("latency", w)).transpose()?;
+    Ok(FaultKind::Latency { min, max, window })
+}
+
 impl fmt::Display for FaultKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.duration() {
-            Some(d) => write!(f, "{}:{}", self.name(), humantime::format_duration(d)),
-            None => f.write_str(self.name()),
+        let h = humantime::format_duration;
+        match *self {
+            FaultKind::Latency { min, max, window } => {
+                write!(f, "latency:{}", h(min))?;
+                if max != min {
+                    write!(f, "..{}", h(max))?;
+                }
+                match window {
+                    Some(w) => write!(f, ":{}", h(w)),
+                    None => Ok(()),
+                }
+            }
+            _ => match self.duration() {
+                Some(d) => write!(f, "{}:{}", self.name(), h(d)),
+                None => f.write_str(self.name()),
+            },
         }
     }
 }
@@ -117,6 +205,9 @@ pub struct FaultStep {
     /// Pauses: how long, µs.
     #[serde(rename = "duration_us", serialize_with = "opt_micros")]
     pub duration: Option<Duration>,
+    /// Latency: the range each reply is held back, µs.
+    #[serde(rename = "delay_us", serialize_with = "opt_range")]
+    pub delay: Option<(Duration, Duration)>,
 }
 
 fn micros<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -130,12 +221,28 @@ fn opt_micros<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok,
     }
 }
 
+fn opt_range<S: serde::Serializer>(
+    r: &Option<(Duration, Duration)>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let us = |d: &Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    match r {
+        Some((lo, hi)) => s.collect_seq([us(lo), us(hi)]),
+        None => s.serialize_none(),
+    }
+}
+
 impl FaultStep {
     pub fn new(kind: FaultKind, at: Duration) -> FaultStep {
+        let delay = match kind {
+            FaultKind::Latency { min, max, .. } => Some((min, max)),
+            _ => None,
+        };
         FaultStep {
             kind,
             at,
             duration: kind.duration(),
+            delay,
         }
     }
 }
@@ -147,11 +254,7 @@ impl FromStr for FaultStep {
         let (what, at) = s
             .split_once('@')
             .ok_or_else(|| format!("expected KIND@AT (e.g. kill@2s, pause:300ms@1s), got '{s}'"))?;
-        let (kind, duration) = match what.split_once(':') {
-            Some((k, d)) => (k, Some(d)),
-            None => (what, None),
-        };
-        let kind = FaultKind::parse(kind, duration)?;
+        let kind = FaultKind::parse(what, None)?;
         let at = humantime::parse_duration(at.trim())
             .map_err(|e| format!("'{s}': time '{at}': {e} (examples: 1500ms, 2s)"))?;
         Ok(FaultStep::new(kind, at))
@@ -178,9 +281,19 @@ pub struct FaultRecord {
     pub errors: u64,
     /// Purchases acknowledged in that window.
     pub purchased: u64,
-    /// Restarts: acknowledged purchases the server no longer holds (the
-    /// whole run's count, put on the last restart before the audit).
+    /// Restarts: acknowledged purchases the server no longer holds, each
+    /// put on the first restart that began after it was acknowledged.
     pub acked_lost: Option<u64>,
+    /// Purchases per second in the second before it began.
+    pub pre_fault_per_s: Option<u64>,
+    /// From its end until purchases per second were back to half the
+    /// pre-fault rate (over 500 ms windows, 50 ms apart). None: no
+    /// pre-fault rate, a fault lasting to the end, or never recovered
+    /// (then `pre_fault_per_s` is set).
+    pub recovery_us: Option<u64>,
+    /// Restarts that lost acknowledged orders: from the earliest of them
+    /// to its start.
+    pub loss_window_us: Option<u64>,
 }
 
 /// The managed server's AOF fsync policy (`--appendfsync`).
@@ -229,29 +342,4 @@ impl fmt::Display for Fsync {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn steps_parse_and_name_what_is_wrong() {
-        let s: FaultStep = "pause:300ms@1500ms".parse().unwrap();
-        assert_eq!(s.kind, FaultKind::Pause(Duration::from_millis(300)));
-        assert_eq!(s.at, Duration::from_millis(1500));
-        assert_eq!(s.to_string(), "pause:300ms@1s 500ms");
-        let k: FaultStep = "kill@2s".parse().unwrap();
-        assert!(k.kind.needs_process() && k.kind.restarts());
-        assert!("kill:1s@2s"
-            .parse::<FaultStep>()
-            .unwrap_err()
-            .contains("no duration"));
-        assert!("pause@2s"
-            .parse::<FaultStep>()
-            .unwrap_err()
-            .contains("needs a duration"));
-        assert!("nuke@2s"
-            .parse::<FaultStep>()
-            .unwrap_err()
-            .contains("known:"));
-        assert!("kill".parse::<FaultStep>().unwrap_err().contains("KIND@AT"));
-    }
-}
+mod tests;

@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod check;
 pub mod clean;
 pub mod cli;
 mod commands;
@@ -31,6 +32,7 @@ pub mod scenario;
 pub mod schedule;
 pub mod session;
 pub mod strategy;
+pub mod sweep;
 
 use std::io::Write;
 use std::ops::ControlFlow;
@@ -50,6 +52,7 @@ use report::{table, Progress, View};
 pub async fn execute(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Run(args) => run_and_print(args).await,
+        Command::Sweep(args) => commands::sweep::sweep(args).await,
         Command::Check { files } => Ok(commands::check(&files)),
         Command::Scenarios => Ok(commands::scenarios()),
         Command::Clean(args) => clean::clean(args).await,
@@ -83,9 +86,16 @@ async fn run_and_print(args: cli::RunArgs) -> Result<ExitStatus> {
         1 => runs.remove(0),
         _ => findings::repeat::combine(runs),
     };
-    if let Some(baseline) = &config.baseline {
-        let results = baseline.compare(&report, config.max_regression);
-        report.thresholds.extend(results);
+    match &config.baseline {
+        Some(baseline) => {
+            let results = baseline.compare(&report, config.max_regression, &config.regressions);
+            report.thresholds.extend(results);
+        }
+        None if !config.regressions.is_empty() => eprintln!(
+            "warning: the scenario's [[threshold]] max_regression limits compare \
+             against --baseline PREVIOUS.json, which was not given: not compared"
+        ),
+        None => {}
     }
     let to_stdout = config.outputs.write_final(&report)?;
     finish(config, &view, &report, &to_stdout);

@@ -23,6 +23,7 @@
 mod bought;
 mod hold;
 mod live;
+mod record;
 mod retry;
 
 use bought::{Again, Bought};
@@ -43,7 +44,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::crowd::{Buyer, Crowd};
-use crate::metrics::{Outcome, RaceStep, Tally};
+use crate::metrics::{HistorySink, Outcome, Tally};
 use crate::redis::blame;
 use crate::schedule::Schedule;
 use crate::strategy::reserve::ReservePlan;
@@ -67,6 +68,8 @@ pub struct DriveOptions {
     pub abort: CancellationToken,
     /// Reservations: a placed hold is then confirmed, cancelled or abandoned.
     pub reserve: Option<ReservePlan>,
+    /// `--history`: where every attempt's events go.
+    pub history: Option<HistorySink>,
 }
 
 pub struct DriveResult {
@@ -115,6 +118,7 @@ pub async fn drive(
                 fatal: fatal.clone(),
                 retry: opts.retry,
                 reserve: opts.reserve,
+                history: opts.history.clone(),
                 seed: opts.seed,
                 // Spread the in-flight budget exactly over the workers.
                 in_flight: concurrency / workers + usize::from(w < concurrency % workers),
@@ -153,6 +157,7 @@ struct Worker {
     fatal: Arc<OnceLock<Failure>>,
     retry: RetryPolicy,
     reserve: Option<ReservePlan>,
+    history: Option<HistorySink>,
     seed: u64,
     in_flight: usize,
 }
@@ -218,38 +223,6 @@ impl Worker {
         })
     }
 
-    fn account(&self, tally: &mut Tally, b: Bought) {
-        tally.attempts += b.attempts;
-        tally.conflicts += b.conflicts;
-        tally.round_trips += b.round_trips;
-        tally.holds.rebuys += b.rebuys;
-        b.attempt_seconds.drain_into(&mut tally.timeline);
-        if b.outcome == Outcome::Purchased {
-            tally.purchase_retries += b.conflicts;
-            tally.purchase_round_trips += b.round_trips;
-            tally.record_purchase(b.finished, b.conflicts);
-            tally.acked.insert(b.buyer.id);
-            self.live.purchased.fetch_add(1, Ordering::Relaxed);
-        }
-        if matches!(b.outcome, Outcome::Error(_)) {
-            self.live.errors.fetch_add(1, Ordering::Relaxed);
-        }
-        if let Some(f) = b.failure {
-            self.stop_on_fatal(&f);
-            tally.sample_error(f);
-        }
-        if let Some(s) = &b.settled {
-            s.count(&mut tally.holds);
-        }
-        if let Some(step) = b.race {
-            tally.race.note(step);
-        }
-        tally.record_buyer(&b.buyer, b.outcome, b.latency);
-        tally.record_service(b.service);
-        self.live.latency.record(b.latency);
-        self.live.done.fetch_add(1, Ordering::Relaxed);
-    }
-
     /// A reply every buyer would meet (see [`blame::fatal`]) is not one
     /// unknown outcome among many: keep the first and stop the run, as the
     /// watchdog does for a dead server.
@@ -270,24 +243,31 @@ impl Worker {
         let mut rng: Option<ChaCha8Rng> = None;
         let mut b = Bought::new(buyer);
         let mut retries = 0;
+        // Unknown outcomes retried so far (`--retry-unknown`).
+        let mut unknowns = 0;
         b.outcome = loop {
+            let process = self.invoke(buyer, unknowns, release);
             let step = self.attempt(buyer).await;
-            b.attempts += 1;
+            self.completed(process, buyer, &step, release);
+            b.count(&step, release);
             self.live.attempts.fetch_add(1, Ordering::Relaxed);
-            b.round_trips += u64::from(step.round_trips);
-            b.attempt_seconds.add(second(release.elapsed()));
-            if let Some(seen) = step.race {
-                b.race = RaceStep::of(&buyer, seen, release).or(b.race);
-            }
             // What the buyer ends with if it does not try again, and why
             // it would.
             let (stop, again) = match step.attempt {
                 Attempt::Purchased => break Outcome::Purchased,
                 Attempt::SoldOut => break Outcome::SoldOut,
+                // It may have been applied: a buyer stops here, or with
+                // --retry-unknown tries again, and buys twice unless the
+                // strategy is idempotent.
                 Attempt::Error(failure) => {
                     let class = failure.class;
+                    let again = self.retries_unknown(&failure);
                     b.failure = Some(failure);
-                    break Outcome::Error(class);
+                    if !again {
+                        break Outcome::Error(class);
+                    }
+                    unknowns += 1;
+                    (Outcome::Error(class), Again::Backoff)
                 }
                 // Sold out for now; with --rebuy the buyer comes back once
                 // holds may have ended, as long as some are held.

@@ -8,6 +8,7 @@ mod acked;
 mod away;
 mod gauge;
 mod histograms;
+mod history;
 mod holds;
 mod race;
 mod timeline;
@@ -19,6 +20,7 @@ pub use holds::HoldTally;
 pub use race::{Race, RaceLog, RaceStep, Seen};
 
 pub use histograms::{new_histogram, ByOutcome, Percentiles};
+pub use history::{Event, HistorySink, Op};
 pub use timeline::{AttemptSeconds, Timeline};
 
 use histograms::MAX_MICROS;
@@ -84,6 +86,10 @@ pub struct Tally {
     pub last_purchase_us: u64,
     /// The buyers (= order ids) told their purchase went through.
     pub acked: IdSet,
+    /// When each was told: (buyer id, ms after the release), in the order
+    /// the driver saw them. For the faults: how fast purchases came back,
+    /// and when the acknowledgements a restart lost were given.
+    pub acked_at: Vec<(u32, u32)>,
     /// Check-then-act strategies: the few decrements around zero, to tell
     /// how the first oversold unit was sold.
     pub race: RaceLog,
@@ -116,6 +122,7 @@ impl Default for Tally {
             timeline: Timeline::default(),
             last_purchase_us: 0,
             acked: IdSet::default(),
+            acked_at: Vec::new(),
             race: RaceLog::default(),
         }
     }
@@ -196,6 +203,14 @@ impl Tally {
         self.retries.saturating_record(retries.min(MAX_MICROS));
     }
 
+    /// Buyer `id` was told "bought", `since_release` after the release.
+    pub fn ack(&mut self, id: u32, since_release: Duration) {
+        self.acked.insert(id);
+        let ms = since_release.as_millis();
+        self.acked_at
+            .push((id, u32::try_from(ms).unwrap_or(u32::MAX)));
+    }
+
     pub fn buyers(&self) -> u64 {
         self.purchased + self.sold_out + self.gave_up + self.errors + self.released
     }
@@ -251,6 +266,7 @@ impl AddAssign<&Tally> for Tally {
         self.late_starts += o.late_starts;
         self.timeline += &o.timeline;
         self.acked |= &o.acked;
+        self.acked_at.extend_from_slice(&o.acked_at);
         self.race += &o.race;
         // Same bounds everywhere, so adding cannot fail.
         let pairs = [

@@ -88,6 +88,7 @@ pub enum CheckId {
     SoldOut,
     // Runs with faults or an fsync policy.
     NoAckLost,
+    OnePerBuyer,
 }
 
 impl CheckId {
@@ -124,6 +125,7 @@ impl CheckId {
             CheckId::MaxFalseSoldOut => "max_false_sold_out",
             CheckId::SoldOut => "sold_out",
             CheckId::NoAckLost => "no_ack_lost",
+            CheckId::OnePerBuyer => "one_per_buyer",
         }
     }
 
@@ -146,6 +148,7 @@ impl CheckId {
             CheckId::MaxFalseSoldOut => "false sold-outs at most",
             CheckId::SoldOut => "sold out",
             CheckId::NoAckLost => "no acknowledged order lost",
+            CheckId::OnePerBuyer => "one purchase per buyer",
         }
     }
 
@@ -178,6 +181,10 @@ impl CheckId {
             CheckId::SoldOut => "final stock read back from Redis is 0",
             CheckId::NoAckLost => {
                 "every purchase acknowledged to a buyer is still among the server's orders"
+            }
+            CheckId::OnePerBuyer => {
+                "no buyer has more than one order: an order id listed twice, or two orders \
+                 naming the same buyer, is a purchase applied twice"
             }
         }
     }

@@ -111,6 +111,8 @@ pub struct Scenario {
     pub fault: Vec<FaultTable>,
     /// `--appendfsync`: "always", "everysec" or "no".
     pub appendfsync: Option<String>,
+    /// `--retry-unknown`: retry purchases whose outcome is unknown.
+    pub retry_unknown: Option<bool>,
     /// Where it was read from; relative paths inside resolve against it.
     #[serde(skip)]
     pub source: PathBuf,
@@ -127,15 +129,23 @@ pub struct Scenario {
     pub tls: Option<TlsTable>,
     /// `--unix`: the managed redis-server listens on a unix socket.
     pub unix: Option<bool>,
+    /// `--topology`: `standalone`, `cluster:N` or `cluster:NxR`.
+    pub topology: Option<String>,
+    /// `--spread`: a hash tag per product.
+    pub spread: Option<bool>,
     /// `--repeat`: the whole run N times on seeds seed, seed+1, …
     pub repeat: Option<u32>,
 }
 
-/// `[[threshold]]`: one expression, as `--threshold` takes it.
+/// `[[threshold]]`: one expression, as `--threshold` takes it, or one
+/// figure's allowed regression against `--baseline` (`figure` and
+/// `max_regression`, a percent).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdTable {
-    pub expr: String,
+    pub expr: Option<String>,
+    pub figure: Option<String>,
+    pub max_regression: Option<f64>,
     /// The same as a `warn:` prefix: shown, never fails the run.
     #[serde(default)]
     pub warn: bool,

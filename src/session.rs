@@ -7,19 +7,23 @@ use std::time::Duration;
 use fred::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{RedisTarget, RunConfig};
+use crate::config::RunConfig;
 use crate::crowd::Crowd;
 use crate::error::{Error, Result};
 use crate::findings::{Aborted, Report, RunMeta, StrategyReport, Unavailable};
 use crate::gate::{self, Evidence};
+use crate::metrics::HistorySink;
 use crate::redis::{self, redact, Connector, Keys, ManagedRedis, RedisUrl};
+use crate::report::export::history::HistoryWriter;
 use crate::report::{live, Progress};
 use crate::strategy::{Shape, StrategyKind};
 
 mod drive;
 mod faults;
 mod meta;
+mod plan;
 mod sampler;
+mod server;
 mod side;
 mod signals;
 mod stop;
@@ -32,6 +36,9 @@ pub struct Session {
     // is killed last, after the clients below have been dropped.
     admin: Client,
     connector: Connector,
+    /// Network faults: the proxy buyers connect through, and a connector
+    /// that reaches the server through it.
+    proxy: Option<(redis::proxy::Proxy, Connector)>,
     meta: RunMeta,
     crowd: Arc<Crowd>,
     cancel: CancellationToken,
@@ -45,6 +52,35 @@ pub struct Session {
     current: Option<(StrategyKind, Keys)>,
     /// `--live`: the view's feed, and the panel of the strategy running.
     live: Option<(live::Feed, usize)>,
+    /// `--history`: the run's end of the channel, and its writer.
+    history: Option<(HistorySink, HistoryWriter)>,
+    /// A client on every primary (the admin itself for one server): server
+    /// CPU is read from each.
+    nodes: Vec<redis::Node>,
+    /// The managed cluster's nodes, killed when the session goes: declared
+    /// last so every client above is dropped first.
+    cluster: Option<redis::ManagedCluster>,
+}
+
+/// The proxy for network faults, when one is planned; the server the
+/// proxy forwards to is the one the admin connection reached.
+async fn start_proxy(
+    config: &RunConfig,
+    connector: &Connector,
+) -> Result<Option<(redis::proxy::Proxy, Connector)>> {
+    if !config.faults.iter().any(|s| s.kind.needs_proxy()) {
+        return Ok(None);
+    }
+    let upstream = connector.tcp_address().await.map_err(|e| {
+        Error::usage(format!(
+            "--fault: network faults need a plain TCP connection to proxy: {e}"
+        ))
+    })?;
+    let proxy = redis::proxy::Proxy::start(upstream, config.seed)
+        .await
+        .map_err(|e| Error::infra(format!("starting the fault proxy on 127.0.0.1: {e}")))?;
+    let via = connector.via(proxy.addr());
+    Ok(Some((proxy, via)))
 }
 
 /// A run that could not finish: the report so far, whose `aborted` says
@@ -60,17 +96,10 @@ impl Session {
     /// build the crowd. Everything that can fail for infrastructure reasons
     /// before the first buyer is released fails here.
     pub async fn open(config: &RunConfig) -> Result<Session> {
-        let (managed, url) = match &config.redis {
-            RedisTarget::Managed(binary) => {
-                let server = Arc::new(
-                    ManagedRedis::start_with(binary, config.listen, config.appendfsync).await?,
-                );
-                let url = RedisUrl::parse(&server.url()).map_err(Error::infra)?;
-                (Some(server), url)
-            }
-            RedisTarget::External(url) => (None, url.clone()),
-        };
-        let mut connector = Connector::with_tls(url, config.command_timeout, &config.tls)?;
+        let acquired = server::acquire(config).await?;
+        let pids = acquired.pids();
+        let mut connector =
+            Connector::with_tls(acquired.url.clone(), config.command_timeout, &config.tls)?;
         if connector.link().tls_insecure {
             eprintln!(
                 "warning: --tls-insecure: the server's certificate is not verified; \
@@ -79,6 +108,8 @@ impl Session {
         }
         connector.name_script(config.script_file.clone());
         let admin = connector.admin().await?;
+        connector.learn_topology(&admin).await?;
+        let nodes = connector.primaries(&admin).await?;
         let server_version = redis::server_version(&admin)
             .await
             .map_err(|e| connector.fail("reading INFO server", e))?;
@@ -91,11 +122,14 @@ impl Session {
         let found = meta::Found {
             run_id: meta::new_run_id(),
             redis_url: connector.url().masked().to_string(),
-            managed_pid: managed.as_ref().map(|m| m.pid()),
+            managed_pid: pids.first().copied(),
+            managed_pids: pids,
             server_version,
             link: connector.link(),
         };
         let meta = meta::run_meta(config, &crowd, found);
+        // Before any key is written: carts a cluster would refuse.
+        plan::check(config, &crowd, &meta.run_id, connector.slots())?;
         // Before any key is written: a missing ACL permission stops here.
         let shape = Shape::of(config.shop.carts.is_some(), config.shop.reserve.is_some());
         let needs: Vec<(&str, Vec<&str>)> = config
@@ -103,17 +137,23 @@ impl Session {
             .iter()
             .map(|k| (k.name(), k.facts().preflight(shape)))
             .collect();
-        connector.preflight(&admin, &meta.run_id, &needs).await?;
+        connector.preflight(&nodes, &meta.run_id, &needs).await?;
+        let proxy = start_proxy(config, &connector).await?;
+        let history = open_history(config)?;
         Ok(Session {
             admin,
             connector,
+            proxy,
             meta,
             crowd,
             cancel: CancellationToken::new(),
             now: CancellationToken::new(),
-            managed,
+            managed: acquired.managed,
             current: None,
             live: None,
+            history,
+            nodes,
+            cluster: acquired.cluster,
         })
     }
 
@@ -129,6 +169,11 @@ impl Session {
             feed: feed.clone(),
             index: *index,
         })
+    }
+
+    /// How buyers reach the server: through the proxy when there is one.
+    fn buyers(&self) -> &Connector {
+        self.proxy.as_ref().map_or(&self.connector, |(_, c)| c)
     }
 
     /// What the run is about to do, for the header printed before it.
@@ -171,7 +216,13 @@ impl Session {
             () = now.cancelled() => Err(self.hard_stop(config).await),
         };
         on_signal.abort();
+        let ran = ran.and(self.close_history(config).await);
         let _ = tokio::time::timeout(Duration::from_secs(1), self.admin.quit()).await;
+        if self.cluster.is_some() || self.nodes.len() > 1 {
+            for node in &self.nodes {
+                let _ = tokio::time::timeout(Duration::from_secs(1), node.client.quit()).await;
+            }
+        }
         report.interrupted = self.cancel.is_cancelled();
         report.finished = true;
         if let Err(error) = ran {
@@ -189,6 +240,20 @@ impl Session {
         }
         report.thresholds = gate::evaluate(&config.thresholds, &report.strategies);
         Ok(report)
+    }
+
+    /// Every event in the file before the report is written: the drivers'
+    /// sinks are gone with them, the run's own goes now. Buyers a second
+    /// signal cut short may still hold one: not waited for beyond a moment.
+    async fn close_history(&mut self, config: &RunConfig) -> Result<()> {
+        let (Some((sink, writer)), Some(path)) = (self.history.take(), &config.history) else {
+            return Ok(());
+        };
+        drop(sink);
+        match tokio::time::timeout(Duration::from_secs(2), writer.finish()).await {
+            Ok(Ok(_)) | Err(_) => Ok(()),
+            Ok(Err(e)) => Err(history_error(path, e)),
+        }
     }
 
     async fn run_all(
@@ -248,10 +313,11 @@ impl Session {
         config: &RunConfig,
         progress: Progress,
     ) -> Result<StrategyReport> {
-        let keys = Keys::with_products(
+        let keys = Keys::layout(
             &self.meta.run_id,
             kind.name(),
             config.shop.products.len() as u16,
+            config.spread,
         );
         let meta = [
             ("strategy", kind.name().to_string()),
@@ -292,8 +358,31 @@ impl Session {
             reaped: ran.side.reaped.as_ref(),
         };
         let mut done = gate::assess(kind, &expectation, &tolerated, evidence);
-        done.faults = faults::with_losses(ran.side.faults, done.server.acked_lost);
+        done.faults = crate::findings::faults::measure(
+            ran.side.faults,
+            &ran.result.tally.acked_at,
+            &done.server.order_ids,
+            done.server.acked_lost,
+            u32::try_from(ran.result.elapsed.as_millis()).unwrap_or(u32::MAX),
+        );
         done.stock_series = std::mem::take(&mut ran.side.stock_series);
         Ok(done)
     }
+}
+
+/// `--history`: the file created and its writer started before any buyer.
+fn open_history(config: &RunConfig) -> Result<Option<(HistorySink, HistoryWriter)>> {
+    let Some(path) = &config.history else {
+        return Ok(None);
+    };
+    HistoryWriter::start(path)
+        .map(Some)
+        .map_err(|e| history_error(path, e))
+}
+
+fn history_error(path: &std::path::Path, e: std::io::Error) -> Error {
+    Error::usage(format!(
+        "--history {}: cannot write the history there: {e}",
+        path.display()
+    ))
 }

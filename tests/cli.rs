@@ -230,7 +230,7 @@ fn report_files_are_written_and_parse() {
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .count();
-    assert_eq!(cases, 6, "one testcase per check of watch");
+    assert_eq!(cases, 7, "one testcase per check of watch");
     assert!(!xml.contains("<failure"), "{xml}");
     let md = read("out.md");
     assert!(

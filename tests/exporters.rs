@@ -170,7 +170,7 @@ fn junit_has_a_testcase_per_strategy_and_check_failing_only_the_unwanted_results
     let (all, failing) = junit_cases(&xml);
     let checks: usize = r.strategies.iter().map(|s| s.checks.len()).sum();
     assert_eq!(all.len(), checks);
-    assert_eq!(all.len(), 3 * 6);
+    assert_eq!(all.len(), 3 * 7);
     assert!(all.contains(&pair("broken", "no oversell")));
     // broken oversold as it must: not a failure. The undersold watch is.
     assert_eq!(
@@ -210,7 +210,7 @@ fn junit_fails_an_unsafe_strategy_that_did_not_oversell() {
     let junit = Junit::named("flash-sale");
     let xml = String::from_utf8(junit.render(&r).unwrap()).unwrap();
     let (all, failing) = junit_cases(&xml);
-    assert_eq!(all.len(), 6);
+    assert_eq!(all.len(), 7);
     assert_eq!(failing, BTreeSet::from([pair("broken", "no oversell")]));
     assert!(xml.contains(r#"<testsuite name="flash-sale""#), "{xml}");
     assert!(
@@ -264,7 +264,7 @@ async fn json_of_a_real_run_matches_the_schema_and_the_server() {
         assert_eq!(s["server"]["sold"], truth.sold, "{name}: sold");
         assert_eq!(s["server"]["stock"], truth.stock, "{name}: stock");
         assert_eq!(s["server"]["sold"], report.strategies[i].server.sold);
-        assert_eq!(s["checks"].as_array().unwrap().len(), 6);
+        assert_eq!(s["checks"].as_array().unwrap().len(), 7);
         // The measurements: per outcome, service time, over time, CPU.
         let purchased = s["figures"]["purchased"].as_u64().unwrap();
         let sum = |v: &Value| {
@@ -329,8 +329,8 @@ async fn json_of_a_cart_reservation_run_matches_the_schema() {
         assert!(s["holds"]["restock_lag_us"]["count"].as_u64().is_some());
         assert_eq!(
             s["checks"].as_array().unwrap().len(),
-            10,
-            "{name}: 6 + whole carts + 3 hold checks"
+            11,
+            "{name}: 7 + whole carts + 3 hold checks"
         );
     }
 }

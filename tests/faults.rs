@@ -133,3 +133,107 @@ async fn lua_reloads_its_script_after_a_flush_and_stays_clean() {
     assert_eq!(s.figures.purchased, r.meta.buyers as u64);
     assert!(s.verdict.held, "{:?}", s.verdict);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_with_fsync_everysec_counts_its_losses_and_never_oversells() {
+    let r = run(&[
+        "-s",
+        "lua,watch",
+        "--rate",
+        "400/s",
+        "--duration",
+        "3s",
+        "--stock",
+        "100000",
+        "--seed",
+        "13",
+        "--fault",
+        "kill@1s",
+        "--appendfsync",
+        "everysec",
+        "--quiet",
+    ])
+    .await;
+    assert_eq!(r.meta.appendfsync.map(|f| f.name()), Some("everysec"));
+    for s in &r.strategies {
+        all_ran(s, &["kill"]);
+        let kill = &s.faults[0];
+        // Counted, whatever the count: everysec may lose up to a second.
+        let lost = s.server.acked_lost.expect("the durability check ran");
+        assert_eq!(kill.acked_lost, Some(lost), "{}", s.strategy);
+        assert_eq!(kill.loss_window_us.is_some(), lost > 0, "{kill:?}");
+        assert!(check(s, CheckId::NoOversell), "{}", s.strategy);
+        assert_eq!(s.server.oversold(), 0);
+        // Tolerated: the verdict holds with losses.
+        assert!(s.verdict.held, "{}: {:?}", s.strategy, s.verdict);
+        assert!(kill.pre_fault_per_s.is_some(), "{kill:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_writes_and_a_clean_restart_lose_nothing() {
+    let r = run(&[
+        "-s",
+        "lua,watch",
+        "--rate",
+        "300/s",
+        "--duration",
+        "2500ms",
+        "--stock",
+        "100000",
+        "--seed",
+        "17",
+        "--fault",
+        "client-pause:300ms@500ms",
+        "--fault",
+        "restart@1500ms",
+        "--appendfsync",
+        "always",
+        "--quiet",
+    ])
+    .await;
+    for s in &r.strategies {
+        all_ran(s, &["client-pause", "restart"]);
+        let pause = &s.faults[0];
+        let held = pause.ended_us.unwrap() - pause.began_us.unwrap();
+        assert!(held >= 300_000, "writes were paused {held} µs");
+        assert_eq!(s.faults[1].acked_lost, Some(0), "{}", s.strategy);
+        assert_eq!(s.server.acked_lost, Some(0));
+        assert!(check(s, CheckId::NoAckLost) && check(s, CheckId::NoOversell));
+        assert!(s.verdict.held, "{}: {:?}", s.strategy, s.verdict);
+    }
+}
+
+/// A managed server that does not come back after a planned restart: its
+/// binary (a wrapper around redis-server) refuses to start a second time.
+#[test]
+fn a_server_that_does_not_come_back_after_a_restart_is_exit_3() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (mark, wrapper) = (dir.path().join("started"), dir.path().join("redis"));
+    let real = blackfriday::redis::default_binary();
+    let script = format!(
+        "#!/bin/sh\nif [ -e '{m}' ]; then echo 'refusing to start again' >&2; exit 1; fi\n\
+         touch '{m}'\nexec '{r}' \"$@\"\n",
+        m = mark.display(),
+        r = real.to_string_lossy()
+    );
+    std::fs::write(&wrapper, script).unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = std::process::Command::new(assert_cmd::cargo::cargo_bin("blackfriday"))
+        .env_remove("REDIS_URL")
+        .env("NO_COLOR", "1")
+        .env("BLACKFRIDAY_REDIS_SERVER", &wrapper)
+        .args(["run", "-s", "lua", "--rate", "200/s", "--duration", "2s"])
+        .args(["--stock", "10000", "--seed", "2", "--quiet"])
+        .args(["--fault", "restart@500ms", "--appendfsync", "always"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        mark.exists(),
+        "the wrapper never started redis-server: {err}"
+    );
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("did not come back"), "{err}");
+}

@@ -61,10 +61,12 @@ async fn drive(schedule: Schedule, concurrency: usize, work: Duration) -> Drove 
             base: Duration::from_millis(1),
             cap: Duration::from_millis(1),
             think: DurationRange::ZERO,
+            unknown: false,
         },
         seed: 1,
         abort: Default::default(),
         reserve: None,
+        history: None,
     };
     // The clock is paused and nothing sleeps before the release: the
     // driver releases at this very instant.

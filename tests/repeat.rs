@@ -125,3 +125,90 @@ fn a_missing_baseline_is_exit_2_naming_the_flag() {
         .code(2)
         .stderr(predicate::str::contains("--baseline"));
 }
+
+/// A scenario whose `[[threshold]]` tables allow one figure its own
+/// regression; the rest of the figures only show.
+fn scenario_with_limit(dir: &Path, limit: f64) -> std::path::PathBuf {
+    let path = dir.join(format!("limit-{limit}.toml"));
+    let text = format!(
+        "name = \"limits\"\nseed = 3\nbuyers = 60\nstock = 20\nstrategies = [\"lua\"]\n\n\
+         [[threshold]]\nfigure = \"lua.purchases_per_s\"\nmax_regression = {limit}\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_per_figure_regression_limit_in_the_scenario_decides_that_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let lenient = scenario_with_limit(dir.path(), 10000.0);
+    let strict = scenario_with_limit(dir.path(), 0.0);
+    let base = dir.path().join("base.json");
+    blackfriday()
+        .args(["run", "-q", "--scenario"])
+        .arg(&lenient)
+        .arg("--json")
+        .arg(&base)
+        .assert()
+        .code(0);
+    // Ten times the purchases per second: any real run regressed.
+    let mut doc = json(&base);
+    let pps = &mut doc["strategies"][0]["figures"]["purchases_per_s"];
+    *pps = Value::from(pps.as_f64().unwrap() * 10.0);
+    let doctored = dir.path().join("doctored.json");
+    std::fs::write(&doctored, doc.to_string()).unwrap();
+
+    let out = dir.path().join("strict.json");
+    blackfriday()
+        .args(["run", "-q", "--scenario"])
+        .arg(&strict)
+        .arg("--baseline")
+        .arg(&doctored)
+        .arg("--json")
+        .arg(&out)
+        .assert()
+        .code(4);
+    let results = json(&out)["thresholds"].as_array().unwrap().clone();
+    let pps: Vec<&Value> = results
+        .iter()
+        .filter(|t| t["expr"] == "lua.purchases_per_s within 0% of --baseline")
+        .collect();
+    assert_eq!(pps.len(), 1, "{results:?}");
+    assert_eq!(pps[0]["passed"], false);
+    assert_eq!(pps[0]["warn"], false);
+    // Figures without a limit of their own, and no --max-regression: shown only.
+    let p99 = results.iter().find(|t| t["figure"] == "p99").unwrap();
+    assert_eq!(p99["warn"], true, "{p99}");
+
+    blackfriday()
+        .args(["run", "-q", "--scenario"])
+        .arg(&lenient)
+        .arg("--baseline")
+        .arg(&doctored)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_bad_regression_limit_is_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "name = \"bad\"\nstrategies = [\"lua\"]\n[[threshold]]\nfigure = \"lua.p98\"\nmax_regression = 5\n",
+    )
+    .unwrap();
+    blackfriday()
+        .args(["run", "-q", "--scenario"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("threshold[0].figure"))
+        .stderr(predicate::str::contains("p99_9"));
+    blackfriday()
+        .args(SMALL)
+        .args(["--baseline", "x.json", "--max-regression", "-5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--max-regression"));
+}

@@ -176,10 +176,12 @@ fn generator_bound(mut r: Report) -> Report {
             CpuSample {
                 server_s: Some(1.0),
                 generator_s: Some(1.0),
+                nodes: Vec::new(),
             },
             CpuSample {
                 server_s: Some(1.05),
                 generator_s: Some(1.5),
+                nodes: Vec::new(),
             },
             Duration::from_millis(250),
             s.figures.purchased,

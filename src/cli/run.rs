@@ -284,14 +284,29 @@ pub struct RunArgs {
     pub details: bool,
     /// Break the server at a time from the release: KIND@AT (repeatable),
     /// e.g. kill@2s, pause:300ms@1500ms. Kinds: kill, restart, pause:D
-    /// (managed server only), client-kill, client-pause:D, script-flush.
-    #[arg(long = "fault", value_name = "KIND@AT")]
+    /// (managed server only), client-kill, client-pause:D, script-flush;
+    /// through a local proxy (plain TCP): latency:D[..D2][:FOR], drop,
+    /// blackhole:D.
+    #[arg(help_heading = "Faults", long = "fault", value_name = "KIND@AT")]
     pub faults: Vec<crate::fault::FaultStep>,
 
     /// Start the managed redis-server with AOF on and this fsync policy, in
     /// its own directory kept across a kill.
-    #[arg(long, value_enum, value_name = "POLICY")]
+    #[arg(help_heading = "Faults", long, value_enum, value_name = "POLICY")]
     pub appendfsync: Option<crate::fault::Fsync>,
+
+    /// Retry a purchase whose outcome is unknown (an error after sending),
+    /// as a real checkout does, within --max-retries and the same backoff. A
+    /// strategy that is not idempotent can then buy twice: the audit's one
+    /// purchase per buyer check fails on it.
+    #[arg(help_heading = "Faults", long)]
+    pub retry_unknown: bool,
+
+    /// Write every operation as one JSON line (Jepsen's history shape:
+    /// invoke, then ok, fail or info for an unknown outcome), streamed as
+    /// the run goes.
+    #[arg(help_heading = "Reports", long, value_name = "FILE.jsonl")]
+    pub history: Option<PathBuf>,
     /// A threshold on any per-strategy figure of the JSON report, repeatable:
     /// 'watch.p99 <= 25ms', '*.gave_up == 0', 'watch.purchases_per_s >= 0.3 *
     /// lua.purchases_per_s'. A 'warn:' prefix makes it warn-only. Missed
@@ -345,6 +360,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub unix: bool,
 
+    /// What the managed Redis is: one server, or a local Redis Cluster of N
+    /// primaries (each with R replicas), started and stopped by the run. [default: standalone]
+    #[arg(long, value_name = "standalone|cluster:N|cluster:NxR")]
+    pub topology: Option<String>,
+
+    /// Each product under a hash tag of its own, so a cluster spreads the
+    /// products over its primaries (carts that need one slot are refused).
+    #[arg(long)]
+    pub spread: bool,
+
     /// Run the whole run N times, on seeds seed, seed+1, …: correctness must
     /// hold in every repetition (exit 1 names the seed); figures are shown as
     /// median and min–max, and the JSON keeps every repetition.
@@ -359,6 +384,7 @@ pub struct RunArgs {
 
     /// With --baseline: exit 4 when a figure got worse by more than PCT
     /// percent (beyond the min–max spread when both runs used --repeat).
-    #[arg(help_heading = "Gate", long, value_name = "PCT", requires = "baseline")]
+    #[arg(help_heading = "Gate", long, value_name = "PCT", requires = "baseline",
+          allow_negative_numbers = true, value_parser = crate::cli::non_negative)]
     pub max_regression: Option<f64>,
 }

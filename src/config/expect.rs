@@ -6,8 +6,9 @@ use std::str::FromStr;
 
 use crate::cli::RunArgs;
 use crate::error::{Error, Result};
+use crate::gate::baseline::RegressionLimit;
 use crate::gate::{Expect, Expectation, Threshold};
-use crate::scenario::{ExpectTable, Scenario};
+use crate::scenario::{ExpectTable, Scenario, ThresholdTable};
 use crate::strategy::StrategyKind;
 
 /// The file's `[expect.<strategy>]` tables, then `--expect` on top.
@@ -80,40 +81,78 @@ fn expectation(f: &Scenario, key: &str, t: &ExpectTable) -> Result<Expectation> 
 
 /// The file's `[[threshold]]` tables, then `--threshold`: both add. Each
 /// strategy named must be one this run has, or the threshold could never
-/// be shown to hold.
+/// be shown to hold. Tables with `figure` and `max_regression` are
+/// regression limits against `--baseline` instead.
 pub(super) fn thresholds(
     a: &RunArgs,
     f: Option<&Scenario>,
     strategies: &[StrategyKind],
-) -> Result<Vec<Threshold>> {
-    let from_file = f.into_iter().flat_map(|f| {
-        f.threshold.iter().enumerate().map(move |(i, t)| {
-            let text = match t.warn {
-                true if !t.expr.trim_start().starts_with("warn:") => format!("warn: {}", t.expr),
-                _ => t.expr.clone(),
-            };
-            (text, f.at(&format!("threshold[{i}].expr")))
-        })
-    });
+) -> Result<(Vec<Threshold>, Vec<RegressionLimit>)> {
+    let mut texts = Vec::new();
+    let mut limits = Vec::new();
+    if let Some(f) = f {
+        for (i, t) in f.threshold.iter().enumerate() {
+            match table(f, i, t, strategies)? {
+                Table::Expr(text, origin) => texts.push((text, origin)),
+                Table::Regression(l) => limits.push(l),
+            }
+        }
+    }
     let from_flags = a
         .thresholds
         .iter()
         .map(|t| (t.clone(), format!("--threshold '{t}'")));
     let mut out = Vec::new();
-    for (text, origin) in from_file.chain(from_flags) {
+    for (text, origin) in texts.into_iter().chain(from_flags) {
         let t: Threshold = text
             .parse()
             .map_err(|e| Error::usage(format!("{origin}: {e}")))?;
         for named in t.strategies() {
-            if !strategies.contains(&named) {
-                let run: Vec<&str> = strategies.iter().map(|k| k.name()).collect();
-                return Err(Error::usage(format!(
-                    "{origin}: {named} is not among this run's strategies ({})",
-                    run.join(", ")
-                )));
-            }
+            in_run(named, strategies, &origin)?;
         }
         out.push(t);
     }
-    Ok(out)
+    Ok((out, limits))
+}
+
+enum Table {
+    Expr(String, String),
+    Regression(RegressionLimit),
+}
+
+/// One `[[threshold]]` table: `expr`, or `figure` with `max_regression`.
+fn table(f: &Scenario, i: usize, t: &ThresholdTable, strategies: &[StrategyKind]) -> Result<Table> {
+    let at = |key: &str| f.at(&format!("threshold[{i}].{key}"));
+    match (&t.expr, &t.figure, t.max_regression) {
+        (Some(expr), None, None) => {
+            let text = match t.warn {
+                true if !expr.trim_start().starts_with("warn:") => format!("warn: {expr}"),
+                _ => expr.clone(),
+            };
+            Ok(Table::Expr(text, at("expr")))
+        }
+        (None, Some(figure), Some(pct)) => {
+            let l = RegressionLimit::parse(figure, pct, t.warn)
+                .map_err(|e| Error::usage(format!("{}: {e}", at("figure"))))?;
+            if let Some(k) = l.strategy {
+                in_run(k, strategies, &at("figure"))?;
+            }
+            Ok(Table::Regression(l))
+        }
+        _ => Err(Error::usage(format!(
+            "{}: give either expr = \"STRATEGY.FIGURE OP VALUE\", or figure = \"STRATEGY.FIGURE\" with max_regression = PCT",
+            f.at(&format!("threshold[{i}]"))
+        ))),
+    }
+}
+
+fn in_run(named: StrategyKind, strategies: &[StrategyKind], origin: &str) -> Result<()> {
+    if strategies.contains(&named) {
+        return Ok(());
+    }
+    let run: Vec<&str> = strategies.iter().map(|k| k.name()).collect();
+    Err(Error::usage(format!(
+        "{origin}: {named} is not among this run's strategies ({})",
+        run.join(", ")
+    )))
 }

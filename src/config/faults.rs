@@ -5,9 +5,10 @@ use super::{RedisTarget, RunConfig, Settings};
 use crate::error::{Error, Result};
 use crate::fault::FaultStep;
 use crate::outcome::CheckId;
+use crate::redis::{Listen, Transport};
 
 /// The steps in time order, refused when the server cannot take them.
-pub(super) fn check(v: &Settings, redis: &RedisTarget) -> Result<Vec<FaultStep>> {
+pub(super) fn check(v: &Settings, redis: &RedisTarget, listen: Listen) -> Result<Vec<FaultStep>> {
     let external = matches!(redis, RedisTarget::External(_));
     if external && v.appendfsync.is_some() {
         return Err(Error::usage(
@@ -24,6 +25,15 @@ pub(super) fn check(v: &Settings, redis: &RedisTarget) -> Result<Vec<FaultStep>>
                 step.kind.name()
             )));
         }
+        if step.kind.needs_proxy() {
+            if let Some(link) = not_plain_tcp(redis, listen) {
+                return Err(Error::usage(format!(
+                    "--fault {step}: network faults go through a local TCP proxy, which stands \
+                     in for a plain TCP connection only, and this run uses {link}\nfix: use a \
+                     redis:// URL (or the managed server without --unix), or drop the fault"
+                )));
+            }
+        }
         if step.kind.restarts() && v.appendfsync.is_none() {
             return Err(Error::usage(format!(
                 "fault {step}: without persistence the restarted server comes back empty and \
@@ -34,6 +44,17 @@ pub(super) fn check(v: &Settings, redis: &RedisTarget) -> Result<Vec<FaultStep>>
     let mut steps = v.faults.clone();
     steps.sort_by_key(|s| s.at);
     Ok(steps)
+}
+
+/// What keeps the proxy out: TLS (it would have to end the encryption) or
+/// a unix socket.
+fn not_plain_tcp(redis: &RedisTarget, listen: Listen) -> Option<&'static str> {
+    match redis {
+        RedisTarget::External(url) if url.tls() => Some("TLS"),
+        RedisTarget::External(url) if url.transport() != Transport::Tcp => Some("a unix socket"),
+        RedisTarget::Managed(_) if listen == Listen::Unix => Some("a unix socket (--unix)"),
+        _ => None,
+    }
 }
 
 /// Checks a planned fault may fail without failing the verdict. Errors a

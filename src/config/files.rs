@@ -101,3 +101,19 @@ pub(super) fn live(v: &Settings, outputs: &Outputs) -> Result<bool> {
     }
     Ok(true)
 }
+
+/// `--history`: checked writable now, like the report files. It is written
+/// as the run goes, so it needs a file (or a FIFO), not stdout, which holds
+/// the tables.
+pub(super) fn history(path: Option<&std::path::Path>) -> Result<Option<PathBuf>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    match Target::resolve("--history", path.to_path_buf())? {
+        (Target::Stdout, _) => Err(Error::usage(
+            "--history -: the history is written during the run and needs a file\nfix: \
+             --history history.jsonl",
+        )),
+        (Target::File(p) | Target::Stream(p), _) => Ok(Some(p)),
+    }
+}

@@ -66,7 +66,7 @@ pub fn layer(a: &RunArgs, file: Option<&Scenario>) -> Result<Settings> {
         };
     }
     modes::check(&s, &given(a, file), file, !a.strategies.is_empty())?;
-    s.thresholds = thresholds(a, file, &s.strategies)?;
+    (s.thresholds, s.regressions) = thresholds(a, file, &s.strategies)?;
     one_work(a, file)?;
     Ok(s)
 }
@@ -173,6 +173,7 @@ fn file_run(s: &mut Settings, f: &Scenario) -> Result<()> {
     (s.json, s.junit, s.markdown) = (report.json, report.junit, report.markdown);
     s.faults = file_faults(f)?;
     s.appendfsync = from_file(f, "appendfsync", f.appendfsync.as_deref(), Fsync::from_str)?;
+    set(&mut s.retry_unknown, f.retry_unknown);
     (s.csv, s.hdr, s.html) = (report.csv, report.hdr, report.html);
     file_link(s, f);
     if f.repeat == Some(0) {
@@ -265,6 +266,8 @@ fn flags(s: &mut Settings, a: &RunArgs) {
         s.faults = a.faults.clone();
     }
     s.appendfsync = a.appendfsync.or(s.appendfsync);
+    s.retry_unknown |= a.retry_unknown;
+    s.history = a.history.clone();
     flag_link(s, a);
     set(&mut s.repeat, a.repeat);
     s.baseline = a.baseline.clone();

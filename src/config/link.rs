@@ -1,17 +1,28 @@
 //! How to reach Redis: the TLS and unix-socket settings layered from the
 //! file and the flags, and the target they are checked against.
 
-use super::settings::Settings;
+use super::settings::{Named, Settings};
 use super::RedisTarget;
 use crate::cli::RunArgs;
 use crate::error::{Error, Result};
-use crate::redis::{default_binary, plaintext_refuses_tls, RedisUrl, TlsFile, TlsOptions};
+use crate::redis::{
+    default_binary, plaintext_refuses_tls, ClusterShape, RedisUrl, TlsFile, TlsOptions,
+};
 use crate::scenario::Scenario;
 
 /// How to reach Redis, from the file: `[tls]` and `unix`.
 pub(super) fn file_link(s: &mut Settings, f: &Scenario) {
     if f.unix == Some(true) {
         s.unix = Some(f.at("unix"));
+    }
+    if let Some(t) = &f.topology {
+        s.topology = Some(Named {
+            value: t.clone(),
+            name: f.at("topology"),
+        });
+    }
+    if f.spread == Some(true) {
+        s.spread = Some(f.at("spread"));
     }
     let Some(t) = &f.tls else { return };
     let file = |key: &str, p: &Option<std::path::PathBuf>| {
@@ -46,6 +57,15 @@ pub(super) fn flag_link(s: &mut Settings, a: &RunArgs) {
     if a.unix {
         s.unix = Some("--unix".into());
     }
+    if let Some(t) = &a.topology {
+        s.topology = Some(Named {
+            value: t.clone(),
+            name: "--topology".into(),
+        });
+    }
+    if a.spread {
+        s.spread = Some("--spread".into());
+    }
 }
 
 /// `--redis`, `REDIS_URL` or the file's `redis`; a managed server without.
@@ -63,6 +83,16 @@ pub(super) fn redis(url: Option<&str>, v: &Settings) -> Result<RedisTarget> {
     };
     let parsed =
         RedisUrl::parse(url).map_err(|e| Error::usage(format!("--redis / REDIS_URL: {e}")))?;
+    if let Some(t) = &v.topology {
+        return Err(Error::usage(format!(
+            "{}: the topology of the managed Redis, and this run uses {}, whose topology \
+             is its own\nfix: drop --redis (or REDIS_URL) to let the run start a cluster, \
+             or drop {}",
+            t.name,
+            parsed.masked(),
+            t.name
+        )));
+    }
     if let Some(unix) = &v.unix {
         return Err(Error::usage(format!(
             "{unix} makes the managed redis-server listen on a socket, and this run uses {}: \
@@ -80,4 +110,82 @@ pub(super) fn redis(url: Option<&str>, v: &Settings) -> Result<RedisTarget> {
         v.tls.config()?;
     }
     Ok(RedisTarget::External(parsed))
+}
+
+/// `--topology`: None for one server, or the cluster to start. Checked
+/// against the settings that only one managed server can honour.
+pub(super) fn topology(v: &Settings) -> Result<Option<ClusterShape>> {
+    let Some(t) = &v.topology else {
+        return Ok(None);
+    };
+    let shape = parse_topology(&t.value).map_err(|e| Error::usage(format!("{}: {e}", t.name)))?;
+    if shape.is_some() {
+        let single = [
+            v.unix.clone(),
+            v.appendfsync.map(|_| "--appendfsync".to_string()),
+            v.faults.first().map(|f| format!("--fault {f}")),
+        ];
+        if let Some(other) = single.into_iter().flatten().next() {
+            return Err(Error::usage(format!(
+                "{other} needs the single managed redis-server, and {} '{}' starts a cluster\n\
+                 fix: drop one of them",
+                t.name, t.value
+            )));
+        }
+    }
+    Ok(shape)
+}
+
+/// `standalone`, `cluster:N` or `cluster:NxR`.
+fn parse_topology(s: &str) -> std::result::Result<Option<ClusterShape>, String> {
+    const FORMS: &str =
+        "expected standalone, cluster:N or cluster:NxR (e.g. cluster:3, cluster:3x1)";
+    if s == "standalone" {
+        return Ok(None);
+    }
+    let shape = s
+        .strip_prefix("cluster:")
+        .ok_or_else(|| format!("'{s}': {FORMS}"))?;
+    let (n, r) = shape.split_once('x').unwrap_or((shape, "0"));
+    let number = |x: &str, what: &str, max: u16| -> std::result::Result<u16, String> {
+        match x.parse::<u16>() {
+            Ok(v) if v <= max => Ok(v),
+            _ => Err(format!(
+                "'{s}': {what} must be a number up to {max}; {FORMS}"
+            )),
+        }
+    };
+    let primaries = number(n, "the primaries", 16)?;
+    let replicas = number(r, "the replicas per primary", 4)?;
+    if primaries == 0 {
+        return Err(format!("'{s}': a cluster needs at least one primary"));
+    }
+    Ok(Some(ClusterShape {
+        primaries,
+        replicas,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_topology;
+
+    #[test]
+    fn topology_forms() {
+        assert_eq!(parse_topology("standalone"), Ok(None));
+        let s = parse_topology("cluster:3x1").unwrap().unwrap();
+        assert_eq!((s.primaries, s.replicas), (3, 1));
+        let s = parse_topology("cluster:3").unwrap().unwrap();
+        assert_eq!((s.primaries, s.replicas), (3, 0));
+        for bad in [
+            "cluster",
+            "cluster:0",
+            "cluster:x",
+            "cluster:3x",
+            "cluster:99",
+            "ring:3",
+        ] {
+            assert!(parse_topology(bad).is_err(), "{bad}");
+        }
+    }
 }

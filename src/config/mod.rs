@@ -9,11 +9,13 @@ mod modes;
 mod settings;
 mod shape;
 mod shop;
+mod sweep;
 
 use files::{live, load_script, outputs};
 
 pub use settings::{Named, ScriptSource, Settings};
 pub use shop::Shop;
+pub use sweep::{SweepConfig, SweepPoint};
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -28,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::fault::{FaultStep, Fsync};
 use crate::gate::{self, Expectation};
 use crate::load::RetryPolicy;
-use crate::redis::{Listen, RedisUrl, TlsOptions};
+use crate::redis::{ClusterShape, Listen, RedisUrl, TlsOptions};
 use crate::report::export::Format;
 use crate::report::export::Outputs;
 use crate::scenario::Scenario;
@@ -84,18 +86,26 @@ pub struct RunConfig {
     pub faults: Vec<FaultStep>,
     /// The managed server's AOF fsync policy; None: no persistence.
     pub appendfsync: Option<Fsync>,
+    /// `--history`: every operation as a JSON line, streamed to this file.
+    pub history: Option<PathBuf>,
     /// `[[threshold]]` and `--threshold`, evaluated once every strategy ran.
     pub thresholds: Vec<gate::Threshold>,
     /// `rediss://` settings; empty for every other URL.
     pub tls: TlsOptions,
     /// Where the managed redis-server listens (`--unix`: a socket).
     pub listen: Listen,
+    /// `--topology cluster:…`: start a local cluster instead of one server.
+    pub cluster: Option<ClusterShape>,
+    /// `--spread`: a hash tag per product.
+    pub spread: bool,
     /// `--repeat`: how many runs, on seeds seed, seed+1, …
     pub repeat: u32,
     /// `--baseline`: the earlier report's key figures.
     pub baseline: Option<Arc<gate::baseline::Baseline>>,
     /// `--max-regression`: percent; None: the comparison only shows.
     pub max_regression: Option<f64>,
+    /// `[[threshold]]` tables' regression limits, per figure.
+    pub regressions: Vec<gate::baseline::RegressionLimit>,
 }
 
 impl RunConfig {
@@ -117,13 +127,22 @@ impl RunConfig {
         let shop = shop::resolve(&v, &strategies)?;
         let outputs = report_files(&v)?;
         let live = live(&v, &outputs)?;
+        let history = files::history(v.history.as_deref())?;
         let script = load_script(&strategies, v.script.as_ref())?;
-        let strategies_use_script = script.is_some();
+        let script_file = v
+            .script
+            .as_ref()
+            .filter(|_| script.is_some())
+            .map(script_file);
         let redis = link::redis(v.redis.as_deref(), &v)?;
-        let faults = faults::check(&v, &redis)?;
-        let listen = listen_on(&v);
+        let faults = faults::check(&v, &redis, listen_on(&v))?;
+        let cluster = link::topology(&v)?;
         let baseline = baseline(&v)?;
+        let concurrency = v
+            .concurrency
+            .unwrap_or(buyers.min(settings::DEFAULT_MAX_CONCURRENCY));
         Ok(RunConfig {
+            listen: listen_on(&v), // first: before fields move out of `v`
             buyers: buyers as u32,
             schedule: Arc::new(schedule),
             load,
@@ -131,10 +150,7 @@ impl RunConfig {
             qty: v.qty,
             redis,
             seed,
-            concurrency: v
-                .concurrency
-                .unwrap_or(buyers.min(settings::DEFAULT_MAX_CONCURRENCY))
-                as usize,
+            concurrency: concurrency as usize,
             connections: v.connections as usize,
             retry: retry_policy(&v),
             command_timeout: v.timeout,
@@ -149,22 +165,21 @@ impl RunConfig {
             expectations: v.expectations,
             name: v.name,
             keep: v.keep,
-            script_file: v
-                .script
-                .as_ref()
-                .filter(|_| strategies_use_script)
-                .map(script_file),
+            script_file,
             outputs,
             details: v.details,
             live,
             faults,
             appendfsync: v.appendfsync,
+            history,
             thresholds: v.thresholds,
-            listen,
+            cluster,
+            spread: v.spread.is_some(),
             tls: v.tls,
             repeat: v.repeat,
             baseline,
             max_regression: v.max_regression,
+            regressions: v.regressions,
         })
     }
 
@@ -215,6 +230,7 @@ fn retry_policy(v: &Settings) -> RetryPolicy {
         base: v.backoff_base,
         cap: v.backoff_max,
         think: v.think,
+        unknown: v.retry_unknown,
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::crowd::{QtyRange, StockSpec};
 use crate::fault::{FaultStep, Fsync};
+use crate::gate::baseline::RegressionLimit;
 use crate::gate::{ExpectOverride, Expectation, Threshold};
 use crate::load::DurationRange;
 use crate::redis::TlsOptions;
@@ -90,6 +91,10 @@ pub struct Settings {
     /// Fault steps, in the order given (`--fault` replaces the file's).
     pub faults: Vec<FaultStep>,
     pub appendfsync: Option<Fsync>,
+    /// Retry unknown outcomes as lost races are retried.
+    pub retry_unknown: bool,
+    /// `--history`: the operations as JSON lines (flags only).
+    pub history: Option<PathBuf>,
     /// `[[threshold]]` then `--threshold`, parsed.
     pub thresholds: Vec<Threshold>,
     pub csv: Option<PathBuf>,
@@ -102,11 +107,17 @@ pub struct Settings {
     pub tls: TlsOptions,
     /// `--unix` or the file's `unix`, and which of them said so.
     pub unix: Option<String>,
+    /// `--topology` or the file's `topology`: the value and who said it.
+    pub topology: Option<Named<String>>,
+    /// `--spread` or the file's `spread`, and which of them said so.
+    pub spread: Option<String>,
     /// `--repeat` or the file's `repeat`: runs on seeds seed, seed+1, …
     pub repeat: u32,
     /// `--baseline` and `--max-regression` (flags only).
     pub baseline: Option<PathBuf>,
     pub max_regression: Option<f64>,
+    /// `[[threshold]]` tables with `figure` and `max_regression`.
+    pub regressions: Vec<RegressionLimit>,
 }
 
 /// The default strategies: the seed's race against its fix, or, for
@@ -179,6 +190,8 @@ impl Default for Settings {
             live: false,
             faults: Vec::new(),
             appendfsync: None,
+            retry_unknown: false,
+            history: None,
             thresholds: Vec::new(),
             csv: None,
             hdr: None,
@@ -186,9 +199,12 @@ impl Default for Settings {
             gap: None,
             tls: TlsOptions::default(),
             unix: None,
+            topology: None,
+            spread: None,
             repeat: 1,
             baseline: None,
             max_regression: None,
+            regressions: Vec::new(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the gate's verdict. The session and the gate build it (`gate::assess`);
 //! `report/` only formats it, so nothing here decides or talks to Redis.
 
+pub mod faults;
 mod figures;
 pub mod repeat;
 mod series;
@@ -140,10 +141,14 @@ pub struct RunMeta {
     pub concurrency: usize,
     pub connections: usize,
     pub max_retries: u32,
+    /// `--retry-unknown`: unknown outcomes were retried too.
+    pub retry_unknown: bool,
     /// The URL with its password masked.
     pub redis_url: String,
     /// Whether blackfriday started this redis-server itself, and its pid.
     pub managed_pid: Option<u32>,
+    /// Every process blackfriday started: the server, or each cluster node.
+    pub managed_pids: Vec<u32>,
     pub server_version: String,
     /// Fault steps planned for every strategy, in time order.
     pub faults: Vec<FaultStep>,

@@ -2,7 +2,9 @@
 //! key figures against an earlier JSON report of the same scenario. The
 //! comparisons are threshold results, so they show, export and decide the
 //! exit status (4) as `--threshold` does; without `--max-regression` they
-//! are warn-only and only show the change.
+//! are warn-only and only show the change. A scenario's `[[threshold]]`
+//! table may set the allowed regression of one figure (`figure =
+//! "watch.p99"`, `max_regression = 15`), which wins over the flag for it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +14,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::findings::repeat::{self, Spread};
 use crate::findings::{Report, StrategyReport, ThresholdResult};
+use crate::strategy::StrategyKind;
 
 /// A key figure: where the JSON holds it, and which way is better.
 struct Key {
@@ -45,7 +48,95 @@ const KEYS: &[Key] = &[
         time: true,
         read: |s| s.latency.p99 as f64,
     },
+    Key {
+        name: "p99_9",
+        json: "/latency_us/p999",
+        higher_is_better: false,
+        time: true,
+        read: |s| s.latency.p999 as f64,
+    },
+    Key {
+        name: "attempts_per_s",
+        json: "/figures/attempts_per_s",
+        higher_is_better: true,
+        time: false,
+        read: |s| s.figures.attempts_per_s,
+    },
 ];
+
+/// The figures a baseline compares, for errors and help.
+pub fn figure_names() -> Vec<&'static str> {
+    KEYS.iter().map(|k| k.name).collect()
+}
+
+/// One figure's allowed regression, from a scenario's `[[threshold]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegressionLimit {
+    /// None: `*`, every strategy.
+    pub strategy: Option<StrategyKind>,
+    pub figure: &'static str,
+    /// Percent, 0 or more.
+    pub pct: f64,
+    /// Shown, never fails the run.
+    pub warn: bool,
+}
+
+impl RegressionLimit {
+    /// `STRATEGY.FIGURE` (or `*.FIGURE`) with its percent; errors say what
+    /// is wrong, the caller names where.
+    pub fn parse(spec: &str, pct: f64, warn: bool) -> std::result::Result<Self, String> {
+        let (who, fig) = spec
+            .trim()
+            .split_once('.')
+            .ok_or_else(|| format!("'{spec}' is not STRATEGY.FIGURE (e.g. watch.p99)"))?;
+        let strategy = match who {
+            "*" => None,
+            name => Some(name.parse::<StrategyKind>().map_err(|e| e.to_string())?),
+        };
+        let figure = KEYS.iter().find(|k| k.name == fig).map(|k| k.name);
+        let figure = figure.ok_or_else(|| {
+            format!(
+                "a baseline compares {}, not '{fig}'",
+                figure_names().join(", ")
+            )
+        })?;
+        if !pct.is_finite() || pct < 0.0 {
+            return Err(format!(
+                "max_regression must be a percent of 0 or more, got {pct}"
+            ));
+        }
+        Ok(RegressionLimit {
+            strategy,
+            figure,
+            pct,
+            warn,
+        })
+    }
+
+    fn applies(&self, strategy: StrategyKind, figure: &str) -> bool {
+        self.figure == figure && self.strategy.is_none_or(|k| k == strategy)
+    }
+}
+
+/// The limit for one figure of one strategy: a table naming the strategy
+/// wins over a `*` table, and either over `--max-regression`. None: the
+/// comparison only shows.
+fn limit_for(
+    limits: &[RegressionLimit],
+    global: Option<f64>,
+    strategy: StrategyKind,
+    figure: &str,
+) -> Option<(f64, bool)> {
+    let mut matching: Vec<&RegressionLimit> = limits
+        .iter()
+        .filter(|l| l.applies(strategy, figure))
+        .collect();
+    matching.sort_by_key(|l| l.strategy.is_none());
+    match matching.first() {
+        Some(l) => Some((l.pct, l.warn)),
+        None => global.map(|g| (g, false)),
+    }
+}
 
 /// The earlier report's key figures, per strategy name.
 #[derive(Debug, Clone)]
@@ -100,12 +191,18 @@ impl Baseline {
 
     /// One result per key figure of every strategy both reports ran: a
     /// miss when the figure got worse than the baseline's worst repetition
-    /// by more than `max_regression` percent (warn-only without it).
-    pub fn compare(&self, report: &Report, max_regression: Option<f64>) -> Vec<ThresholdResult> {
-        let pct = max_regression.unwrap_or(0.0);
+    /// by more than its allowed percent (warn-only when none is set).
+    pub fn compare(
+        &self,
+        report: &Report,
+        max_regression: Option<f64>,
+        limits: &[RegressionLimit],
+    ) -> Vec<ThresholdResult> {
         let mut out = Vec::new();
         for s in &report.strategies {
             for k in KEYS {
+                let limit = limit_for(limits, max_regression, s.strategy, k.name);
+                let (pct, warn) = limit.unwrap_or((0.0, true));
                 let Some(base) = self.figures.get(&(s.strategy.to_string(), k.name)) else {
                     continue;
                 };
@@ -123,7 +220,7 @@ impl Baseline {
                     expr: format!("{}.{} within {pct}% of --baseline", s.strategy, k.name),
                     strategy: s.strategy,
                     figure: k.name.to_string(),
-                    warn: max_regression.is_none(),
+                    warn,
                     passed,
                     value: Some(now.median),
                     limit: Some(limit),

@@ -7,6 +7,8 @@ use crate::crowd::Buyer;
 use crate::metrics::{AttemptSeconds, Outcome, RaceStep};
 use crate::outcome::Failure;
 use crate::strategy::reserve::ReservePlan;
+use crate::strategy::Step;
+use tokio::time::Instant;
 
 /// What one buyer's attempts cost, reported back to its worker.
 pub(super) struct Bought {
@@ -46,6 +48,18 @@ impl Bought {
             failure: None,
             settled: None,
             race: None,
+        }
+    }
+}
+
+impl Bought {
+    /// What one attempt cost, and what its check-then-act read and wrote.
+    pub(super) fn count(&mut self, step: &Step, release: Instant) {
+        self.attempts += 1;
+        self.round_trips += u64::from(step.round_trips);
+        self.attempt_seconds.add(super::second(release.elapsed()));
+        if let Some(seen) = step.race {
+            self.race = RaceStep::of(&self.buyer, seen, release).or(self.race);
         }
     }
 }

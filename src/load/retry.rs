@@ -20,6 +20,9 @@ pub struct RetryPolicy {
     /// A shopper's own pause before deciding to try again (reading the
     /// "try again" message, clicking): added to the backoff.
     pub think: DurationRange,
+    /// `--retry-unknown`: an attempt whose outcome is unknown is tried
+    /// again too, as a real checkout retries after a dropped connection.
+    pub unknown: bool,
 }
 
 impl RetryPolicy {
@@ -83,6 +86,7 @@ mod tests {
             base: Duration::from_millis(1),
             cap: Duration::from_millis(8),
             think: DurationRange::ZERO,
+            unknown: false,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         for retry in 0..10 {
@@ -102,6 +106,7 @@ mod tests {
             base: Duration::from_millis(1),
             cap: Duration::from_millis(1),
             think,
+            unknown: false,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(2);
         for _ in 0..200 {

@@ -5,7 +5,8 @@
 //! when that namespace's meta hash (written at seeding) exists and, for
 //! `--older-than`, records a start older than the limit. Look-alike keys
 //! (`bf:notarun:x`, `bf:0000000g:...`) and recent runs are never touched.
-//! SCAN + UNLINK only: never KEYS, never FLUSH.
+//! SCAN + UNLINK only: never KEYS, never FLUSH. On a cluster, SCAN runs on
+//! every primary and UNLINK slot by slot.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use fred::prelude::*;
 use futures::StreamExt;
 
-use super::namespace::{cleanup, glob_escape, unix_now, Keys, STARTED};
+use super::namespace::{cleanup, glob_escape, unix_now, Keys, OPEN, STARTED};
 use super::Connector;
 
 /// How long deleting a namespace after a run may take before giving up.
@@ -39,7 +40,14 @@ impl Namespace {
             return None;
         }
         let rest = rest.strip_prefix(":{")?;
-        let (strategy, name) = rest.split_once("}:")?;
+        let (tag, name) = rest.split_once("}:")?;
+        // `{<strategy>:p<n>}`: one product's tag under `--spread`.
+        let strategy = match tag.split_once(":p") {
+            Some((strategy, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                strategy
+            }
+            _ => tag,
+        };
         let valid = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-';
         if strategy.is_empty() || !strategy.bytes().all(valid) || name.is_empty() {
             return None;
@@ -52,6 +60,19 @@ impl Namespace {
 
     pub fn prefix(&self) -> String {
         format!("bf:{}:{{{}}}:", self.run_id, self.strategy)
+    }
+
+    /// SCAN globs of every key: the namespace's own tag, and each spread
+    /// product's (`{<strategy>:p<n>}`, which no other strategy's name matches:
+    /// names have no colon).
+    fn patterns(&self) -> [String; 2] {
+        [
+            format!("{}*", glob_escape(&self.prefix())),
+            format!(
+                "{}*",
+                glob_escape(&format!("bf:{}:{OPEN}{}:p", self.run_id, self.strategy))
+            ),
+        ]
     }
 
     fn meta(&self) -> String {
@@ -78,7 +99,7 @@ pub struct Abandoned {
 /// Scan the keyspace for namespaces that `select` allows removing.
 pub async fn find(client: &Client, select: &Select) -> Result<Vec<Abandoned>, Error> {
     let mut seen = BTreeSet::new();
-    let mut keys = client.scan_buffered("bf:*", Some(1000), None);
+    let mut keys = super::scan_all(client, "bf:*".to_string());
     while let Some(key) = keys.next().await {
         let key = key?;
         if let Some(ns) = key.as_str().and_then(Namespace::of_key) {
@@ -109,16 +130,34 @@ pub async fn find(client: &Client, select: &Select) -> Result<Vec<Abandoned>, Er
 /// interrupted clean can be run again. Returns the keys removed (or, with
 /// `dry_run`, that would be).
 pub async fn remove(client: &Client, namespace: &Namespace, dry_run: bool) -> Result<u64, Error> {
-    let pattern = format!("{}*", glob_escape(&namespace.prefix()));
     let meta = namespace.meta();
-    let mut found = client.scan_buffered(pattern, Some(1000), None).chunks(500);
+    let mut removed = 0;
+    for pattern in namespace.patterns() {
+        removed += remove_matching(client, pattern, &meta, dry_run).await?;
+    }
+    removed += if dry_run {
+        1
+    } else {
+        client.unlink::<u64, _>(meta).await?
+    };
+    Ok(removed)
+}
+
+/// UNLINK every key matching `pattern` but `meta`.
+async fn remove_matching(
+    client: &Client,
+    pattern: String,
+    meta: &str,
+    dry_run: bool,
+) -> Result<u64, Error> {
+    let mut found = super::scan_all(client, pattern).chunks(500);
     let mut removed = 0;
     while let Some(batch) = found.next().await {
         let batch: Vec<Key> = batch
             .into_iter()
             .collect::<Result<Vec<Key>, _>>()?
             .into_iter()
-            .filter(|k| k.as_str() != Some(meta.as_str()))
+            .filter(|k| k.as_str() != Some(meta))
             .collect();
         if batch.is_empty() {
             continue;
@@ -126,14 +165,9 @@ pub async fn remove(client: &Client, namespace: &Namespace, dry_run: bool) -> Re
         removed += if dry_run {
             batch.len() as u64
         } else {
-            client.unlink::<u64, _>(batch).await?
+            super::unlink_all(client, batch).await?
         };
     }
-    removed += if dry_run {
-        1
-    } else {
-        client.unlink::<u64, _>(meta).await?
-    };
     Ok(removed)
 }
 
@@ -197,6 +231,12 @@ mod tests {
         assert_eq!(ns.strategy, "watch");
         assert_eq!(ns.prefix(), "bf:0a1b2c3d:{watch}:");
         assert!(Namespace::of_key("bf:0a1b2c3d:{lock-fenced}:order:7").is_some());
+        let spread = Namespace::of_key("bf:0a1b2c3d:{lua:p12}:stock").unwrap();
+        assert_eq!(
+            (spread.run_id.as_str(), spread.strategy.as_str()),
+            ("0a1b2c3d", "lua")
+        );
+        assert!(Namespace::of_key("bf:0a1b2c3d:{lua:px}:stock").is_none());
         for bad in [
             "bf:notarun:x",
             "bf:0000000g:{watch}:stock",

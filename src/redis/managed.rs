@@ -5,7 +5,10 @@
 //! `PR_SET_PDEATHSIG`, so it dies with blackfriday even when blackfriday itself
 //! is killed with SIGKILL and no destructor runs.
 
+mod cluster;
 mod process;
+
+pub use cluster::{ClusterShape, ManagedCluster};
 
 use std::ffi::{OsStr, OsString};
 use std::io;
@@ -100,6 +103,7 @@ impl ManagedRedis {
             socket: socket.as_deref(),
             dir: dir.path(),
             log: &log,
+            cluster_port: None,
         };
         let child = spawn(binary, &at, fsync)?;
         let server = ManagedRedis {
@@ -231,6 +235,7 @@ impl ManagedRedis {
             socket: self.socket.as_deref(),
             dir: self.dir.path(),
             log: &self.log,
+            cluster_port: None,
         };
         let child = spawn(&self.binary, &at, self.fsync).map_err(Failed::into_error)?;
         *self.lock() = child;

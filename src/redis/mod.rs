@@ -7,14 +7,17 @@ pub mod liveness;
 mod managed;
 mod namespace;
 pub mod preflight;
+pub mod proxy;
 mod redact;
 mod tls;
+mod topology;
 mod url;
 
-pub use managed::{default_binary, Listen, ManagedRedis};
-pub use namespace::{cleanup, meta_gone, seed, Keys, SAFETY_TTL};
+pub use managed::{default_binary, ClusterShape, Listen, ManagedCluster, ManagedRedis};
+pub use namespace::{cleanup, glob_escape, meta_gone, seed, Keys, SAFETY_TTL};
 pub use redact::redact;
 pub use tls::{TlsFile, TlsOptions};
+pub use topology::{primaries, scan_all, slot_of, unlink_all, Node, SlotMap, Topology};
 pub use url::{RedisUrl, Transport};
 
 use std::path::PathBuf;
@@ -36,6 +39,8 @@ pub struct Link {
     pub tls_insecure: bool,
     /// The ACL user the connections log in as.
     pub user: String,
+    /// One server, or a cluster and how many primaries it has.
+    pub topology: Topology,
 }
 
 /// Opens connections to one Redis, each kind configured for its job.
@@ -46,6 +51,8 @@ pub struct Connector {
     timeout: Duration,
     /// The user's checkout script (`--script`), named when it fails.
     script_file: Option<PathBuf>,
+    /// A cluster's slot map, read once connected ([`Connector::learn_topology`]).
+    slots: Option<SlotMap>,
 }
 
 impl Connector {
@@ -80,7 +87,40 @@ impl Connector {
             url,
             timeout,
             script_file: None,
+            slots: None,
         })
+    }
+
+    /// The same connections, made to `proxy` instead: buyers reach the
+    /// server through it when a network fault is planned.
+    pub fn via(&self, proxy: std::net::SocketAddr) -> Connector {
+        let mut config = self.config.clone();
+        config.server = ServerConfig::new_centralized(proxy.ip().to_string(), proxy.port());
+        Connector {
+            config,
+            url: self.url.clone(),
+            insecure: self.insecure,
+            timeout: self.timeout,
+            script_file: self.script_file.clone(),
+        }
+    }
+
+    /// The server's address, for a proxy to forward to: plain TCP only
+    /// (a proxy in front of TLS or a socket would change what is tested).
+    pub async fn tcp_address(&self) -> Result<std::net::SocketAddr, String> {
+        let ServerConfig::Centralized { server } = &self.config.server else {
+            return Err("not a single server".into());
+        };
+        if self.url.tls || self.url.transport != Transport::Tcp {
+            return Err("not a plain TCP connection".into());
+        }
+        let host = (server.host.to_string(), server.port);
+        let mut found = tokio::net::lookup_host(host)
+            .await
+            .map_err(|e| format!("resolving {}: {e}", server.host))?;
+        found
+            .next()
+            .ok_or_else(|| format!("{} resolves to nothing", server.host))
     }
 
     /// How this connector reaches its server, for the report.
@@ -90,7 +130,35 @@ impl Connector {
             tls: self.url.tls,
             tls_insecure: self.insecure,
             user: self.user().to_string(),
+            topology: self
+                .slots
+                .as_ref()
+                .map_or(Topology::Standalone, SlotMap::topology),
         }
+    }
+
+    /// On a cluster, read which primary serves which slots, for the report
+    /// and the cart planner. Nothing to learn about one server.
+    pub async fn learn_topology(&mut self, admin: &Client) -> Result<(), Error> {
+        if admin.is_clustered() {
+            let map = SlotMap::read(admin)
+                .await
+                .map_err(|e| self.fail("reading CLUSTER SLOTS", e))?;
+            self.slots = Some(map);
+        }
+        Ok(())
+    }
+
+    /// The cluster's slot map; None for one server.
+    pub fn slots(&self) -> Option<&SlotMap> {
+        self.slots.as_ref()
+    }
+
+    /// A client on every primary (the admin itself for one server).
+    pub async fn primaries(&self, admin: &Client) -> Result<Vec<Node>, Error> {
+        primaries(admin, &self.url.masked)
+            .await
+            .map_err(|e| self.fail("connecting to every primary", e))
     }
 
     pub fn url(&self) -> &RedisUrl {
@@ -119,19 +187,26 @@ impl Connector {
     /// Before anything is written: may this connection's ACL user run every
     /// command each strategy needs on its keys? `strategies` pairs each
     /// strategy's name with its commands (its `Facts`). See [`preflight`].
+    /// On a cluster, every primary is asked: ACLs are per node.
     pub async fn preflight(
         &self,
-        admin: &Client,
+        nodes: &[Node],
         run_id: &str,
         strategies: &[(&str, Vec<&str>)],
     ) -> Result<(), Error> {
-        for (strategy, commands) in strategies {
-            let scratch = format!("{}preflight", Keys::new(run_id, strategy).prefix());
-            preflight::preflight(admin, self.user(), commands, &scratch)
-                .await
-                .map_err(|e| {
-                    Error::infra(format!("Redis at {} ({strategy}): {e}", self.url.masked))
-                })?;
+        for node in nodes {
+            for (strategy, commands) in strategies {
+                let scratch = format!("{}preflight", Keys::new(run_id, strategy).prefix());
+                preflight::preflight(&node.client, self.user(), commands, &scratch)
+                    .await
+                    .map_err(|e| {
+                        let at = match nodes.len() {
+                            1 => self.url.masked.clone(),
+                            _ => format!("{} (node {})", self.url.masked, node.name),
+                        };
+                        Error::infra(format!("Redis at {at} ({strategy}): {e}"))
+                    })?;
+            }
         }
         Ok(())
     }

@@ -23,7 +23,11 @@ struct KeyNames {
     stock: Vec<String>,
     sold: Vec<String>,
     reserved: Vec<String>,
-    orders: String,
+    /// Where each product's orders go: the one list, or with `--spread`
+    /// one per product, beside its stock.
+    orders: Vec<String>,
+    /// The prefix of each product's order hashes (`…order:` + id).
+    order_prefix: Vec<String>,
     meta: String,
     lock: String,
     fence: String,
@@ -31,6 +35,8 @@ struct KeyNames {
     deadlines: String,
     ended: String,
     placed: String,
+    /// SCAN globs that find every key of the namespace.
+    patterns: Vec<String>,
 }
 
 impl Keys {
@@ -41,21 +47,42 @@ impl Keys {
     /// The namespace of a run over `products` products: `stock:<i>`,
     /// `sold:<i>`, `reserved:<i>` each, all under the one hash tag.
     pub fn with_products(run_id: &str, strategy: &str, products: u16) -> Keys {
+        Keys::layout(run_id, strategy, products, false)
+    }
+
+    /// As [`Keys::with_products`], and with `spread` each product under a
+    /// hash tag of its own, `{<strategy>:p<i>}`, with its own orders list
+    /// and order hashes, so that a cluster spreads the products over its
+    /// primaries. The run's own keys (meta, lock, holds) keep the strategy's tag.
+    pub fn layout(run_id: &str, strategy: &str, products: u16, spread: bool) -> Keys {
         let prefix = format!("bf:{run_id}:{{{strategy}}}:");
         let key = |name: &str| format!("{prefix}{name}");
+        let spread = spread && products > 1;
+        let home = |p: u16| match spread {
+            true => format!("bf:{run_id}:{OPEN}{strategy}:p{p}{CLOSE}:"),
+            false => prefix.clone(),
+        };
         let per_product = |name: &str| -> Vec<String> {
-            if products <= 1 {
-                vec![key(name)]
-            } else {
-                (0..products).map(|p| key(&format!("{name}:{p}"))).collect()
+            match (products <= 1, spread) {
+                (true, _) => vec![key(name)],
+                (false, false) => (0..products).map(|p| key(&format!("{name}:{p}"))).collect(),
+                (false, true) => (0..products)
+                    .map(|p| format!("{}{name}", home(p)))
+                    .collect(),
             }
         };
+        let homes: Vec<String> = match spread {
+            true => (0..products).map(home).collect(),
+            false => vec![prefix.clone()],
+        };
+        let patterns = patterns(&prefix, run_id, strategy, spread);
         Keys {
             inner: Arc::new(KeyNames {
                 stock: per_product("stock"),
                 sold: per_product("sold"),
                 reserved: per_product("reserved"),
-                orders: key("orders"),
+                orders: homes.iter().map(|h| format!("{h}orders")).collect(),
+                order_prefix: homes.iter().map(|h| format!("{h}order:")).collect(),
                 meta: key("meta"),
                 lock: key("lock"),
                 fence: key("fence"),
@@ -63,8 +90,45 @@ impl Keys {
                 deadlines: key("deadlines"),
                 ended: key("ended"),
                 placed: key("placed"),
+                patterns,
                 prefix,
             }),
+        }
+    }
+
+    /// True when each product has a hash tag of its own (`--spread`).
+    pub fn spread(&self) -> bool {
+        self.inner.orders.len() > 1
+    }
+
+    /// The orders list an order whose first line is `product` goes to.
+    pub fn orders_of(&self, product: u16) -> &str {
+        &self.inner.orders[self.home(product)]
+    }
+
+    /// The hash of an order whose first line is `product`.
+    pub fn order_of(&self, product: u16, id: u32) -> String {
+        format!("{}{id}", self.inner.order_prefix[self.home(product)])
+    }
+
+    /// Every orders list with the prefix of its order hashes.
+    pub fn order_lists(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.inner
+            .orders
+            .iter()
+            .zip(&self.inner.order_prefix)
+            .map(|(l, p)| (l.as_str(), p.as_str()))
+    }
+
+    /// SCAN globs covering every key of the namespace.
+    pub fn patterns(&self) -> &[String] {
+        &self.inner.patterns
+    }
+
+    fn home(&self, product: u16) -> usize {
+        match self.spread() {
+            true => usize::from(product),
+            false => 0,
         }
     }
 
@@ -117,9 +181,10 @@ impl Keys {
     pub fn sold(&self) -> &str {
         self.sold_of(0)
     }
-    /// List of order ids, one entry per recorded order.
+    /// List of order ids, one entry per recorded order (of the first
+    /// product's, with `--spread`).
     pub fn orders(&self) -> &str {
-        &self.inner.orders
+        &self.inner.orders[0]
     }
     /// Hash describing the run: initial stock, strategy, seed.
     pub fn meta(&self) -> &str {
@@ -135,8 +200,29 @@ impl Keys {
     }
     /// Hash of one order: buyer, qty, time.
     pub fn order(&self, id: u32) -> String {
-        format!("{}order:{id}", self.inner.prefix)
+        self.order_of(0, id)
     }
+    /// `idempotent`: the first result of one buyer's purchase, replayed to
+    /// its retries. In the namespace, so cleanup takes it with the rest.
+    pub fn idem(&self, id: u32) -> String {
+        format!("{}idem:{id}", self.inner.prefix)
+    }
+}
+
+/// A hash tag's braces, spelled so that format strings stay readable.
+pub(super) const OPEN: char = '\u{7b}';
+const CLOSE: char = '\u{7d}';
+
+/// SCAN globs of a namespace: its own prefix, and with `spread` every
+/// product's tag, `{<strategy>:p<n>}` (no other strategy's name matches it:
+/// names have no colon).
+fn patterns(prefix: &str, run_id: &str, strategy: &str, spread: bool) -> Vec<String> {
+    let mut patterns = vec![format!("{}*", glob_escape(prefix))];
+    if spread {
+        let products = format!("bf:{run_id}:{OPEN}{strategy}:p");
+        patterns.push(format!("{}*", glob_escape(&products)));
+    }
+    patterns
 }
 
 /// The safety net for runs that die without cleaning up (SIGKILL, power
@@ -212,21 +298,22 @@ pub async fn meta_gone(client: &Client, keys: &Keys) -> Result<bool, Error> {
     Ok(n == 0)
 }
 
-/// Delete every key of the namespace with SCAN + UNLINK. Returns how many.
+/// Delete every key of the namespace with SCAN + UNLINK, on every primary
+/// of a cluster. Returns how many.
 pub async fn cleanup(client: &Client, keys: &Keys) -> Result<u64, Error> {
-    let pattern = format!("{}*", glob_escape(keys.prefix()));
-    let mut found = client.scan_buffered(pattern, Some(1000), None).chunks(500);
     let mut deleted = 0;
-    while let Some(batch) = found.next().await {
-        let batch: Vec<Key> = batch.into_iter().collect::<Result<_, _>>()?;
-        let n: u64 = client.unlink(batch).await?;
-        deleted += n;
+    for pattern in keys.patterns() {
+        let mut found = super::scan_all(client, pattern.clone()).chunks(500);
+        while let Some(batch) = found.next().await {
+            let batch: Vec<Key> = batch.into_iter().collect::<Result<_, _>>()?;
+            deleted += super::unlink_all(client, batch).await?;
+        }
     }
     Ok(deleted)
 }
 
 /// SCAN patterns are globs: escape what the prefix might contain literally.
-pub(crate) fn glob_escape(s: &str) -> String {
+pub fn glob_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {
@@ -265,5 +352,15 @@ mod tests {
         assert_eq!(k.stock_of(2), "bf:ab12:{lua}:stock:2");
         assert_eq!(k.reserved_of(0), "bf:ab12:{lua}:reserved:0");
         assert_eq!(Keys::new("ab12", "lua").stock(), "bf:ab12:{lua}:stock");
+        assert_eq!(k.orders_of(2), k.orders());
+        let s = Keys::layout("ab12", "lua", 3, true);
+        assert!(s.spread());
+        assert_eq!(s.stock_of(2), "bf:ab12:{lua:p2}:stock");
+        assert_eq!(s.orders_of(1), "bf:ab12:{lua:p1}:orders");
+        assert_eq!(s.order_of(1, 7), "bf:ab12:{lua:p1}:order:7");
+        assert_eq!(s.meta(), "bf:ab12:{lua}:meta");
+        assert_eq!(s.patterns(), ["bf:ab12:{lua}:*", "bf:ab12:{lua:p*"]);
+        // One product has nothing to spread.
+        assert!(!Keys::layout("ab12", "lua", 1, true).spread());
     }
 }

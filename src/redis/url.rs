@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use super::redact;
 
+mod cluster;
+
 /// How the client reaches the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -24,9 +26,12 @@ pub struct RedisUrl {
     /// `unix://` URLs: the socket's path is the URL's path, so the
     /// database comes from `?db=N`.
     db: Option<u8>,
+    /// `redis-cluster://`: the seed nodes; None for a single server.
+    seeds: Option<Vec<(String, u16)>>,
 }
 
 const FORMS: &str = "redis://[user:password@]host[:port][/db], rediss://... for TLS, \
+                     redis-cluster://[user:password@]host:port[,host:port...] for a cluster, \
                      or unix:///path/to/redis.sock[?db=N]";
 
 impl RedisUrl {
@@ -35,6 +40,11 @@ impl RedisUrl {
     /// `redis+unix://`) with a socket path and `?db=N`. Everything fred
     /// would accept silently but handle wrongly is refused here with a reason.
     pub fn parse(raw: &str) -> Result<RedisUrl, String> {
+        for scheme in ["redis-cluster://", "valkey-cluster://"] {
+            if let Some(rest) = raw.strip_prefix(scheme) {
+                return cluster::parse(raw, rest);
+            }
+        }
         // Redacted as text: a URL that does not parse cannot be masked by the parser.
         let url = url::Url::parse(raw)
             .map_err(|e| redact(&format!("'{raw}' is not a URL ({e}); expected {FORMS}")))?;
@@ -54,7 +64,13 @@ impl RedisUrl {
             transport,
             tls,
             db,
+            seeds: None,
         })
+    }
+
+    /// The seed nodes of a `redis-cluster://` URL; None for one server.
+    pub fn cluster_seeds(&self) -> Option<&[(String, u16)]> {
+        self.seeds.as_deref()
     }
 
     pub fn masked(&self) -> &str {
@@ -71,6 +87,9 @@ impl RedisUrl {
 
     /// fred's configuration for this URL, before TLS is attached.
     pub(super) fn fred_config(&self) -> Result<Config, FredError> {
+        if let Some(seeds) = &self.seeds {
+            return cluster::fred_config(&self.raw, seeds);
+        }
         if self.transport == Transport::Tcp {
             return Config::from_url(&self.raw);
         }

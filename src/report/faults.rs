@@ -5,7 +5,7 @@
 use crate::fault::FaultRecord;
 use crate::findings::{RunMeta, StrategyReport};
 
-pub const HEADER: [&str; 8] = [
+pub const HEADER: [&str; 10] = [
     "strategy",
     "fault",
     "planned",
@@ -14,6 +14,8 @@ pub const HEADER: [&str; 8] = [
     "unknown",
     "bought",
     "acked lost",
+    "recovered",
+    "loss window",
 ];
 
 /// One row per fault of one strategy; none in a run without faults.
@@ -39,12 +41,24 @@ fn row(strategy: &str, f: &FaultRecord) -> Vec<String> {
         f.errors.to_string(),
         f.purchased.to_string(),
         f.acked_lost.map_or_else(|| "-".into(), |n| n.to_string()),
+        recovered(f),
+        f.loss_window_us.map_or_else(|| "-".into(), seconds),
     ]
+}
+
+fn recovered(f: &FaultRecord) -> String {
+    match (f.pre_fault_per_s, f.recovery_us) {
+        (Some(_), Some(us)) => seconds(us),
+        (Some(_), None) => "never".into(),
+        _ => "-".into(),
+    }
 }
 
 /// What the unknown and bought columns count, under the table.
 pub const NOTE: &str = "unknown, bought: buyers ending from the fault's start to 1 s after its end (or the next fault)\n\
-     acked lost: acknowledged purchases missing from the server (on the last restart)";
+     acked lost: acknowledged purchases missing from the server (on the restart after them)\n\
+     recovered: from the fault's end until purchases/s were back to half the second before it\n\
+     loss window: from the earliest lost acknowledgement to the restart";
 
 fn seconds(us: u64) -> String {
     format!("{:.2}s", us as f64 / 1e6)

@@ -13,6 +13,7 @@ pub mod live;
 mod plots;
 mod progress;
 pub mod race;
+pub mod sweep;
 pub mod table;
 
 pub use crate::findings::{

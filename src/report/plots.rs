@@ -53,7 +53,7 @@ fn failed(e: impl std::fmt::Display) -> io::Error {
 }
 
 /// Draw `lines` on the given axes ranges into an SVG document.
-fn draw<X, Y>(axes: &Axes<'_>, x: X, y: Y, lines: &[Line]) -> io::Result<String>
+pub(super) fn draw<X, Y>(axes: &Axes<'_>, x: X, y: Y, lines: &[Line]) -> io::Result<String>
 where
     X: AsRangedCoord<Value = f64>,
     Y: AsRangedCoord<Value = f64>,
@@ -109,7 +109,7 @@ where
 }
 
 /// Bounds of every point's coordinate `at`, widened so a flat line shows.
-fn bounds(lines: &[Line], at: fn(&(f64, f64)) -> f64) -> (f64, f64) {
+pub(super) fn bounds(lines: &[Line], at: fn(&(f64, f64)) -> f64) -> (f64, f64) {
     let all = lines.iter().flat_map(|l| l.points.iter().map(at));
     let (lo, hi) = all.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if lo > hi {

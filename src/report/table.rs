@@ -186,6 +186,9 @@ fn details(out: &mut String, report: &Report, view: &View) {
         ),
         numbers(&CPU_HEADER, cpu, 1, view)
     );
+    for line in measures::cpu_node_lines(report) {
+        let _ = writeln!(out, "{}", prose(&line, w));
+    }
     let _ = writeln!(
         out,
         "Validation, read back from Redis\n{}",
@@ -237,12 +240,22 @@ fn shop_tables(out: &mut String, report: &Report, view: &View) {
 /// The run header: what is about to happen and against which server.
 /// Printed before the first buyer is released.
 pub fn header(m: &RunMeta, view: &View) -> String {
-    let server = match m.managed_pid {
-        Some(pid) => format!(
+    let server = match (m.managed_pid, m.managed_pids.len()) {
+        (Some(pid), 0 | 1) => format!(
             "managed redis-server {} at {} (pid {pid})",
             m.server_version, m.redis_url
         ),
-        None => format!("redis {} at {}", m.server_version, m.redis_url),
+        (Some(_), n) => format!(
+            "managed cluster of {n} redis-server {} at {} (pids {})",
+            m.server_version,
+            m.redis_url,
+            m.managed_pids
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        (None, _) => format!("redis {} at {}", m.server_version, m.redis_url),
     };
     let crowd = format!("crowd: {}", crowd(m));
     let mut lines = vec![

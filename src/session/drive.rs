@@ -12,6 +12,7 @@ use crate::config::RunConfig;
 use crate::cpu::{CpuSample, CpuUse};
 use crate::error::{Error, Result};
 use crate::load::{self, DriveOptions, Live};
+use crate::metrics::HistorySink;
 use crate::redis::{self, Keys};
 use crate::report::Progress;
 use crate::strategy::{self, Setup, StrategyKind};
@@ -24,6 +25,7 @@ impl Session {
         config: &RunConfig,
         live: Arc<Live>,
         abort: &CancellationToken,
+        history: Option<HistorySink>,
     ) -> (load::DriveResult, CpuUse) {
         let opts = DriveOptions {
             concurrency: config.concurrency,
@@ -31,8 +33,9 @@ impl Session {
             seed: config.seed,
             abort: abort.clone(),
             reserve: config.shop.reserve,
+            history,
         };
-        let before = CpuSample::take(&self.admin).await;
+        let before = CpuSample::take(&self.nodes).await;
         let started = std::time::Instant::now();
         let result = load::drive(
             strategy,
@@ -47,11 +50,11 @@ impl Session {
         // After an abort the server may be gone: INFO would wait out --timeout.
         let after = if abort.is_cancelled() {
             CpuSample {
-                server_s: None,
                 generator_s: crate::cpu::own_cpu_s(),
+                ..CpuSample::default()
             }
         } else {
-            CpuSample::take(&self.admin).await
+            CpuSample::take(&self.nodes).await
         };
         let cpu = CpuUse::between(before, after, wall, result.tally.purchased);
         (result, cpu)
@@ -79,15 +82,16 @@ impl Session {
             watcher: self.watcher(),
         };
         let mut tasks = side::plan(strategy.as_ref(), config, progress.shown());
-        if !config.faults.is_empty() {
-            tasks.push(side::SideTask::Faults(faults::FaultPlan {
-                steps: config.faults.clone(),
-                server: self.managed.clone(),
-            }));
-        }
+        tasks.extend(self.fault_plan(config));
         let running = Side::start(tasks, &beside);
         let abort = &beside.abort;
-        let (result, cpu) = self.drive(strategy.clone(), config, live, abort).await;
+        let history = self
+            .history
+            .as_ref()
+            .map(|(h, _)| h.for_strategy(kind.name()));
+        let (result, cpu) = self
+            .drive(strategy.clone(), config, live, abort, history)
+            .await;
         if let Some(what) = running.draining() {
             bar.set_message(&format!("· {what}"));
         }
@@ -98,6 +102,9 @@ impl Session {
         }
         bar.auditing(result.tally.buyers(), result.tally.purchased);
         let fatal = result.fatal.as_ref();
+        if let Some(e) = side.fault_failed.take() {
+            return Err(e);
+        }
         self.still_answering(kind, abort, side.stopped.take(), fatal)?;
         let mut server = self.audit(kind, keys, config).await?;
         // Order ids are buyer ids outside reservations, whose orders come
@@ -115,9 +122,20 @@ impl Session {
         })
     }
 
+    /// The fault steps as side work, when the run has any.
+    fn fault_plan(&self, config: &RunConfig) -> Option<side::SideTask> {
+        (!config.faults.is_empty()).then(|| {
+            side::SideTask::Faults(faults::FaultPlan {
+                steps: config.faults.clone(),
+                server: self.managed.clone(),
+                proxy: self.proxy.as_ref().map(|(p, _)| p.control()),
+            })
+        })
+    }
+
     fn setup<'a>(&'a self, keys: &Keys, config: &RunConfig) -> Setup<'a> {
         Setup {
-            connector: &self.connector,
+            connector: self.buyers(),
             keys: keys.clone(),
             run_id: &self.meta.run_id,
             server_version: &self.meta.server_version,

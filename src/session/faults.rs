@@ -1,6 +1,7 @@
 //! Fault steps, run beside the driver and timed from the release: kill,
 //! restart or pause the managed server, drop every client connection,
-//! pause writes, forget the scripts. Each step tells the watchdog how long
+//! pause writes, forget the scripts, or, through the proxy, slow, drop or
+//! cut off the buyers' connections. Each step tells the watchdog how long
 //! the server is meant to be silent, and is measured: when it began and
 //! ended, and what the buyers got meanwhile.
 
@@ -16,6 +17,7 @@ use crate::error::Error;
 use crate::fault::{FaultKind, FaultRecord, FaultStep};
 use crate::load::Live;
 use crate::redis::liveness::Planned;
+use crate::redis::proxy::ProxyControl;
 use crate::redis::ManagedRedis;
 
 /// How long a restart may take before the server counts as gone (its AOF
@@ -31,6 +33,8 @@ const AFTERMATH: Duration = Duration::from_secs(1);
 pub(crate) struct FaultPlan {
     pub steps: Vec<FaultStep>,
     pub server: Option<Arc<ManagedRedis>>,
+    /// The proxy buyers go through, for the network faults.
+    pub proxy: Option<ProxyControl>,
 }
 
 /// What the steps need besides the plan.
@@ -51,9 +55,50 @@ pub(super) async fn run(
     stop: CancellationToken,
 ) -> (Vec<FaultRecord>, Option<Error>) {
     let mut records: Vec<FaultRecord> = plan.steps.iter().map(|s| unrun(*s)).collect();
+    // Each strategy starts on a clean network, whatever the last one left.
+    if let Some(p) = &plan.proxy {
+        p.clear();
+    }
     let Some(release) = released(&tools.live, &stop).await else {
         return (records, None);
     };
+    let ran = steps(&plan, &tools, &stop, release, &mut records).await;
+    if ran.is_ok() {
+        until_done(&plan, &stop, release, &mut records).await;
+    }
+    (records, ran.err())
+}
+
+/// A latency without a length lasts until the crowd is done: it ends
+/// there, and the network is clean again for whatever runs next.
+async fn until_done(
+    plan: &FaultPlan,
+    stop: &CancellationToken,
+    release: Instant,
+    records: &mut [FaultRecord],
+) {
+    let open: Vec<usize> = (0..records.len())
+        .filter(|&i| records[i].began_us.is_some() && records[i].ended_us.is_none())
+        .collect();
+    if open.is_empty() {
+        return;
+    }
+    stop.cancelled().await;
+    if let Some(p) = &plan.proxy {
+        p.clear();
+    }
+    for i in open {
+        records[i].ended_us = Some(micros(release.elapsed()));
+    }
+}
+
+async fn steps(
+    plan: &FaultPlan,
+    tools: &Tools,
+    stop: &CancellationToken,
+    release: Instant,
+    records: &mut [FaultRecord],
+) -> Result<(), Error> {
     for (i, step) in plan.steps.iter().enumerate() {
         tokio::select! {
             () = tokio::time::sleep_until(release + step.at) => {}
@@ -64,13 +109,15 @@ pub(super) async fn run(
         }
         let (errors, purchased) = counts(&tools.live);
         records[i].began_us = Some(micros(release.elapsed()));
-        let done = perform(step.kind, plan.server.as_deref(), &tools).await;
-        records[i].ended_us = Some(micros(release.elapsed()));
+        let done = perform(step.kind, plan, tools).await;
+        if !step.kind.until_done() {
+            records[i].ended_us = Some(micros(release.elapsed()));
+        }
         if let Err(e) = done {
             // Silence from now on is not planned: let the watchdog see it.
             tools.planned.close();
             tools.abort.cancel();
-            return (records, Some(e));
+            return Err(e);
         }
         // The aftermath window ends early when the next step is due, so a
         // step never runs late because of the one before it.
@@ -86,20 +133,7 @@ pub(super) async fn run(
         records[i].errors = errors_after - errors;
         records[i].purchased = purchased_after - purchased;
     }
-    (records, None)
-}
-
-/// Put the run's acknowledged-but-lost orders on its last restart that ran:
-/// the audit sees only the end state, and a loss needs a restart.
-pub(super) fn with_losses(mut records: Vec<FaultRecord>, lost: Option<u64>) -> Vec<FaultRecord> {
-    let last = records
-        .iter_mut()
-        .rev()
-        .find(|f| f.step.kind.restarts() && f.began_us.is_some());
-    if let Some(last) = last {
-        last.acked_lost = lost;
-    }
-    records
+    Ok(())
 }
 
 fn unrun(step: FaultStep) -> FaultRecord {
@@ -110,6 +144,9 @@ fn unrun(step: FaultStep) -> FaultRecord {
         errors: 0,
         purchased: 0,
         acked_lost: None,
+        pre_fault_per_s: None,
+        recovery_us: None,
+        loss_window_us: None,
     }
 }
 
@@ -135,7 +172,17 @@ fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
-async fn perform(kind: FaultKind, server: Option<&ManagedRedis>, t: &Tools) -> Result<(), Error> {
+async fn perform(kind: FaultKind, plan: &FaultPlan, t: &Tools) -> Result<(), Error> {
+    if kind.needs_proxy() {
+        let proxy = plan.proxy.as_ref().ok_or_else(|| {
+            Error::infra(format!(
+                "fault {kind} needs the proxy, and none was started"
+            ))
+        })?;
+        network(kind, proxy).await;
+        return Ok(());
+    }
+    let server = plan.server.as_deref();
     let process = || {
         server.ok_or_else(|| Error::infra(format!("fault {kind} needs the managed redis-server")))
     };
@@ -173,9 +220,31 @@ async fn perform(kind: FaultKind, server: Option<&ManagedRedis>, t: &Tools) -> R
             tokio::time::sleep(d).await;
         }
         FaultKind::ScriptFlush => command(&t.admin, "SCRIPT", vec!["FLUSH"], kind).await?,
+        FaultKind::Latency { .. } | FaultKind::Drop | FaultKind::Blackhole(_) => {}
     }
     t.planned.close();
     Ok(())
+}
+
+/// The network faults: the watchdog is not told, since its probe goes
+/// direct and the server itself stays well.
+async fn network(kind: FaultKind, proxy: &ProxyControl) {
+    match kind {
+        FaultKind::Latency { min, max, window } => {
+            proxy.latency(Some((min, max)));
+            if let Some(w) = window {
+                tokio::time::sleep(w).await;
+                proxy.latency(None);
+            }
+        }
+        FaultKind::Drop => proxy.drop_all(),
+        FaultKind::Blackhole(d) => {
+            proxy.blackhole(true);
+            tokio::time::sleep(d).await;
+            proxy.blackhole(false);
+        }
+        _ => {}
+    }
 }
 
 async fn command(

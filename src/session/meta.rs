@@ -6,13 +6,14 @@ use crate::config::{RedisTarget, RunConfig};
 use crate::crowd::Crowd;
 use crate::error::Error;
 use crate::findings::{Aborted, Report, RunMeta};
-use crate::redis::{redact, Link, Transport};
+use crate::redis::{redact, Link, Topology, Transport};
 
 /// What only the server (or the session) knows.
 pub(super) struct Found {
     pub run_id: String,
     pub redis_url: String,
     pub managed_pid: Option<u32>,
+    pub managed_pids: Vec<u32>,
     pub server_version: String,
     pub link: Link,
 }
@@ -39,8 +40,10 @@ pub(super) fn run_meta(config: &RunConfig, crowd: &Crowd, found: Found) -> RunMe
         concurrency: config.concurrency.min(crowd.len()),
         connections: config.connections,
         max_retries: config.retry.max_retries,
+        retry_unknown: config.retry.unknown,
         redis_url: found.redis_url,
         managed_pid: found.managed_pid,
+        managed_pids: found.managed_pids,
         server_version: found.server_version,
         faults: config.faults.clone(),
         appendfsync: config.appendfsync,
@@ -60,6 +63,8 @@ pub fn not_opened(config: &RunConfig, error: &Error) -> Report {
         config.qty,
         config.shop.carts.as_ref(),
     );
+    let url_seeds =
+        matches!(&config.redis, RedisTarget::External(u) if u.cluster_seeds().is_some());
     let (redis_url, transport, tls) = match &config.redis {
         RedisTarget::External(url) => (url.masked().to_string(), url.transport(), url.tls()),
         RedisTarget::Managed(_) => (
@@ -72,6 +77,7 @@ pub fn not_opened(config: &RunConfig, error: &Error) -> Report {
         run_id: new_run_id(),
         redis_url,
         managed_pid: None,
+        managed_pids: Vec::new(),
         server_version: String::new(),
         link: Link {
             transport,
@@ -79,6 +85,15 @@ pub fn not_opened(config: &RunConfig, error: &Error) -> Report {
             tls_insecure: config.tls.insecure,
             // Not known without a connection; never the password.
             user: String::new(),
+            topology: match (&config.cluster, url_seeds) {
+                (None, false) => Topology::Standalone,
+                _ => Topology::Cluster {
+                    primaries: config.cluster.map_or(0, |c| usize::from(c.primaries)),
+                    replicas: config
+                        .cluster
+                        .map_or(0, |c| usize::from(c.primaries * c.replicas)),
+                },
+            },
         },
     };
     Report {

@@ -125,6 +125,10 @@ pub(crate) struct SideResults {
     /// The watchdog found the server gone (or a script stuck) and stopped
     /// the run: its account of what happened.
     pub stopped: Option<Error>,
+    /// A fault step failed (a server that did not come back after a
+    /// planned restart): that explains the run's end better than the
+    /// watchdog's silence or a dead process does.
+    pub fault_failed: Option<Error>,
     /// What each planned fault did.
     pub faults: Vec<FaultRecord>,
     /// Stock and sold over time, as the sampler read them.
@@ -139,11 +143,7 @@ impl SideResults {
             Output::Stopped(e) => self.stopped = Some(e),
             Output::Faults(records, failed) => {
                 self.faults = records;
-                // A server that did not come back explains the run's end
-                // better than the watchdog's silence does.
-                if failed.is_some() {
-                    self.stopped = failed;
-                }
+                self.fault_failed = failed;
             }
             Output::Sampled(series) => self.stock_series = series,
         }

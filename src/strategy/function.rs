@@ -54,7 +54,7 @@ impl Function {
         let pool = setup.connector.shared(1).await?;
         let _: String = pool
             .next()
-            .function_load(true, library_code(&library, &function))
+            .function_load_cluster(true, library_code(&library, &function))
             .await
             .map_err(|e| setup.connector.fail("loading the purchase function", e))?;
         Ok(Function {
@@ -99,10 +99,12 @@ impl Strategy for Function {
     }
 
     async fn close(&self) {
+        // On every primary, as it was loaded: a cluster routes FCALL to
+        // whichever primary owns the keys.
         let _: Result<(), _> = self
             .pool
             .next()
-            .function_delete(self.library.as_str())
+            .function_delete_cluster(self.library.as_str())
             .await;
         let _ = self.pool.quit().await;
     }

@@ -17,6 +17,7 @@ mod decr;
 mod facts;
 mod function;
 mod gap;
+mod idempotent;
 mod lock;
 mod lua;
 pub mod reserve;
@@ -35,6 +36,7 @@ strategies! {
     Decr => decr::FACTS,
     Watch => watch::FACTS,
     Lua => lua::FACTS,
+    Idempotent => idempotent::FACTS,
     Function => function::FACTS,
     Compensate => compensate::FACTS,
     Lock => lock::FACTS,
@@ -45,8 +47,8 @@ strategies! {
 }
 
 pub(crate) use shared::{
-    bought_or_sold_out, now_us, on_own_connection, queue_order, sold_out_already, watch_cmd,
-    BuyScriptArgs,
+    bought_or_sold_out, now_us, on_own_connection, queue_order, sold_out_already, unwatch_on,
+    watch_cmd, BuyScriptArgs,
 };
 
 /// `lua/buy.lua`, for the benchmark's server-side ceiling.

@@ -122,6 +122,24 @@ pub(crate) fn watch_cmd() -> fred::types::CustomCommand {
     fred::types::CustomCommand::new_static("WATCH", fred::types::ClusterHash::FirstKey, false)
 }
 
+/// UNWATCH on the connection to the node that holds `key`, where the
+/// WATCH went. fred sends a keyless command to a node of its choosing on a
+/// cluster, which would leave the real WATCH armed.
+pub(crate) async fn unwatch_on(
+    c: &fred::clients::Client,
+    key: &str,
+) -> Result<(), fred::error::Error> {
+    use fred::interfaces::ClientLike;
+    let slot = fred::util::redis_keyslot(key.as_bytes());
+    let cmd = fred::types::CustomCommand::new_static(
+        "UNWATCH",
+        fred::types::ClusterHash::Custom(slot),
+        false,
+    );
+    let _: fred::types::Value = c.custom(cmd, Vec::<String>::new()).await?;
+    Ok(())
+}
+
 /// One attempt on a connection nobody else uses, held from `pool` for the
 /// attempt's whole length (a WATCH only holds on the connection that sent
 /// it). After an error the connection's WATCH state is unknown, so it is

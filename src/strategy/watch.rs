@@ -16,7 +16,8 @@ use fred::clients::{ExclusivePool, Pool};
 use fred::prelude::*;
 
 use super::{
-    on_own_connection, queue_order, sold_out_already, watch_cmd, Attempt, Setup, Step, Strategy,
+    on_own_connection, queue_order, sold_out_already, unwatch_on, watch_cmd, Attempt, Setup, Step,
+    Strategy,
 };
 use super::{Commands, Facts};
 use crate::crowd::Buyer;
@@ -93,7 +94,7 @@ impl Watch {
             // Never hand back a connection with a WATCH still armed: the next
             // borrower's EXEC would abort for no reason.
             *round_trips += 1;
-            c.unwatch().await?;
+            unwatch_on(c, stock_key).await?;
             return Ok(Attempt::SoldOut);
         }
         let trx = c.multi();

@@ -11,7 +11,7 @@ use blackfriday::crowd::{Product, QtyRange};
 use blackfriday::gate::{self, Evidence, Expect, Expectation};
 use blackfriday::load::DurationRange;
 use blackfriday::metrics::{Outcome, Tally};
-use blackfriday::redis::{Link, Transport};
+use blackfriday::redis::{Link, Topology, Transport};
 use blackfriday::report::{Report, RunMeta, StrategyReport};
 use blackfriday::schedule::LoadShape;
 use blackfriday::strategy::{ErrorClass, Failure, StrategyKind};
@@ -33,10 +33,12 @@ pub fn strategy(
         CpuSample {
             server_s: Some(10.0),
             generator_s: Some(2.0),
+            nodes: Vec::new(),
         },
         CpuSample {
             server_s: Some(10.235),
             generator_s: Some(generator_s),
+            nodes: Vec::new(),
         },
         Duration::from_millis(250),
         tally.purchased,
@@ -124,8 +126,10 @@ pub fn report() -> Report {
             concurrency: 500,
             connections: 4,
             max_retries: 100,
+            retry_unknown: false,
             redis_url: "redis://shop:***@127.0.0.1:6379/2".into(),
             managed_pid: None,
+            managed_pids: Vec::new(),
             server_version: "7.0.15".into(),
             faults: Vec::new(),
             appendfsync: None,
@@ -135,6 +139,7 @@ pub fn report() -> Report {
                 tls: false,
                 tls_insecure: false,
                 user: "shop".into(),
+                topology: Topology::Standalone,
             },
         },
         strategies: vec![

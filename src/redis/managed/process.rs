@@ -21,6 +21,8 @@ pub(super) struct Place<'a> {
     pub socket: Option<&'a Path>,
     pub dir: &'a Path,
     pub log: &'a Path,
+    /// A cluster node: its bus port (Redis 7's `cluster-port`).
+    pub cluster_port: Option<u16>,
 }
 
 /// Start the server process; the log is appended to, so a restart keeps
@@ -47,6 +49,19 @@ pub(super) fn spawn(binary: &OsStr, at: &Place<'_>, fsync: Option<Fsync>) -> Res
         Some(policy) => cmd.args(["--appendonly", "yes", "--appendfsync", policy.name()]),
         None => cmd.args(["--appendonly", "no"]),
     };
+    if let Some(bus) = at.cluster_port {
+        // The node's own file in its own directory; the bus on a port
+        // probed free like the client port (port + 10000 may not be).
+        cmd.args([
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+        ])
+        .arg("--cluster-port")
+        .arg(bus.to_string())
+        .args(["--cluster-node-timeout", "5000"]);
+    }
     if let Some(path) = at.socket {
         // Owner only: no other local user may write to the sale.
         cmd.arg("--unixsocket")

@@ -161,6 +161,32 @@ pub(in crate::report) fn cpu_row(s: &StrategyReport) -> Vec<String> {
     ]
 }
 
+/// On a cluster, each primary's share of the server CPU, one line per
+/// strategy: `lua: 127.0.0.1:7001 0.412s (0.41 cores) · …`. Empty for one
+/// server.
+pub(in crate::report) fn cpu_node_lines(r: &Report) -> Vec<String> {
+    r.strategies
+        .iter()
+        .filter(|s| !s.cpu.server_nodes.is_empty())
+        .map(|s| {
+            let nodes: Vec<String> = s
+                .cpu
+                .server_nodes
+                .iter()
+                .map(|n| {
+                    let cores = opt(s.cpu.cores(Some(n.server_s)), |v| format!("{v:.2}"));
+                    format!("{} {:.3}s ({cores} cores)", n.node, n.server_s)
+                })
+                .collect();
+            format!(
+                "server CPU by primary, {}: {}",
+                s.strategy.name(),
+                nodes.join(" · ")
+            )
+        })
+        .collect()
+}
+
 /// A closed burst in which the load generator, not the server, set the
 /// pace: it kept at least a full core busy, spent more CPU per purchase
 /// than the server, and the server was not itself saturated. In an open

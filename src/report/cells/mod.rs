@@ -50,7 +50,7 @@ pub(in crate::report) fn think(m: &RunMeta) -> String {
 }
 
 /// How the run reached its server, without the password:
-/// `tcp · TLS · user 'shop'`.
+/// `tcp · TLS · user 'shop' · cluster, 3 primaries`.
 pub(in crate::report) fn connection(m: &RunMeta) -> String {
     let l = &m.link;
     let transport = match l.transport {
@@ -62,5 +62,9 @@ pub(in crate::report) fn connection(m: &RunMeta) -> String {
         (true, false) => "TLS",
         (true, true) => "TLS, certificate NOT verified (--tls-insecure)",
     };
-    format!("{transport} · {tls} · user '{}'", l.user)
+    format!(
+        "{transport} · {tls} · user '{}' · {}",
+        l.user,
+        l.topology.describe()
+    )
 }

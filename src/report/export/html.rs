@@ -23,7 +23,7 @@ impl Exporter for Html {
     }
 }
 
-const STYLE: &str = "body{font-family:sans-serif;max-width:62em;margin:1em auto;padding:0 1em;\
+pub(in crate::report) const STYLE: &str = "body{font-family:sans-serif;max-width:62em;margin:1em auto;padding:0 1em;\
 color:#222}h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}\
 .verdict{padding:.6em 1em;border-radius:4px;font-weight:bold;white-space:pre-wrap}\
 .held{background:#e6f4ea;border:1px solid #34a853}.failed{background:#fce8e6;border:1px solid #d93025}\
@@ -106,7 +106,7 @@ fn plots_section(out: &mut String, r: &Report) -> io::Result<()> {
 }
 
 /// A plot with its note, or a line saying there was nothing to draw.
-fn figure(out: &mut String, id: &str, svg: Option<String>, note: &str) {
+pub(in crate::report) fn figure(out: &mut String, id: &str, svg: Option<String>, note: &str) {
     match svg {
         Some(svg) => {
             let _ = writeln!(out, "<figure id=\"{id}\">");
@@ -154,7 +154,12 @@ fn validation_rows(r: &Report) -> Vec<Vec<String>> {
 }
 
 /// An HTML table; columns after the first `labels` are right-aligned.
-fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], labels: usize) {
+pub(in crate::report) fn table(
+    out: &mut String,
+    header: &[&str],
+    rows: &[Vec<String>],
+    labels: usize,
+) {
     out.push_str("<table>\n<tr>");
     for h in header {
         let _ = write!(out, "<th>{}</th>", escape(h));
@@ -172,7 +177,7 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>], labels: usize)
 }
 
 /// Text in HTML: the five characters markup gives meaning to.
-fn escape(text: &str) -> String {
+pub(in crate::report) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -83,6 +83,8 @@ struct Run<'a> {
     concurrency: usize,
     connections: usize,
     max_retries: u32,
+    /// `--retry-unknown`: unknown outcomes were retried too.
+    retry_unknown: bool,
     redis: Redis<'a>,
     /// Fault steps planned for every strategy, in time order.
     faults: &'a [FaultStep],
@@ -101,6 +103,8 @@ struct Redis<'a> {
     url: &'a str,
     server_version: &'a str,
     managed_pid: Option<u32>,
+    /// Every process the run started: the server, or each cluster node.
+    managed_pids: &'a [u32],
     /// The managed server's AOF fsync policy; null without persistence.
     appendfsync: Option<Fsync>,
     /// tcp or unix, TLS, and the ACL user (never the password).
@@ -205,10 +209,12 @@ impl<'a> Document<'a> {
                 concurrency: m.concurrency,
                 connections: m.connections,
                 max_retries: m.max_retries,
+                retry_unknown: m.retry_unknown,
                 redis: Redis {
                     url: &m.redis_url,
                     server_version: &m.server_version,
                     managed_pid: m.managed_pid,
+                    managed_pids: &m.managed_pids,
                     appendfsync: m.appendfsync,
                     link: &m.link,
                 },

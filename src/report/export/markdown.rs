@@ -119,6 +119,7 @@ fn measurements(out: &mut String, r: &Report) {
     out.push_str("\n### CPU while each strategy ran\n\n");
     let cpu = rows(&|s| vec![measures::cpu_row(s)]);
     out.push_str(&table(&CPU_HEADER, &cpu, 1));
+    notes(out, &measures::cpu_node_lines(r));
     notes(out, &measures::cpu_warnings(r));
 }
 

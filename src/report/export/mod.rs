@@ -15,6 +15,7 @@ pub mod html;
 pub use dest::{write_atomic, Identity};
 
 pub mod dest;
+pub mod history;
 pub mod json;
 pub mod junit;
 pub mod markdown;

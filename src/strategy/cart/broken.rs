@@ -30,7 +30,13 @@ impl Strategy for CartBroken {
     async fn attempt(&self, buyer: Buyer) -> Step {
         let mut round_trips = 1;
         let result = async {
-            let stocks: Vec<Option<i64>> = self.pool.mget(stock_keys(&self.keys, &buyer)).await?;
+            // One GET per line in one write: MGET would need every line in
+            // one slot, which spread products on a cluster are not.
+            let reads = self.pool.next().pipeline();
+            for key in stock_keys(&self.keys, &buyer) {
+                let _: () = reads.get(key).await?;
+            }
+            let stocks: Vec<Option<i64>> = reads.all().await?;
             if !cart_fits(&buyer, &stocks) {
                 return Ok(Attempt::SoldOut);
             }

@@ -35,7 +35,11 @@ impl CartLua {
     }
 
     fn args(&self, buyer: &Buyer) -> (Vec<String>, Vec<Value>) {
-        let mut keys = vec![self.keys.orders().to_string(), self.keys.order(buyer.id)];
+        let home = super::home(buyer);
+        let mut keys = vec![
+            self.keys.orders_of(home).to_string(),
+            self.keys.order_of(home, buyer.id),
+        ];
         let mut args = vec![Integer(i64::from(buyer.id)), Integer(now_us())];
         for l in buyer.cart.lines() {
             keys.push(self.keys.stock_of(l.product).to_string());

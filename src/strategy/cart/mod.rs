@@ -1,6 +1,8 @@
 //! Cart versions of `broken`, `watch` and `lua`: several products bought
 //! whole or not at all. Every key a cart touches is under the strategy's
-//! one hash tag, so a transaction or script over them stays in one slot.
+//! one hash tag, so a transaction or script over them stays in one slot
+//! (with `--spread` only a one-line cart does; the session's planner
+//! refuses the rest on a cluster before the run).
 
 mod broken;
 mod lua;
@@ -23,6 +25,11 @@ fn stock_keys(keys: &Keys, buyer: &Buyer) -> Vec<String> {
         .iter()
         .map(|l| keys.stock_of(l.product).to_string())
         .collect()
+}
+
+/// The product whose hash tag holds a cart's order: its first line's.
+fn home(buyer: &Buyer) -> u16 {
+    buyer.cart.lines().first().map_or(0, |l| l.product)
 }
 
 /// True when every line's product has at least the line's quantity.
@@ -56,7 +63,10 @@ where
         let _: () = c.incr_by(keys.sold_of(l.product), qty).await?;
         fields.push((format!("p:{}", l.product), qty));
     }
-    let _: () = c.hset(keys.order(buyer.id), fields).await?;
-    let _: () = c.rpush(keys.orders(), buyer.id).await?;
+    // The order lives beside its first line's product (the one shared list
+    // unless the products are spread over hash tags).
+    let home = home(buyer);
+    let _: () = c.hset(keys.order_of(home, buyer.id), fields).await?;
+    let _: () = c.rpush(keys.orders_of(home), buyer.id).await?;
     Ok(())
 }

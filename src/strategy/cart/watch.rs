@@ -13,7 +13,7 @@ use super::{cart_fits, queue_cart, stock_keys};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::redis::Keys;
-use crate::strategy::{on_own_connection, watch_cmd, Attempt, Setup, Step, Strategy};
+use crate::strategy::{on_own_connection, unwatch_on, watch_cmd, Attempt, Setup, Step, Strategy};
 
 pub struct CartWatch {
     pool: ExclusivePool,
@@ -42,7 +42,7 @@ impl CartWatch {
         *round_trips += 1;
         let p = c.pipeline();
         let _: () = p.custom(watch_cmd(), stock_keys.clone()).await?;
-        let _: () = p.mget(stock_keys).await?;
+        let _: () = p.mget(stock_keys.clone()).await?;
         let (watched, stocks): (String, Vec<Option<i64>>) = p.all().await?;
         if watched != "OK" {
             return Err(fred::error::Error::new(
@@ -53,7 +53,7 @@ impl CartWatch {
         if !cart_fits(buyer, &stocks) {
             // Never hand back a connection with a WATCH still armed.
             *round_trips += 1;
-            c.unwatch().await?;
+            unwatch_on(c, &stock_keys[0]).await?;
             return Ok(Attempt::SoldOut);
         }
         let trx = c.multi();

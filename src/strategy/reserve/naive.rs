@@ -19,7 +19,9 @@ use super::Decision;
 use crate::crowd::{Buyer, Cart};
 use crate::error::Result;
 use crate::redis::Keys;
-use crate::strategy::{now_us, on_own_connection, watch_cmd, Attempt, Setup, Step, Strategy};
+use crate::strategy::{
+    now_us, on_own_connection, unwatch_on, watch_cmd, Attempt, Setup, Step, Strategy,
+};
 
 pub struct Naive {
     exclusive: ExclusivePool,
@@ -69,7 +71,7 @@ impl Naive {
             .zip(&stocks)
             .any(|(l, s)| s.unwrap_or(0) < i64::from(l.qty));
         if short {
-            c.unwatch().await?;
+            unwatch_on(c, stock[0]).await?;
             let elsewhere = held.iter().any(|h| h.unwrap_or(0) > 0);
             return Ok(if elsewhere {
                 Attempt::HeldElsewhere
