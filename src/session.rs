@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::findings::{Aborted, Report, RunMeta, StrategyReport, Unavailable};
 use crate::gate::{self, Evidence};
 use crate::metrics::HistorySink;
-use crate::redis::{self, redact, Connector, Keys, ManagedRedis, RedisUrl};
+use crate::redis::{self, redact, Connector, Keys, ManagedRedis};
 use crate::report::export::history::HistoryWriter;
 use crate::report::{live, Progress};
 use crate::strategy::{Shape, StrategyKind};
