@@ -110,17 +110,27 @@ fn a_negative_stock_is_drawn_big_and_red_and_a_finished_panel_stays() {
         assert!(text.contains("watch"), "{w}x{h}:\n{text}");
         assert!(text.contains("oversold 400"), "{w}x{h}:\n{text}");
         assert!(text.contains("sold 50 "), "{w}x{h}:\n{text}");
-        // The big digits' cells are red on the left panel (broken, -400)
-        // and not on the right one (watch, 50).
-        let big: Vec<(u16, u16)> = (0..h)
+        // The big digits (the five rows under each panel's "stock left"
+        // label) are red on the left panel (broken, -400) and not on the
+        // right one (watch, 50).
+        let label_row = text
+            .lines()
+            .position(|l| l.contains("stock left"))
+            .unwrap_or_else(|| panic!("{w}x{h}: no big stock counter:\n{text}")) as u16;
+        let big: Vec<(u16, u16)> = (label_row + 1..label_row + 6)
             .flat_map(|y| (0..w).map(move |x| (x, y)))
             .filter(|&(x, y)| buf[(x, y)].symbol() == "█")
             .collect();
-        assert!(!big.is_empty(), "{w}x{h}: no big digits:\n{text}");
         let (left, right): (Vec<_>, Vec<_>) = big.iter().partition(|(x, _)| *x < w / 2);
+        assert!(!left.is_empty(), "{w}x{h}: broken's stock not drawn big:\n{text}");
         assert!(left.iter().all(|&&(x, y)| buf[(x, y)].fg == Color::Red));
-        assert!(!right.is_empty(), "{w}x{h}: watch's stock not drawn big");
+        assert!(!right.is_empty(), "{w}x{h}: watch's stock not drawn big:\n{text}");
         assert!(right.iter().all(|&&(x, y)| buf[(x, y)].fg != Color::Red));
+        // broken's -400 across its middle row: the minus, the 4 and two 0s.
+        let minus_row: String = (0..w / 2)
+            .map(|x| buf[(x, label_row + 3)].symbol().to_string())
+            .collect();
+        assert!(minus_row.contains("███ ███ █ █ █ █"), "{w}x{h}:\n{text}");
         let longest = text.lines().map(|l| l.chars().count()).max().unwrap();
         assert!(longest <= usize::from(w));
     }
