@@ -102,9 +102,11 @@ fn draw_panel(f: &mut Frame, area: Rect, p: &Panel, initial: i64) {
     for line in pack(&client_items(p), inner.width) {
         put(f, rows.take(1), vec![Span::styled(line, dim())]);
     }
+    // The two sparklines share what is left, purchases on top.
+    let mut top = Rows(rows.take(rows.0.height / 2));
     sparkline(
         f,
-        &mut rows,
+        &mut top,
         "purchases/s",
         &p.purchases.per_s,
         p.purchases.now(),
@@ -179,7 +181,8 @@ fn sparkline(f: &mut Frame, rows: &mut Rows, label: &str, data: &[u64], now: u64
         rows.take(1),
         vec![Span::styled(text, Style::new().fg(c))],
     );
-    let height = (left - 1).min(3);
+    // Taller bars read better from afar; past 8 rows they only stretch.
+    let height = (left - 1).min(8);
     let area = rows.take(height);
     // The newest bars, as many as the panel is wide.
     let shown = &data[data.len().saturating_sub(usize::from(area.width))..];
