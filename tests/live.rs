@@ -116,15 +116,22 @@ fn a_negative_stock_is_drawn_big_and_red_and_a_finished_panel_stays() {
         let label_row = text
             .lines()
             .position(|l| l.contains("stock left"))
-            .unwrap_or_else(|| panic!("{w}x{h}: no big stock counter:\n{text}")) as u16;
+            .unwrap_or_else(|| panic!("{w}x{h}: no big stock counter:\n{text}"))
+            as u16;
         let big: Vec<(u16, u16)> = (label_row + 1..label_row + 6)
             .flat_map(|y| (0..w).map(move |x| (x, y)))
             .filter(|&(x, y)| buf[(x, y)].symbol() == "█")
             .collect();
         let (left, right): (Vec<_>, Vec<_>) = big.iter().partition(|(x, _)| *x < w / 2);
-        assert!(!left.is_empty(), "{w}x{h}: broken's stock not drawn big:\n{text}");
+        assert!(
+            !left.is_empty(),
+            "{w}x{h}: broken's stock not drawn big:\n{text}"
+        );
         assert!(left.iter().all(|&&(x, y)| buf[(x, y)].fg == Color::Red));
-        assert!(!right.is_empty(), "{w}x{h}: watch's stock not drawn big:\n{text}");
+        assert!(
+            !right.is_empty(),
+            "{w}x{h}: watch's stock not drawn big:\n{text}"
+        );
         assert!(right.iter().all(|&&(x, y)| buf[(x, y)].fg != Color::Red));
         // broken's -400 across its middle row: the minus, the 4 and two 0s.
         let minus_row: String = (0..w / 2)
