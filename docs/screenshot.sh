@@ -49,15 +49,17 @@ tmux send-keys -t "$session" q
 {
   echo '<!doctype html><meta charset="utf-8"><style>'
   echo 'body{margin:0;background:#000}'
-  echo "pre{margin:12px;font:16px/1.2 'DejaVu Sans Mono',monospace;color:#ddd}"
-  echo '</style><body>'
+  echo "pre{margin:12px;font:16px/1 'DejaVu Sans Mono',monospace;color:#ddd}"
+  echo '</style><body><pre>'
+  # --no-header leaves out aha's own page and its <pre>: ours sets the font.
   aha --black --no-header <"$work/pane.ansi"
-  echo '</body>'
+  echo '</pre></body>'
 } >"$work/pane.html"
 
-# 16px DejaVu Sans Mono: a cell is about 9.7 x 19.2 pixels.
+# 16px DejaVu Sans Mono at line-height 1 (borders and bars then join): a
+# cell is about 9.7 x 16 pixels.
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
   --hide-scrollbars --user-data-dir="$(mktemp -d)" \
-  --screenshot="$PWD/$out" --window-size=1190,700 "file://$work/pane.html" 2>/dev/null
+  --screenshot="$PWD/$out" --window-size=1190,590 "file://$work/pane.html" 2>/dev/null
 echo "wrote $out"
