@@ -250,7 +250,6 @@ impl Worker {
             let step = self.attempt(buyer).await;
             self.completed(process, buyer, &step, release);
             b.count(&step, release);
-            self.live.attempts.fetch_add(1, Ordering::Relaxed);
             // What the buyer ends with if it does not try again, and why
             // it would.
             let (stop, again) = match step.attempt {

@@ -139,7 +139,6 @@ impl Session {
             .collect();
         connector.preflight(&nodes, &meta.run_id, &needs).await?;
         let proxy = start_proxy(config, &connector).await?;
-        let history = open_history(config)?;
         Ok(Session {
             admin,
             connector,
@@ -151,7 +150,7 @@ impl Session {
             managed: acquired.managed,
             current: None,
             live: None,
-            history,
+            history: open_history(config)?,
             nodes,
             cluster: acquired.cluster,
         })

@@ -125,15 +125,10 @@ impl RunConfig {
         let buyers = check_crowd(&schedule, &v)?;
         let strategies = strategies(&v)?;
         let shop = shop::resolve(&v, &strategies)?;
-        let outputs = report_files(&v)?;
-        let live = live(&v, &outputs)?;
+        let (outputs, live) = report_files(&v)?;
         let history = files::history(v.history.as_deref())?;
         let script = load_script(&strategies, v.script.as_ref())?;
-        let script_file = v
-            .script
-            .as_ref()
-            .filter(|_| script.is_some())
-            .map(script_file);
+        let script_file = script_file(v.script.as_ref(), script.is_some());
         let redis = link::redis(v.redis.as_deref(), &v)?;
         let faults = faults::check(&v, &redis, listen_on(&v))?;
         let cluster = link::topology(&v)?;
@@ -243,23 +238,27 @@ fn listen_on(v: &Settings) -> Listen {
     }
 }
 
-/// The report files asked for, each checked before the run starts.
-fn report_files(v: &Settings) -> Result<Outputs> {
-    outputs([
+/// The report files asked for, each checked before the run starts, and
+/// whether `--live` may take the terminal beside them.
+fn report_files(v: &Settings) -> Result<(Outputs, bool)> {
+    let outputs = outputs([
         (Format::Json, v.json.clone()),
         (Format::Junit, v.junit.clone()),
         (Format::Markdown, v.markdown.clone()),
         (Format::Csv, v.csv.clone()),
         (Format::Hdr, v.hdr.clone()),
         (Format::Html, v.html.clone()),
-    ])
+    ])?;
+    let live = live(v, &outputs)?;
+    Ok((outputs, live))
 }
 
-/// The script the run's strategies load, as the report names it.
-fn script_file(s: &ScriptSource) -> PathBuf {
-    match s {
-        ScriptSource::File { path, .. } => path.clone(),
-        ScriptSource::Shipped { .. } => "the shipped checkout script".into(),
+/// The script the run's strategies load, as the report names it: none
+/// when no strategy loads one.
+fn script_file(s: Option<&ScriptSource>, loaded: bool) -> Option<PathBuf> {
+    match s.filter(|_| loaded)? {
+        ScriptSource::File { path, .. } => Some(path.clone()),
+        ScriptSource::Shipped { .. } => Some("the shipped checkout script".into()),
     }
 }
 
