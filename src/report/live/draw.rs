@@ -33,7 +33,7 @@ pub fn frame(f: &mut Frame, model: &Model) {
     );
     f.render_widget(Paragraph::new(head).style(bold()), title);
     for (panel, area) in model.panels.iter().zip(grid(body, model.panels.len())) {
-        draw_panel(f, area, panel, model.stock as i64);
+        draw_panel(f, area, panel, model);
     }
     let keys: &[&str] = if model.over {
         &[
@@ -69,8 +69,9 @@ fn grid(area: Rect, n: usize) -> Vec<Rect> {
         .collect()
 }
 
-fn draw_panel(f: &mut Frame, area: Rect, p: &Panel, initial: i64) {
-    let block = panel_block(p);
+fn draw_panel(f: &mut Frame, area: Rect, p: &Panel, model: &Model) {
+    let initial = model.stock as i64;
+    let block = panel_block(p, model.over);
     let inner = block.inner(area);
     f.render_widget(block, area);
     let mut rows = Rows(inner);
@@ -140,10 +141,14 @@ fn big_stock(f: &mut Frame, rows: &mut Rows, stock: i64) -> bool {
     big
 }
 
-/// The border, coloured by the panel's phase, titled with its name.
-fn panel_block(p: &Panel) -> Block<'static> {
+/// The border, coloured by the panel's phase, titled with its name. Once
+/// the run is over, one still waiting was never released and one still
+/// running was cut short without an audit (Ctrl-C).
+fn panel_block(p: &Panel, over: bool) -> Block<'static> {
     let (state, colour) = match p.phase {
+        Phase::Waiting if over => ("not run".to_string(), Color::DarkGray),
         Phase::Waiting => ("waiting".to_string(), Color::DarkGray),
+        Phase::Running if over => (format!("stopped at {:.1}s", p.t_s), Color::Yellow),
         Phase::Running => (format!("running {:.1}s", p.t_s), Color::Cyan),
         Phase::Done { held: true } => ("audited · as expected".to_string(), Color::Green),
         Phase::Done { held: false } => ("audited · NOT as expected".to_string(), Color::Red),
