@@ -107,7 +107,7 @@ async fn run_and_print(args: cli::RunArgs) -> Result<ExitStatus> {
 /// stopped (its last report already written).
 async fn run_once(config: &RunConfig, view: &View) -> ControlFlow<Result<ExitStatus>, Report> {
     let outputs = &config.outputs;
-    let session = match session::Session::open(config).await {
+    let mut session = match session::Session::open(config).await {
         Ok(session) => session,
         // Nothing ran, and the report files say so rather than keep what an
         // earlier run left there.
@@ -120,7 +120,17 @@ async fn run_once(config: &RunConfig, view: &View) -> ControlFlow<Result<ExitSta
     print(config, &table::header(session.meta(), view));
     let mut write_files = |partial: &Report| outputs.write_files(partial);
     let progress = Progress::new(config.progress);
-    match session.run(config, progress, &mut write_files).await {
+    let screen = config.live.then(|| {
+        let (feed, screen) = report::live::start(session::request_stop);
+        session.watch_live(feed);
+        screen
+    });
+    let ran = session.run(config, progress, &mut write_files).await;
+    // The summary prints once the view has given the terminal back (`q`).
+    if let Some(screen) = screen {
+        let _ = tokio::task::spawn_blocking(|| report::live::wait(screen)).await;
+    }
+    match ran {
         Ok(report) => ControlFlow::Continue(report),
         Err(stopped) => {
             let session::Stopped { report, error } = *stopped;

@@ -22,16 +22,18 @@
 
 mod bought;
 mod hold;
+mod live;
 mod record;
 mod retry;
 
 use bought::{Again, Bought};
 
 pub use crate::crowd::DurationRange;
+pub use live::Live;
 pub use retry::RetryPolicy;
 
 use std::iter::Enumerate;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -69,36 +71,6 @@ pub struct DriveOptions {
     pub reserve: Option<ReservePlan>,
     /// `--history`: where every attempt's events go.
     pub history: Option<HistorySink>,
-}
-
-/// Counters the live display reads while the run goes on.
-#[derive(Debug)]
-pub struct Live {
-    pub started: AtomicU64,
-    pub done: AtomicU64,
-    pub purchased: AtomicU64,
-    /// Stock left as last read from Redis by the live display; `i64::MIN`
-    /// until it has been read.
-    pub stock: AtomicI64,
-    /// Attempts ended with an unknown outcome, also those tried again with
-    /// `--retry-unknown`: the fault steps' account.
-    pub errors: AtomicU64,
-    /// The release instant, once the crowd is released: side tasks that
-    /// record over time count from it.
-    pub released: std::sync::OnceLock<Instant>,
-}
-
-impl Default for Live {
-    fn default() -> Self {
-        Live {
-            started: AtomicU64::new(0),
-            done: AtomicU64::new(0),
-            purchased: AtomicU64::new(0),
-            stock: AtomicI64::new(i64::MIN),
-            errors: AtomicU64::new(0),
-            released: std::sync::OnceLock::new(),
-        }
-    }
 }
 
 pub struct DriveResult {
@@ -308,6 +280,7 @@ impl Worker {
                 // trying simply gave up.
                 Attempt::Conflict => {
                     b.conflicts += 1;
+                    self.live.conflicts.fetch_add(1, Ordering::Relaxed);
                     (Outcome::GaveUp, Again::Backoff)
                 }
             };

@@ -6,6 +6,7 @@
 
 mod acked;
 mod away;
+mod gauge;
 mod histograms;
 mod history;
 mod holds;
@@ -14,6 +15,7 @@ mod timeline;
 
 pub use acked::IdSet;
 pub use away::{Away, TurnedAway};
+pub use gauge::LatencyGauge;
 pub use holds::HoldTally;
 pub use race::{Race, RaceLog, RaceStep, Seen};
 

@@ -15,7 +15,7 @@ use crate::gate::{self, Evidence};
 use crate::metrics::HistorySink;
 use crate::redis::{self, redact, Connector, Keys, ManagedRedis};
 use crate::report::export::history::HistoryWriter;
-use crate::report::Progress;
+use crate::report::{live, Progress};
 use crate::strategy::{Shape, StrategyKind};
 
 mod drive;
@@ -29,6 +29,7 @@ mod signals;
 mod stop;
 
 pub use meta::not_opened;
+pub use signals::request_stop;
 
 pub struct Session {
     // Declared first so the server outlives nothing that talks to it... and
@@ -49,6 +50,8 @@ pub struct Session {
     /// The strategy running now and its keys: what a run stopped at once
     /// (a second signal) still has to delete.
     current: Option<(StrategyKind, Keys)>,
+    /// `--live`: the view's feed, and the panel of the strategy running.
+    live: Option<(live::Feed, usize)>,
     /// `--history`: the run's end of the channel, and its writer.
     history: Option<(HistorySink, HistoryWriter)>,
     /// A client on every primary (the admin itself for one server): server
@@ -137,7 +140,6 @@ impl Session {
             .collect();
         connector.preflight(&nodes, &meta.run_id, &needs).await?;
         let proxy = start_proxy(config, &connector).await?;
-        let history = open_history(config)?;
         Ok(Session {
             admin,
             connector,
@@ -148,9 +150,24 @@ impl Session {
             now: CancellationToken::new(),
             managed: acquired.managed,
             current: None,
-            history,
+            live: None,
+            history: open_history(config)?,
             nodes,
             cluster: acquired.cluster,
+        })
+    }
+
+    /// `--live`: feed the view the plan, every stock reading and each
+    /// strategy's audited figures.
+    pub fn watch_live(&mut self, feed: live::Feed) {
+        self.live = Some((feed, 0));
+    }
+
+    /// The stock sampler's link to the view, for the strategy about to run.
+    fn watcher(&self) -> Option<sampler::Watcher> {
+        self.live.as_ref().map(|(feed, index)| sampler::Watcher {
+            feed: feed.clone(),
+            index: *index,
         })
     }
 
@@ -247,12 +264,25 @@ impl Session {
         observer: &mut (dyn FnMut(&Report) -> Result<()> + Send),
     ) -> Result<()> {
         observer(report)?;
-        for &kind in &config.strategies {
+        if let Some((feed, _)) = &self.live {
+            feed.send(live::Update::Planned {
+                strategies: config.strategies.iter().map(|k| k.name().into()).collect(),
+                stock: config.stock,
+                buyers: u64::from(self.meta.buyers),
+            });
+        }
+        for (index, &kind) in config.strategies.iter().enumerate() {
             if self.cancel.is_cancelled() {
                 break;
             }
+            if let Some((_, at)) = &mut self.live {
+                *at = index;
+            }
             match self.run_strategy(kind, config, progress).await {
                 Ok(done) => {
+                    if let Some((feed, _)) = &self.live {
+                        feed.send(live::finished(index, &done));
+                    }
                     report.strategies.push(done);
                     self.current = None;
                     if self.cancel.is_cancelled() {

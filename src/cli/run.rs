@@ -257,6 +257,12 @@ pub struct RunArgs {
     #[arg(help_heading = "Reports", short, long)]
     pub quiet: bool,
 
+    /// A full-screen view for a room: per strategy a big stock counter (red
+    /// below zero), sold, oversold, rates and a live p99, every panel kept
+    /// until q is pressed; then the summary. Needs a terminal on stdout.
+    #[arg(help_heading = "Reports", long, conflicts_with = "quiet")]
+    pub live: bool,
+
     /// Write the report as versioned JSON (schemas/report-v1.schema.json).
     /// `-` writes it to stdout at the end and moves the tables to stderr.
     #[arg(help_heading = "Reports", long, value_name = "FILE")]

@@ -1,10 +1,11 @@
 //! Files a run reads or writes, checked before any Redis work: the user's
-//! checkout script and the report files.
+//! checkout script, the report files, and the terminal `--live` draws on.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::ScriptSource;
+use super::{ScriptSource, Settings};
 use crate::error::{Error, Result};
 use crate::report::export::{self, Format, Identity, Output, Outputs, Target};
 use crate::strategy::StrategyKind;
@@ -72,6 +73,33 @@ pub(super) fn outputs<const N: usize>(asked: [(Format, Option<PathBuf>); N]) -> 
         outputs,
         step_summary,
     })
+}
+
+/// `--live` takes the terminal on stdout for the whole run: refused where
+/// there is none, or where stdout must carry a report, or where several
+/// runs would each want the screen.
+pub(super) fn live(v: &Settings, outputs: &Outputs) -> Result<bool> {
+    if !v.live {
+        return Ok(false);
+    }
+    if outputs.uses_stdout() {
+        return Err(Error::usage(
+            "--live draws on the terminal, and a report asked for stdout (`-`): \
+             write the report to a file, or drop --live",
+        ));
+    }
+    if v.repeat > 1 {
+        return Err(Error::usage(
+            "--live shows one run; --repeat runs several: drop one of them",
+        ));
+    }
+    if !std::io::stdout().is_terminal() {
+        return Err(Error::usage(
+            "--live needs a terminal on stdout, and stdout is a pipe or a file: \
+             run it in a terminal, or drop --live",
+        ));
+    }
+    Ok(true)
 }
 
 /// `--history`: checked writable now, like the report files. It is written

@@ -295,6 +295,7 @@ fn flag_output(s: &mut Settings, a: &RunArgs) {
     s.keep |= a.keep;
     s.quiet |= a.quiet;
     s.details |= a.details;
+    s.live |= a.live;
     s.json = a.json.clone().or(s.json.take());
     s.junit = a.junit.clone().or(s.junit.take());
     s.markdown = a.markdown.clone().or(s.markdown.take());

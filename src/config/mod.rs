@@ -11,7 +11,7 @@ mod shape;
 mod shop;
 mod sweep;
 
-use files::{load_script, outputs};
+use files::{live, load_script, outputs};
 
 pub use settings::{Named, ScriptSource, Settings};
 pub use shop::Shop;
@@ -82,6 +82,8 @@ pub struct RunConfig {
     pub outputs: Outputs,
     /// `--details`: print every table, not only the key figures.
     pub details: bool,
+    /// `--live`: the full-screen view instead of the progress bars.
+    pub live: bool,
     /// Fault steps, in time order from the release.
     pub faults: Vec<FaultStep>,
     /// The managed server's AOF fsync policy; None: no persistence.
@@ -125,14 +127,10 @@ impl RunConfig {
         let buyers = check_crowd(&schedule, &v)?;
         let strategies = strategies(&v)?;
         let shop = shop::resolve(&v, &strategies)?;
-        let outputs = report_files(&v)?;
+        let (outputs, live) = report_files(&v)?;
         let history = files::history(v.history.as_deref())?;
         let script = load_script(&strategies, v.script.as_ref())?;
-        let script_file = v
-            .script
-            .as_ref()
-            .filter(|_| script.is_some())
-            .map(script_file);
+        let script_file = script_file(v.script.as_ref(), script.is_some());
         let redis = link::redis(v.redis.as_deref(), &v)?;
         let cluster = link::topology(&v)?;
         let faults = faults::check(&v, &redis, listen_on(&v), cluster)?;
@@ -157,7 +155,7 @@ impl RunConfig {
                 seed,
                 ..v.params(script)
             },
-            progress: !v.quiet && std::io::stderr().is_terminal(),
+            progress: !v.quiet && !live && std::io::stderr().is_terminal(),
             color: color(&outputs),
             shop,
             strategies,
@@ -167,6 +165,7 @@ impl RunConfig {
             script_file,
             outputs,
             details: v.details,
+            live,
             faults,
             appendfsync: v.appendfsync,
             history,
@@ -241,23 +240,27 @@ fn listen_on(v: &Settings) -> Listen {
     }
 }
 
-/// The report files asked for, each checked before the run starts.
-fn report_files(v: &Settings) -> Result<Outputs> {
-    outputs([
+/// The report files asked for, each checked before the run starts, and
+/// whether `--live` may take the terminal beside them.
+fn report_files(v: &Settings) -> Result<(Outputs, bool)> {
+    let outputs = outputs([
         (Format::Json, v.json.clone()),
         (Format::Junit, v.junit.clone()),
         (Format::Markdown, v.markdown.clone()),
         (Format::Csv, v.csv.clone()),
         (Format::Hdr, v.hdr.clone()),
         (Format::Html, v.html.clone()),
-    ])
+    ])?;
+    let live = live(v, &outputs)?;
+    Ok((outputs, live))
 }
 
-/// The script the run's strategies load, as the report names it.
-fn script_file(s: &ScriptSource) -> PathBuf {
-    match s {
-        ScriptSource::File { path, .. } => path.clone(),
-        ScriptSource::Shipped { .. } => "the shipped checkout script".into(),
+/// The script the run's strategies load, as the report names it: none
+/// when no strategy loads one.
+fn script_file(s: Option<&ScriptSource>, loaded: bool) -> Option<PathBuf> {
+    match s.filter(|_| loaded)? {
+        ScriptSource::File { path, .. } => Some(path.clone()),
+        ScriptSource::Shipped { .. } => Some("the shipped checkout script".into()),
     }
 }
 

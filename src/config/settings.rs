@@ -86,6 +86,8 @@ pub struct Settings {
     pub markdown: Option<PathBuf>,
     /// Print the detailed tables on the terminal.
     pub details: bool,
+    /// `--live`: the full-screen view.
+    pub live: bool,
     /// Fault steps, in the order given (`--fault` replaces the file's).
     pub faults: Vec<FaultStep>,
     pub appendfsync: Option<Fsync>,
@@ -185,6 +187,7 @@ impl Default for Settings {
             junit: None,
             markdown: None,
             details: false,
+            live: false,
             faults: Vec::new(),
             appendfsync: None,
             retry_unknown: false,

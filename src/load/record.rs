@@ -42,6 +42,7 @@ impl Worker {
         }
         tally.record_buyer(&b.buyer, b.outcome, b.latency);
         tally.record_service(b.service);
+        self.live.latency.record(b.latency);
         self.live.done.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -55,7 +56,9 @@ impl Worker {
     /// The invoke event of an attempt, just before it sends; returns its
     /// process. A buyer whose earlier attempt was left unknown invokes as a
     /// new process, as Jepsen's clients do after an indeterminate result.
+    /// The live count of tries goes up here too, as the try is made.
     pub(super) fn invoke(&self, buyer: Buyer, unknowns: u64, release: Instant) -> u64 {
+        self.live.attempts.fetch_add(1, Ordering::Relaxed);
         let process = u64::from(buyer.id) + unknowns * self.crowd.len() as u64;
         if let Some(h) = &self.history {
             h.send(self.event(Op::Invoke, process, buyer, release));

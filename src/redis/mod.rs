@@ -102,7 +102,8 @@ impl Connector {
             insecure: self.insecure,
             timeout: self.timeout,
             script_file: self.script_file.clone(),
-            slots: self.slots.clone(),
+            // A proxy stands in front of one server: no slots to route.
+            slots: None,
         }
     }
 

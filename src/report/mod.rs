@@ -9,6 +9,7 @@ mod cells;
 pub mod export;
 mod faults;
 mod layout;
+pub mod live;
 mod plots;
 mod progress;
 pub mod race;

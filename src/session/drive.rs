@@ -79,6 +79,7 @@ impl Session {
             live: live.clone(),
             abort: self.now.child_token(),
             interrupt: self.cancel.clone(),
+            watcher: self.watcher(),
         };
         let mut tasks = side::plan(strategy.as_ref(), config, progress.shown());
         tasks.extend(self.fault_plan(config, keys));

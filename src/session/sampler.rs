@@ -14,6 +14,37 @@ use tokio_util::sync::CancellationToken;
 use crate::findings::StockSample;
 use crate::load::Live;
 use crate::redis::Keys;
+use crate::report::live::{self, ClientCounts, ServerRead};
+
+/// `--live`: every reading also goes to the view, as strategy `index`.
+#[derive(Debug, Clone)]
+pub(crate) struct Watcher {
+    pub feed: live::Feed,
+    pub index: usize,
+}
+
+impl Watcher {
+    /// The server's pair as one MGET read it, with the clients' counters
+    /// as they stand now.
+    fn send(&self, s: StockSample, counts: &Live) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.feed.send(live::Update::Sample(live::Sample {
+            index: self.index,
+            t_s: s.t_s,
+            server: ServerRead {
+                stock: s.stock,
+                sold: s.sold,
+            },
+            client: ClientCounts {
+                done: counts.done.load(Relaxed),
+                purchased: counts.purchased.load(Relaxed),
+                attempts: counts.attempts.load(Relaxed),
+                conflicts: counts.conflicts.load(Relaxed),
+                p99: counts.latency.quantile(0.99),
+            },
+        }));
+    }
+}
 
 /// How often the sampler reads the server: fine enough to see a burst that
 /// sells out in a fraction of a second, cheap enough (one MGET) not to
@@ -109,7 +140,14 @@ pub(crate) async fn sample(
     every: Duration,
     stop: CancellationToken,
     abort: CancellationToken,
+    watcher: Option<Watcher>,
 ) -> Vec<StockSample> {
+    let show = |s: StockSample| {
+        if let Some(w) = &watcher {
+            w.send(s, &live);
+        }
+        s
+    };
     let mut series = Series::new(MAX_POINTS);
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -122,12 +160,12 @@ pub(crate) async fn sample(
             continue;
         };
         tokio::select! {
-            s = read(&admin, &keys, release) => if let Some(s) = s { series.push(s) },
+            s = read(&admin, &keys, release) => if let Some(s) = s { series.push(show(s)) },
             () = stop.cancelled() => break,
         }
     }
     let last = match live.released.get() {
-        Some(&release) if !abort.is_cancelled() => read(&admin, &keys, release).await,
+        Some(&release) if !abort.is_cancelled() => read(&admin, &keys, release).await.map(show),
         _ => None,
     };
     series.finish(last)

@@ -101,6 +101,8 @@ pub(crate) struct Beside {
     /// otherwise finish first (the drain of open holds, up to a TTL long)
     /// ends now, and the namespace is deleted with the holds still in it.
     pub interrupt: CancellationToken,
+    /// `--live`: where the stock sampler's readings go too.
+    pub watcher: Option<sampler::Watcher>,
 }
 
 /// What a task hands back when it ends.
@@ -248,6 +250,7 @@ mod tests {
             live: Arc::new(Live::default()),
             abort: CancellationToken::new(),
             interrupt: CancellationToken::new(),
+            watcher: None,
         };
         let tasks = vec![
             SideTask::Watchdog,

@@ -40,15 +40,38 @@ pub(super) async fn two_stages(graceful: CancellationToken, now: CancellationTok
     // A plain thread: the runtime may be too busy, or gone, to run a timer.
     std::thread::spawn(|| {
         std::thread::sleep(LAST_RESORT);
-        std::process::exit(130);
+        exit_now();
     });
     if stop_requested().await {
-        std::process::exit(130);
+        exit_now();
     }
 }
 
-/// Ctrl-C, or SIGTERM (what CI runners and `timeout` send): stop gracefully.
+/// Ctrl-C pressed where no signal is raised: the `--live` view holds the
+/// terminal in raw mode, which turns it into a key.
+static ASKED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// What a Ctrl-C key does: the same as the signal.
+pub fn request_stop() {
+    ASKED.notify_one();
+}
+
+/// Exit now, giving the terminal back first if the live view holds it.
+fn exit_now() -> ! {
+    crate::report::live::restore();
+    std::process::exit(130);
+}
+
+/// Ctrl-C, or SIGTERM (what CI runners and `timeout` send), or the live
+/// view's Ctrl-C key: stop gracefully.
 async fn stop_requested() -> bool {
+    tokio::select! {
+        s = signalled() => s,
+        () = ASKED.notified() => true,
+    }
+}
+
+async fn signalled() -> bool {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

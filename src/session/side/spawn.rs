@@ -93,6 +93,7 @@ fn spawn_sampler(every: Duration, beside: &Beside, stop: CancellationToken) -> J
         every,
         stop,
         beside.abort.clone(),
+        beside.watcher.clone(),
     );
     tokio::spawn(async move { Output::Sampled(sampling.await) })
 }
