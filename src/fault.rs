@@ -35,7 +35,8 @@ pub enum FaultKind {
     /// Through the proxy: forward nothing either way for this long.
     Blackhole(Duration),
     /// On a cluster with replicas: `CLUSTER FAILOVER` on a replica of the
-    /// primary that owns the strategy's keys, which promotes it.
+    /// primary that owns the strategy's keys, which promotes it. On a
+    /// Sentinel service: `SENTINEL FAILOVER`.
     Failover,
 }
 
@@ -78,9 +79,10 @@ impl FaultKind {
         )
     }
 
-    /// A failover needs a cluster whose primaries have replicas; every
-    /// other kind acts on one server.
-    pub fn needs_cluster(self) -> bool {
+    /// A failover needs a replica to promote: a cluster whose primaries
+    /// have replicas, or a Sentinel service; every other kind acts on one
+    /// server.
+    pub fn needs_replica(self) -> bool {
         self == FaultKind::Failover
     }
 
@@ -309,8 +311,8 @@ pub struct FaultRecord {
     /// pre-fault rate, a fault lasting to the end, or never recovered
     /// (then `pre_fault_per_s` is set).
     pub recovery_us: Option<u64>,
-    /// Restarts that lost acknowledged orders: from the earliest of them
-    /// to its start.
+    /// Restarts and failovers that lost acknowledged orders: from the
+    /// earliest of them to the fault's start, or to the last when later.
     pub loss_window_us: Option<u64>,
 }
 

@@ -39,7 +39,7 @@ pub(super) fn check(
                 )));
             }
         }
-        if step.kind.needs_cluster() {
+        if step.kind.needs_replica() {
             no_replicas(step, redis, cluster)?;
         }
         if step.kind.restarts() && v.appendfsync.is_none() {
@@ -56,10 +56,11 @@ pub(super) fn check(
 
 /// A failover promotes a replica: refused where there is certainly none (a
 /// single server, a managed cluster without replicas). A `redis-cluster://`
-/// URL's replicas are looked for when the session reads its slot map.
+/// URL's replicas are looked for when the session reads its slot map; a
+/// Sentinel service's, by the sentinel when it is asked to fail over.
 fn no_replicas(step: &FaultStep, redis: &RedisTarget, cluster: Option<ClusterShape>) -> Result<()> {
     let has = match redis {
-        RedisTarget::External(url) => url.cluster_seeds().is_some(),
+        RedisTarget::External(url) => url.cluster_seeds().is_some() || url.sentinel().is_some(),
         RedisTarget::Managed(_) => cluster.is_some_and(|c| c.replicas > 0),
     };
     if has {
@@ -69,7 +70,7 @@ fn no_replicas(step: &FaultStep, redis: &RedisTarget, cluster: Option<ClusterSha
         "--fault {step}: a failover promotes a replica, and this run has none
 fix: add \
          --topology cluster:3x1 (three primaries, one replica each), or use a \
-         redis-cluster:// URL whose primaries have replicas"
+         redis-cluster:// URL whose primaries have replicas, or a redis-sentinel:// URL"
     )))
 }
 
@@ -100,7 +101,12 @@ pub(super) fn tolerated(c: &RunConfig) -> Vec<CheckId> {
     }
     out.push(CheckId::NoUndersell);
     let restarts = c.faults.iter().any(|s| s.kind.restarts());
-    if restarts && !c.appendfsync.is_some_and(|f| f.durable()) {
+    // Sentinel promotes a replica without letting it catch up, and clients
+    // go on writing to the old primary until it is turned into a replica:
+    // what they wrote there is lost, by Sentinel's design.
+    let sentinel = matches!(&c.redis, RedisTarget::External(u) if u.sentinel().is_some());
+    let sentinel_failover = sentinel && c.faults.iter().any(|s| s.kind.needs_replica());
+    if sentinel_failover || restarts && !c.appendfsync.is_some_and(|f| f.durable()) {
         out.extend([CheckId::NoAckLost, CheckId::ClientAgrees]);
     }
     out

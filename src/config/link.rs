@@ -125,7 +125,7 @@ pub(super) fn topology(v: &Settings) -> Result<Option<ClusterShape>> {
             v.appendfsync.map(|_| "--appendfsync".to_string()),
             v.faults
                 .iter()
-                .find(|f| !f.kind.needs_cluster())
+                .find(|f| !f.kind.needs_replica())
                 .map(|f| format!("--fault {f}")),
         ];
         if let Some(other) = single.into_iter().flatten().next() {

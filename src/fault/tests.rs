@@ -25,7 +25,7 @@ fn steps_parse_and_name_what_is_wrong() {
     assert!("kill".parse::<FaultStep>().unwrap_err().contains("KIND@AT"));
     let f: FaultStep = "failover@1s".parse().unwrap();
     assert_eq!(f.kind, FaultKind::Failover);
-    assert!(f.kind.needs_cluster() && f.kind.may_lose_acks());
+    assert!(f.kind.needs_replica() && f.kind.may_lose_acks());
     assert!(!f.kind.needs_process() && !f.kind.restarts() && !f.kind.needs_proxy());
     assert_eq!(f.to_string(), "failover@1s");
 }

@@ -75,8 +75,9 @@ fn recovery(r: &mut FaultRecord, times: &[u32], end: u32) {
 }
 
 /// Each lost acknowledgement belongs to the first restart or failover that
-/// began at or after it (or the last one): that restart's count, and its window
-/// from the earliest of them to its start.
+/// began at or after it (or the last one): that fault's count, and its window
+/// from the earliest of them to the fault's start or, when later (a failover
+/// loses what clients still wrote to the old primary), the last of them.
 fn losses(records: &mut [FaultRecord], acked_at: &[(u32, u32)], held: &IdSet) {
     let restarts: Vec<(usize, u32)> = records
         .iter()
@@ -87,19 +88,19 @@ fn losses(records: &mut [FaultRecord], acked_at: &[(u32, u32)], held: &IdSet) {
     let Some(&(last, _)) = restarts.last() else {
         return;
     };
-    let mut per: Vec<(u64, Option<u32>)> = vec![(0, None); records.len()];
+    let mut per: Vec<(u64, Option<(u32, u32)>)> = vec![(0, None); records.len()];
     for &(_, at) in acked_at.iter().filter(|(id, _)| !held.contains(*id)) {
         let i = restarts
             .iter()
             .find(|&&(_, began)| began >= at)
             .map_or(last, |&(i, _)| i);
         per[i].0 += 1;
-        per[i].1 = Some(per[i].1.map_or(at, |e| e.min(at)));
+        per[i].1 = Some(per[i].1.map_or((at, at), |(e, l)| (e.min(at), l.max(at))));
     }
     for &(i, began) in &restarts {
-        let (n, earliest) = per[i];
+        let (n, span) = per[i];
         records[i].acked_lost = Some(n);
-        records[i].loss_window_us = earliest.map(|e| u64::from(began.saturating_sub(e)) * 1_000);
+        records[i].loss_window_us = span.map(|(e, last)| u64::from(began.max(last) - e) * 1_000);
     }
 }
 
@@ -194,6 +195,26 @@ mod tests {
         assert_eq!(
             (r[2].acked_lost, r[2].loss_window_us),
             (Some(1), Some(100_000))
+        );
+    }
+
+    #[test]
+    fn a_failover_loses_what_came_after_it_and_its_window_spans_the_losses() {
+        // Acknowledged at 900, 1200 and 1900 ms; the last two were written
+        // to the old primary after the failover began at 1000 ms.
+        let acked = [(0, 900), (1, 1_200), (2, 1_900)];
+        let mut held = IdSet::default();
+        held.insert(0);
+        let r = measure(
+            vec![record(FaultKind::Failover, 1_000, 1_500)],
+            &acked,
+            &held,
+            Some(2),
+            3_000,
+        );
+        assert_eq!(
+            (r[0].acked_lost, r[0].loss_window_us),
+            (Some(2), Some(700_000))
         );
     }
 }

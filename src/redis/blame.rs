@@ -75,9 +75,11 @@ pub fn classify(e: &FredError) -> Blame {
     }
     match e.kind() {
         ErrorKind::Auth => Blame::Authentication,
-        ErrorKind::IO | ErrorKind::Timeout | ErrorKind::Canceled | ErrorKind::Routing => {
-            Blame::Connectivity
-        }
+        ErrorKind::IO
+        | ErrorKind::Timeout
+        | ErrorKind::Canceled
+        | ErrorKind::Routing
+        | ErrorKind::Sentinel => Blame::Connectivity,
         _ if reply.contains("Connection refused") || reply.contains("onnection reset") => {
             Blame::Connectivity
         }
@@ -193,9 +195,10 @@ pub fn explain(ctx: &Context<'_>, doing: &str, e: &FredError) -> Error {
     let text = match classify(e) {
         Blame::Connectivity => format!(
             "Redis at {url} could not be reached while {doing}: {reply}\n\
-             fix: check the server is reachable (running, right host and port, no firewall in \
-             the way), or leave out --redis and REDIS_URL to let blackfriday start a throwaway \
-             redis-server"
+             fix: check {} reachable (running, right host and port, no firewall in the way), \
+             or leave out --redis and REDIS_URL to let blackfriday start a throwaway \
+             redis-server",
+            reached(url)
         ),
         Blame::Authentication => format!(
             "Redis at {url} refused the credentials of user '{}' while {doing}: {reply}\n\
@@ -219,6 +222,17 @@ pub fn explain(ctx: &Context<'_>, doing: &str, e: &FredError) -> Error {
         Blame::Other => format!("Redis at {url} answered an error while {doing}: {reply}"),
     };
     Error::infra(redact(&text))
+}
+
+/// What must answer for `url` to be reached: a Sentinel URL goes through
+/// the sentinels, which must also know the service by the URL's name.
+fn reached(url: &str) -> &'static str {
+    if url.contains("-sentinel://") {
+        "the sentinels watch the service named in the URL \
+         (SENTINEL get-master-addr-by-name SERVICE names its primary), and are"
+    } else {
+        "the server is"
+    }
 }
 
 fn permission(ctx: &Context<'_>, doing: &str, reply: &str, command: Option<String>) -> String {

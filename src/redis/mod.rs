@@ -18,7 +18,7 @@ pub use namespace::{cleanup, glob_escape, meta_gone, seed, Keys, SAFETY_TTL};
 pub use redact::redact;
 pub use tls::{TlsFile, TlsOptions};
 pub use topology::{primaries, scan_all, slot_of, unlink_all, Node, SlotMap, Topology};
-pub use url::{RedisUrl, Transport};
+pub use url::{RedisUrl, Sentinel, Transport};
 
 use std::path::PathBuf;
 use std::time::Duration;

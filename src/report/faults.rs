@@ -60,7 +60,8 @@ pub const NOTE: &str = "unknown: attempts left unknown (also those retried); bou
      acked lost: acknowledged purchases missing from the server\n\
      recovered: from the fault's end until purchases/s were back to half\n\
      the second before it\n\
-     loss window: from the earliest lost acknowledgement to the restart";
+     loss window: from the earliest lost acknowledgement to the\n\
+     restart (or failover), or to the last lost one when later";
 
 fn seconds(us: u64) -> String {
     format!("{:.2}s", us as f64 / 1e6)

@@ -133,6 +133,7 @@ impl Session {
                     .connector
                     .slots()
                     .map(|_| crate::redis::slot_of(keys.stock())),
+                sentinel: self.connector.url().sentinel().cloned(),
             })
         })
     }

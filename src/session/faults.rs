@@ -18,7 +18,7 @@ use crate::fault::{FaultKind, FaultRecord, FaultStep};
 use crate::load::Live;
 use crate::redis::liveness::Planned;
 use crate::redis::proxy::ProxyControl;
-use crate::redis::ManagedRedis;
+use crate::redis::{ManagedRedis, Sentinel};
 
 mod failover;
 
@@ -40,6 +40,8 @@ pub(crate) struct FaultPlan {
     /// On a cluster, the slot of the strategy's keys: a failover promotes a
     /// replica of the primary that owns it.
     pub slot: Option<u16>,
+    /// Through Sentinel, the sentinels and the service to fail over.
+    pub sentinel: Option<Sentinel>,
 }
 
 /// What the steps need besides the plan.
@@ -225,13 +227,17 @@ async fn perform(kind: FaultKind, plan: &FaultPlan, t: &Tools) -> Result<(), Err
             tokio::time::sleep(d).await;
         }
         FaultKind::ScriptFlush => command(&t.admin, "SCRIPT", vec!["FLUSH"], kind).await?,
-        FaultKind::Failover => {
-            let slot = plan
-                .slot
-                .ok_or_else(|| Error::infra("fault failover needs a cluster"))?;
-            t.planned.open(failover::BUDGET);
-            failover::promote(&t.admin, slot).await?;
-        }
+        FaultKind::Failover => match (plan.slot, &plan.sentinel) {
+            (Some(slot), _) => {
+                t.planned.open(failover::BUDGET);
+                failover::promote(&t.admin, slot).await?;
+            }
+            (None, Some(sentinel)) => {
+                t.planned.open(failover::SENTINEL_BUDGET);
+                failover::via_sentinel(&t.admin, sentinel).await?;
+            }
+            (None, None) => return Err(Error::infra("fault failover needs a replica")),
+        },
         FaultKind::Latency { .. } | FaultKind::Drop | FaultKind::Blackhole(_) => {}
     }
     t.planned.close();

@@ -68,7 +68,7 @@ pub(super) fn check(
 /// `--fault failover` on a cluster given by URL: every primary needs a
 /// replica to promote, known once the slot map is read.
 pub(super) fn replicas_for_failover(config: &RunConfig, slots: Option<&SlotMap>) -> Result<()> {
-    let planned = config.faults.iter().find(|s| s.kind.needs_cluster());
+    let planned = config.faults.iter().find(|s| s.kind.needs_replica());
     let (Some(step), Some(map)) = (planned, slots) else {
         return Ok(());
     };
