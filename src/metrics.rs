@@ -37,6 +37,14 @@ use crate::outcome::{ErrorClass, Failure};
 /// Kept here so `metrics::Outcome` keeps working.
 pub use crate::outcome::Outcome;
 
+/// What a strategy that undoes its steps (`saga`) gave back: carts taken in
+/// part and then undone, and the lines given back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Undone {
+    pub carts: u64,
+    pub lines: u64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Tally {
     pub purchased: u64,
@@ -97,6 +105,9 @@ pub struct Tally {
     /// Check-then-act strategies: the few decrements around zero, to tell
     /// how the first oversold unit was sold.
     pub race: RaceLog,
+    /// `saga`: the carts it undid and the lines it gave back; None for a
+    /// strategy that never undoes.
+    pub undone: Option<Undone>,
 }
 
 impl Default for Tally {
@@ -129,6 +140,7 @@ impl Default for Tally {
             acked: IdSet::default(),
             acked_at: Vec::new(),
             race: RaceLog::default(),
+            undone: None,
         }
     }
 }
@@ -265,6 +277,11 @@ impl AddAssign<&Tally> for Tally {
         }
         self.turned_away_carts
             .extend_from_slice(&o.turned_away_carts);
+        if let Some(u) = o.undone {
+            let mine = self.undone.get_or_insert_with(Undone::default);
+            mine.carts += u.carts;
+            mine.lines += u.lines;
+        }
         for (k, v) in &o.error_samples {
             self.error_samples.entry(*k).or_insert_with(|| v.clone());
         }

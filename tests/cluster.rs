@@ -237,7 +237,7 @@ async fn carts_in_one_tag_and_the_planner_refuses_spread_carts() {
                 predicate::str::contains("slot")
                     .and(predicate::str::contains("node 127.0.0.1:"))
                     .and(predicate::str::contains("drop --spread"))
-                    .and(predicate::str::contains("non-atomic")),
+                    .and(predicate::str::contains("saga")),
             );
     }
     // Refused before anything was written.
@@ -247,6 +247,66 @@ async fn carts_in_one_tag_and_the_planner_refuses_spread_carts() {
         let keys: Vec<String> = n.custom(fred::cmd!("KEYS"), vec!["bf:*"]).await.unwrap();
         assert!(keys.is_empty(), "{port}: {keys:?}");
     }
+}
+
+/// `saga` over products spread on three primaries: each line is taken on
+/// its own node, a sold-out line undoes the lines before it, and the audit
+/// reads every product from the node that owns it.
+#[tokio::test(flavor = "multi_thread")]
+async fn saga_buys_carts_across_nodes_and_ends_with_no_partial_cart() {
+    let c = cluster(3).await;
+    let url = c.url();
+    let a = blackfriday()
+        .args([
+            "run",
+            "-q",
+            "--redis",
+            &url,
+            "-s",
+            "broken,saga",
+            "--spread",
+        ])
+        .args(["--products", "6", "--cart", "1..3", "--buyers", "2000"])
+        .args(["--stock", "100", "--seed", "3", "--keep", "--json", "-"])
+        .assert()
+        .success();
+    let r = report(&a);
+    let run_id = r["run"]["run_id"].as_str().unwrap();
+    let saga = &r["strategies"][1];
+    assert_eq!(saga["strategy"], "saga");
+    let server = &saga["server"];
+    assert_eq!(server["oversold"], 0, "{server}");
+    assert_eq!(server["partial_orders"], 0, "{server}");
+    for check in ["no_oversell", "whole_carts", "orders_match", "conservation"] {
+        let c = saga["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == check);
+        assert_eq!(c.map(|c| &c["passed"]), Some(&Value::Bool(true)), "{check}");
+    }
+    // Every product's stock and sold, as the audit read them from their
+    // nodes, add up to what was seeded.
+    for p in server["products"].as_array().unwrap() {
+        assert_eq!(
+            p["stock"].as_i64().unwrap() + p["sold"].as_i64().unwrap(),
+            100,
+            "{p}"
+        );
+    }
+    let undone = &saga["figures"]["undone"];
+    assert!(
+        undone["lines"].as_u64() >= undone["carts"].as_u64(),
+        "{undone}"
+    );
+    assert_eq!(saga["verdict"]["held"], true, "{}", saga["verdict"]);
+    // The saga's keys sit on more than one primary.
+    let kept = keys_per_node(&url, run_id).await;
+    let saga_keys = |keys: &Vec<String>| keys.iter().any(|k| k.contains("{saga:"));
+    assert!(
+        kept.iter().filter(|k| saga_keys(k)).count() >= 2,
+        "{kept:?}"
+    );
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! A run through Sentinel: a primary, a replica and two sentinels watching
+//! A run through Sentinel: a primary, a replica and three sentinels watching
 //! them, all real `redis-server` processes this test starts on free ports
 //! (the sentinels with `--sentinel`). blackfriday is given only the
 //! sentinels' addresses and the service name; the audit's figures, read
@@ -47,6 +47,8 @@ fn server(dir: &Path, port: u16, extra: &[&str]) -> Node {
     let mut args: Vec<String> = ["--port", &port.to_string(), "--bind", "127.0.0.1"]
         .iter()
         .chain(&["--save", "", "--appendonly", "no"])
+        // A replica's first sync starts at once rather than after 5 s.
+        .chain(&["--repl-diskless-sync-delay", "0"])
         .chain(extra)
         .map(|s| s.to_string())
         .collect();
@@ -109,21 +111,21 @@ async fn ready(sentinel: &Client, primary: u16) {
     }
 }
 
-/// A primary and its replica (both wanting a password) and two sentinels
+/// A primary and its replica (both wanting a password) and three sentinels
 /// (wanting none) watching them as `shop`; every process and directory
 /// goes when this is dropped.
 struct Deployment {
     primary: u16,
     replica: u16,
-    sentinels: [u16; 2],
+    sentinels: [u16; 3],
     _nodes: Vec<Node>,
     _dirs: Vec<tempfile::TempDir>,
 }
 
 impl Deployment {
     async fn start() -> Deployment {
-        let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
-        let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+        let dirs: Vec<_> = (0..5).map(|_| tempfile::tempdir().unwrap()).collect();
+        let ports: Vec<u16> = (0..5).map(|_| free_port()).collect();
         let (primary, replica) = (ports[0], ports[1]);
         let auth = ["--requirepass", "s3cret", "--masterauth", "s3cret"];
         let replicaof = format!("127.0.0.1 {primary}");
@@ -134,6 +136,7 @@ impl Deployment {
             server(dirs[1].path(), replica, &replica_args),
             sentinel(dirs[2].path(), ports[2], primary),
             sentinel(dirs[3].path(), ports[3], primary),
+            sentinel(dirs[4].path(), ports[4], primary),
         ];
         for port in &ports[2..] {
             ready(
@@ -142,22 +145,43 @@ impl Deployment {
             )
             .await;
         }
+        in_sync(&connect(&format!("redis://:s3cret@127.0.0.1:{replica}")).await).await;
         Deployment {
             primary,
             replica,
-            sentinels: [ports[2], ports[3]],
+            sentinels: [ports[2], ports[3], ports[4]],
             _nodes: nodes,
             _dirs: dirs,
         }
     }
 
     fn url(&self, service: &str) -> String {
-        let [a, b] = self.sentinels;
-        format!("redis-sentinel://:s3cret@127.0.0.1:{a},127.0.0.1:{b}/{service}")
+        let [a, b, c] = self.sentinels;
+        format!("redis-sentinel://:s3cret@127.0.0.1:{a},127.0.0.1:{b},127.0.0.1:{c}/{service}")
     }
 
     async fn node(&self, port: u16) -> Client {
         connect(&format!("redis://:s3cret@127.0.0.1:{port}")).await
+    }
+}
+
+/// Wait until the replica has its primary's data: a replica promoted
+/// before its first sync would come up empty.
+async fn in_sync(replica: &Client) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let info: String = replica
+            .custom(fred::cmd!("INFO"), vec!["replication"])
+            .await
+            .unwrap_or_default();
+        if info.contains("master_link_status:up") {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replica never synced: {info}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -67,6 +67,7 @@ fn mode_specific_flags_outside_their_mode_name_both_flags() {
         ),
         (&["run", "--reapers", "3"], &["--reapers", "--reserve"]),
         (&["run", "--lock-ttl", "1s"], &["--lock-ttl", "-s lock"]),
+        (&["run", "-s", "saga"], &["saga", "--products"]),
         (
             &["run", "-s", "watch", "--hold-pause", "1ms"],
             &["--hold-pause", "-s lock-fenced"],

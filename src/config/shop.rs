@@ -31,6 +31,11 @@ pub fn resolve(v: &Settings, strategies: &[StrategyKind]) -> Result<Shop> {
         return Err(Error::usage(
             if shape == Shape::Single && s.facts().holds_only() {
                 format!("strategy {s} is a reservation flow: add --reserve")
+            } else if shape == Shape::Single && s.runs(Shape::Carts) {
+                format!(
+                    "strategy {s} buys carts over several products: add --products N (or \
+                     --stock NAME=UNITS,...), or leave {s} out"
+                )
             } else {
                 let fit: Vec<_> = StrategyKind::all_for(shape).collect();
                 format!(

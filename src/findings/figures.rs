@@ -79,6 +79,9 @@ pub struct Figures {
     pub conflicts: u64,
     /// Attempts whose outcome was unknown, also those tried again.
     pub unknown: u64,
+    /// `saga`: carts taken in part, then undone; lines given back. Null
+    /// for the other strategies.
+    pub undone: Option<crate::metrics::Undone>,
     pub round_trips: u64,
     pub duration_s: f64,
     /// When the last purchase was acknowledged, seconds after the release.
@@ -117,6 +120,7 @@ impl Figures {
             attempts: t.attempts,
             conflicts: t.conflicts,
             unknown: t.unknown,
+            undone: t.undone,
             round_trips: t.round_trips,
             duration_s: elapsed.as_secs_f64(),
             last_sale_s: t.last_purchase_us as f64 / 1e6,

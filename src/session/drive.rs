@@ -89,9 +89,10 @@ impl Session {
             .history
             .as_ref()
             .map(|(h, _)| h.for_strategy(kind.name()));
-        let (result, cpu) = self
+        let (mut result, cpu) = self
             .drive(strategy.clone(), config, live, abort, history)
             .await;
+        result.tally.undone = strategy.undone();
         if let Some(what) = running.draining() {
             bar.set_message(&format!("· {what}"));
         }

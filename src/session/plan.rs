@@ -52,7 +52,8 @@ pub(super) fn check(
             "--spread: {kind} buys a cart in one step (one {}), which Redis Cluster allows \
              only within one hash slot, and this crowd's carts span several: {} and {}\n\
              fix: drop --spread (every product under one hash tag: one slot, so one hot \
-             node), or leave {kind} out and use a non-atomic cart strategy (broken)",
+             node), or leave {kind} out and use saga (line by line, undone when a line is \
+             sold out) or broken",
             if kind == StrategyKind::Watch {
                 "WATCH/MULTI/EXEC"
             } else {

@@ -121,7 +121,10 @@ mod tests {
     fn every_strategy_runs_somewhere() {
         for k in StrategyKind::ALL {
             let f = k.facts();
-            assert!(f.single.is_some() || f.hold.is_some(), "{k}");
+            assert!(
+                f.single.is_some() || f.cart.is_some() || f.hold.is_some(),
+                "{k}"
+            );
         }
     }
 }

@@ -21,6 +21,7 @@ mod idempotent;
 mod lock;
 mod lua;
 pub mod reserve;
+mod saga;
 mod script;
 mod scripted;
 mod shared;
@@ -40,6 +41,7 @@ strategies! {
     Idempotent => idempotent::FACTS,
     Function => function::FACTS,
     Compensate => compensate::FACTS,
+    Saga => saga::FACTS,
     Lock => lock::FACTS,
     LockFenced => lock::FENCED_FACTS,
     AppLock => app_lock::FACTS,
@@ -124,6 +126,11 @@ pub trait Strategy: Send + Sync {
 
     /// Reservation flows: what returns expired holds to stock.
     fn reaper(&self) -> Option<Arc<dyn Reaper>> {
+        None
+    }
+
+    /// Strategies that undo what they took (`saga`): how much they undid.
+    fn undone(&self) -> Option<crate::metrics::Undone> {
         None
     }
 

@@ -73,6 +73,13 @@ pub(in crate::report) fn error_lines(r: &Report) -> Vec<String> {
                 s.strategy, s.figures.unknown
             ));
         }
+        if let Some(u) = s.figures.undone.filter(|u| u.carts > 0) {
+            lines.push(format!(
+                "undone: {} took {} carts in part, found a later line sold out and gave \
+                 back {} lines",
+                s.strategy, u.carts, u.lines
+            ));
+        }
     }
     lines
 }

@@ -28,7 +28,7 @@ fn stock_keys(keys: &Keys, buyer: &Buyer) -> Vec<String> {
 }
 
 /// The product whose hash tag holds a cart's order: its first line's.
-fn home(buyer: &Buyer) -> u16 {
+pub(super) fn home(buyer: &Buyer) -> u16 {
     buyer.cart.lines().first().map_or(0, |l| l.product)
 }
 
