@@ -250,39 +250,9 @@ impl Worker {
             let step = self.attempt(buyer).await;
             self.completed(process, buyer, &step, release);
             b.count(&step, release);
-            // What the buyer ends with if it does not try again, and why
-            // it would.
-            let (stop, again) = match step.attempt {
-                Attempt::Purchased => break Outcome::Purchased,
-                Attempt::SoldOut => break Outcome::SoldOut,
-                // It may have been applied: a buyer stops here, or with
-                // --retry-unknown tries again, and buys twice unless the
-                // strategy is idempotent.
-                Attempt::Error(failure) => {
-                    b.unknown += 1;
-                    self.live.errors.fetch_add(1, Ordering::Relaxed);
-                    let class = failure.class;
-                    let again = self.retries_unknown(&failure);
-                    b.failure = Some(failure);
-                    if !again {
-                        break Outcome::Error(class);
-                    }
-                    unknowns += 1;
-                    (Outcome::Error(class), Again::Backoff)
-                }
-                // Sold out for now; with --rebuy the buyer comes back once
-                // holds may have ended, as long as some are held.
-                Attempt::HeldElsewhere => match self.reserve.filter(|p| p.rebuy) {
-                    Some(plan) => (Outcome::SoldOut, Again::Rebuy(plan)),
-                    None => break Outcome::SoldOut,
-                },
-                // Nothing of a lost race was applied: a buyer who stops
-                // trying simply gave up.
-                Attempt::Conflict => {
-                    b.conflicts += 1;
-                    self.live.conflicts.fetch_add(1, Ordering::Relaxed);
-                    (Outcome::GaveUp, Again::Backoff)
-                }
+            let (stop, again) = match self.judge(&mut b, step.attempt, &mut unknowns) {
+                Ok(next) => next,
+                Err(done) => break done,
             };
             let Some(pause) = self.next_pause(again, retries, &mut rng, buyer) else {
                 break stop;
@@ -296,6 +266,51 @@ impl Worker {
             retries += 1;
         };
         self.finish(b, intended, started, release).await
+    }
+
+    /// What the buyer ends with if it does not try again (`Ok`, with how it
+    /// would try again), or its final outcome (`Err`).
+    fn judge(
+        &self,
+        b: &mut Bought,
+        attempt: Attempt,
+        unknowns: &mut u64,
+    ) -> std::result::Result<(Outcome, Again), Outcome> {
+        // What the buyer ends with if it does not try again, and why
+        // it would.
+        let next = match attempt {
+            Attempt::Purchased => return Err(Outcome::Purchased),
+            Attempt::SoldOut => return Err(Outcome::SoldOut),
+            // It may have been applied: a buyer stops here, or with
+            // --retry-unknown tries again, and buys twice unless the
+            // strategy is idempotent.
+            Attempt::Error(failure) => {
+                b.unknown += 1;
+                self.live.errors.fetch_add(1, Ordering::Relaxed);
+                let class = failure.class;
+                let again = self.retries_unknown(&failure);
+                b.failure = Some(failure);
+                if !again {
+                    return Err(Outcome::Error(class));
+                }
+                *unknowns += 1;
+                (Outcome::Error(class), Again::Backoff)
+            }
+            // Sold out for now; with --rebuy the buyer comes back once
+            // holds may have ended, as long as some are held.
+            Attempt::HeldElsewhere => match self.reserve.filter(|p| p.rebuy) {
+                Some(plan) => (Outcome::SoldOut, Again::Rebuy(plan)),
+                None => return Err(Outcome::SoldOut),
+            },
+            // Nothing of a lost race was applied: a buyer who stops
+            // trying simply gave up.
+            Attempt::Conflict => {
+                b.conflicts += 1;
+                self.live.conflicts.fetch_add(1, Ordering::Relaxed);
+                (Outcome::GaveUp, Again::Backoff)
+            }
+        };
+        Ok(next)
     }
 
     /// Times the buyer's final outcome and, for a hold, lets the holder

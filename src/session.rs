@@ -132,13 +132,9 @@ impl Session {
         plan::check(config, &crowd, &meta.run_id, connector.slots())?;
         plan::replicas_for_failover(config, connector.slots())?;
         // Before any key is written: a missing ACL permission stops here.
-        let shape = Shape::of(config.shop.carts.is_some(), config.shop.reserve.is_some());
-        let needs: Vec<(&str, Vec<&str>)> = config
-            .strategies
-            .iter()
-            .map(|k| (k.name(), k.facts().preflight(shape)))
-            .collect();
-        connector.preflight(&nodes, &meta.run_id, &needs).await?;
+        connector
+            .preflight(&nodes, &meta.run_id, &commands_needed(config))
+            .await?;
         let proxy = start_proxy(config, &connector).await?;
         Ok(Session {
             admin,
@@ -307,6 +303,20 @@ impl Session {
         Ok(())
     }
 
+    /// The strategy's stock, and the meta hash that says whose keys these are.
+    async fn seed(&self, kind: StrategyKind, keys: &Keys, initial: &[u64]) -> Result<()> {
+        let meta = [
+            ("strategy", kind.name().to_string()),
+            ("run_id", self.meta.run_id.clone()),
+            ("seed", self.meta.seed.to_string()),
+            ("buyers", self.meta.buyers.to_string()),
+            ("qty", self.meta.qty.to_string()),
+        ];
+        redis::seed(&self.admin, keys, initial, &meta)
+            .await
+            .map_err(|e| self.connector.fail("seeding stock", e))
+    }
+
     async fn run_strategy(
         &mut self,
         kind: StrategyKind,
@@ -319,18 +329,9 @@ impl Session {
             config.shop.products.len() as u16,
             config.spread,
         );
-        let meta = [
-            ("strategy", kind.name().to_string()),
-            ("run_id", self.meta.run_id.clone()),
-            ("seed", self.meta.seed.to_string()),
-            ("buyers", self.meta.buyers.to_string()),
-            ("qty", self.meta.qty.to_string()),
-        ];
         self.current = Some((kind, keys.clone()));
         let initial: Vec<u64> = config.shop.products.iter().map(|p| p.stock).collect();
-        redis::seed(&self.admin, &keys, &initial, &meta)
-            .await
-            .map_err(|e| self.connector.fail("seeding stock", e))?;
+        self.seed(kind, &keys, &initial).await?;
         let outcome = self.drive_and_audit(kind, &keys, config, progress).await;
         let outcome = if config.keep {
             outcome
@@ -385,4 +386,14 @@ fn history_error(path: &std::path::Path, e: std::io::Error) -> Error {
         "--history {}: cannot write the history there: {e}",
         path.display()
     ))
+}
+
+/// Every command each strategy of the run sends, for the ACL preflight.
+fn commands_needed(config: &RunConfig) -> Vec<(&'static str, Vec<&'static str>)> {
+    let shape = Shape::of(config.shop.carts.is_some(), config.shop.reserve.is_some());
+    config
+        .strategies
+        .iter()
+        .map(|k| (k.name(), k.facts().preflight(shape)))
+        .collect()
 }

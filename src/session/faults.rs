@@ -227,21 +227,27 @@ async fn perform(kind: FaultKind, plan: &FaultPlan, t: &Tools) -> Result<(), Err
             tokio::time::sleep(d).await;
         }
         FaultKind::ScriptFlush => command(&t.admin, "SCRIPT", vec!["FLUSH"], kind).await?,
-        FaultKind::Failover => match (plan.slot, &plan.sentinel) {
-            (Some(slot), _) => {
-                t.planned.open(failover::BUDGET);
-                failover::promote(&t.admin, slot).await?;
-            }
-            (None, Some(sentinel)) => {
-                t.planned.open(failover::SENTINEL_BUDGET);
-                failover::via_sentinel(&t.admin, sentinel).await?;
-            }
-            (None, None) => return Err(Error::infra("fault failover needs a replica")),
-        },
+        FaultKind::Failover => promote(plan, t).await?,
         FaultKind::Latency { .. } | FaultKind::Drop | FaultKind::Blackhole(_) => {}
     }
     t.planned.close();
     Ok(())
+}
+
+/// A replica promoted: on a cluster, of the primary that owns the keys;
+/// through Sentinel, the service's.
+async fn promote(plan: &FaultPlan, t: &Tools) -> Result<(), Error> {
+    match (plan.slot, &plan.sentinel) {
+        (Some(slot), _) => {
+            t.planned.open(failover::BUDGET);
+            failover::promote(&t.admin, slot).await
+        }
+        (None, Some(sentinel)) => {
+            t.planned.open(failover::SENTINEL_BUDGET);
+            failover::via_sentinel(&t.admin, sentinel).await
+        }
+        (None, None) => Err(Error::infra("fault failover needs a replica")),
+    }
 }
 
 /// The network faults: the watchdog is not told, since its probe goes

@@ -52,6 +52,29 @@ pub(super) fn run_meta(config: &RunConfig, crowd: &Crowd, found: Found) -> RunMe
     }
 }
 
+/// The topology the configuration asked for, as far as it tells without a
+/// connection (a cluster URL's shape is unknown: 0 primaries).
+fn asked_topology(config: &RunConfig) -> Topology {
+    let url = match &config.redis {
+        RedisTarget::External(u) => Some(u),
+        RedisTarget::Managed(_) => None,
+    };
+    if config.cluster.is_some() || url.is_some_and(|u| u.cluster_seeds().is_some()) {
+        return Topology::Cluster {
+            primaries: config.cluster.map_or(0, |c| usize::from(c.primaries)),
+            replicas: config
+                .cluster
+                .map_or(0, |c| usize::from(c.primaries * c.replicas)),
+        };
+    }
+    match url.and_then(|u| u.sentinel()) {
+        Some(s) => Topology::Sentinel {
+            service: s.service.clone(),
+        },
+        None => Topology::Standalone,
+    }
+}
+
 /// The report of a run that failed before any strategy started (the server
 /// unreachable, a permission missing): no strategy ran, and it says why.
 /// Written over any file an earlier run left, which would otherwise pass
@@ -63,8 +86,6 @@ pub fn not_opened(config: &RunConfig, error: &Error) -> Report {
         config.qty,
         config.shop.carts.as_ref(),
     );
-    let url_seeds =
-        matches!(&config.redis, RedisTarget::External(u) if u.cluster_seeds().is_some());
     let (redis_url, transport, tls) = match &config.redis {
         RedisTarget::External(url) => (url.masked().to_string(), url.transport(), url.tls()),
         RedisTarget::Managed(_) => (
@@ -85,23 +106,7 @@ pub fn not_opened(config: &RunConfig, error: &Error) -> Report {
             tls_insecure: config.tls.insecure,
             // Not known without a connection; never the password.
             user: String::new(),
-            topology: match (&config.cluster, url_seeds) {
-                (None, false) => match &config.redis {
-                    RedisTarget::External(u) => {
-                        u.sentinel()
-                            .map_or(Topology::Standalone, |s| Topology::Sentinel {
-                                service: s.service.clone(),
-                            })
-                    }
-                    RedisTarget::Managed(_) => Topology::Standalone,
-                },
-                _ => Topology::Cluster {
-                    primaries: config.cluster.map_or(0, |c| usize::from(c.primaries)),
-                    replicas: config
-                        .cluster
-                        .map_or(0, |c| usize::from(c.primaries * c.replicas)),
-                },
-            },
+            topology: asked_topology(config),
         },
     };
     Report {
