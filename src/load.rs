@@ -71,6 +71,10 @@ pub struct DriveOptions {
     pub reserve: Option<ReservePlan>,
     /// `--history`: where every attempt's events go.
     pub history: Option<HistorySink>,
+    /// Keep when each purchase was acknowledged (8 bytes a purchase), for
+    /// the fault steps' recovery and losses. Off otherwise: a long soak
+    /// would grow with its purchases.
+    pub ack_times: bool,
 }
 
 pub struct DriveResult {
@@ -120,6 +124,7 @@ pub async fn drive(
                 reserve: opts.reserve,
                 history: opts.history.clone(),
                 seed: opts.seed,
+                ack_times: opts.ack_times,
                 // Spread the in-flight budget exactly over the workers.
                 in_flight: concurrency / workers + usize::from(w < concurrency % workers),
             };
@@ -160,6 +165,7 @@ struct Worker {
     reserve: Option<ReservePlan>,
     history: Option<HistorySink>,
     seed: u64,
+    ack_times: bool,
     in_flight: usize,
 }
 

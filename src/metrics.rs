@@ -221,11 +221,13 @@ impl Tally {
     }
 
     /// Buyer `id` was told "bought", `since_release` after the release.
-    pub fn ack(&mut self, id: u32, since_release: Duration) {
+    /// A purchase acknowledged to buyer `id`; its time too when `timed`.
+    pub fn ack(&mut self, id: u32, since_release: Duration, timed: bool) {
         self.acked.insert(id);
-        let ms = since_release.as_millis();
-        self.acked_at
-            .push((id, u32::try_from(ms).unwrap_or(u32::MAX)));
+        if timed {
+            let ms = u32::try_from(since_release.as_millis()).unwrap_or(u32::MAX);
+            self.acked_at.push((id, ms));
+        }
     }
 
     pub fn buyers(&self) -> u64 {

@@ -68,6 +68,7 @@ async fn drive(schedule: Schedule, concurrency: usize, work: Duration) -> Drove 
         abort: Default::default(),
         reserve: None,
         history: None,
+        ack_times: false,
     };
     // The clock is paused and nothing sleeps before the release: the
     // driver releases at this very instant.

@@ -27,7 +27,7 @@ impl Worker {
             tally.purchase_retries += b.conflicts;
             tally.purchase_round_trips += b.round_trips;
             tally.record_purchase(b.finished, b.conflicts);
-            tally.ack(b.buyer.id, b.finished);
+            tally.ack(b.buyer.id, b.finished, self.ack_times);
             self.live.purchased.fetch_add(1, Ordering::Relaxed);
         }
         if let Some(f) = b.failure {

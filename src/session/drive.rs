@@ -34,6 +34,7 @@ impl Session {
             abort: abort.clone(),
             reserve: config.shop.reserve,
             history,
+            ack_times: !config.faults.is_empty(),
         };
         let before = CpuSample::take(&self.nodes).await;
         let started = std::time::Instant::now();
