@@ -129,6 +129,8 @@ pub struct Scenario {
     pub tls: Option<TlsTable>,
     /// `--unix`: the managed redis-server listens on a unix socket.
     pub unix: Option<bool>,
+    /// `--per-call-writes`: one write per purchase-script call.
+    pub per_call_writes: Option<bool>,
     /// `--topology`: `standalone`, `cluster:N` or `cluster:NxR`.
     pub topology: Option<String>,
     /// `--spread`: a hash tag per product.

@@ -187,6 +187,7 @@ async fn the_audit_sees_a_partial_cart() {
     let shape = Shape {
         carts: Some(&crowd),
         reserve: false,
+        pipe: None,
     };
     let facts = audit::read_facts(&c, &keys, shape).await.unwrap();
     assert_eq!(facts.partial_orders, Some(1));

@@ -7,7 +7,7 @@ use fred::prelude::*;
 use super::{holds, ProductFacts, ServerFacts};
 use crate::crowd::Crowd;
 use crate::metrics::IdSet;
-use crate::redis::Keys;
+use crate::redis::{Keys, Pipe};
 
 const PAGE: i64 = 10_000;
 
@@ -18,6 +18,9 @@ pub struct Shape<'a> {
     pub carts: Option<&'a Crowd>,
     /// Reservation runs: read the holds' log too.
     pub reserve: bool,
+    /// A coalescing connection to read the order hashes through, a page in
+    /// one write; fred's pipeline when None or when the pipe fails.
+    pub pipe: Option<&'a Pipe>,
 }
 
 pub async fn read_facts(c: &Client, keys: &Keys, shape: Shape<'_>) -> Result<ServerFacts, Error> {
@@ -37,7 +40,7 @@ pub async fn read_facts(c: &Client, keys: &Keys, shape: Shape<'_>) -> Result<Ser
             order_units: 0,
         });
     }
-    read_orders(c, keys, shape.carts, &mut facts).await?;
+    read_orders(c, keys, shape, &mut facts).await?;
     for p in &facts.products {
         facts.initial += p.initial;
         facts.stock += p.stock;
@@ -58,9 +61,10 @@ pub async fn read_facts(c: &Client, keys: &Keys, shape: Shape<'_>) -> Result<Ser
 async fn read_orders(
     c: &Client,
     keys: &Keys,
-    carts: Option<&Crowd>,
+    shape: Shape<'_>,
     facts: &mut ServerFacts,
 ) -> Result<(), Error> {
+    let carts = shape.carts;
     let mut seen = IdSet::default();
     let mut buyers = Buyers::default();
     let mut partial = 0;
@@ -78,8 +82,17 @@ async fn read_orders(
                 listed.insert(*id);
             }
             let fresh: Vec<u32> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
-            if !fresh.is_empty() {
-                partial += add_orders(c, order_prefix, carts, &fresh, facts, &mut buyers).await?;
+            let piped = match (shape.pipe, carts) {
+                (Some(pipe), None) => piped_orders(pipe, order_prefix, &fresh).await,
+                _ => None,
+            };
+            match piped {
+                Some(found) => add_found(&fresh, found, facts, &mut buyers),
+                None if fresh.is_empty() => {}
+                None => {
+                    partial +=
+                        add_orders(c, order_prefix, carts, &fresh, facts, &mut buyers).await?;
+                }
             }
             buyers.count(&ids);
         }
@@ -152,13 +165,7 @@ async fn add_orders(
     }
     let Some(crowd) = carts else {
         let found: Vec<(Option<i64>, Option<u32>)> = p.all().await?;
-        for (id, (qty, buyer)) in fresh.iter().zip(found) {
-            match qty {
-                Some(q) => facts.products[0].order_units += q,
-                None => facts.orders_without_hash += 1,
-            }
-            buyers.owner(*id, buyer);
-        }
+        add_found(fresh, found, facts, buyers);
         return Ok(0);
     };
     let hashes: Vec<HashMap<String, String>> = p.all().await?;
@@ -180,37 +187,123 @@ async fn add_orders(
     Ok(partial)
 }
 
+/// One page of single-product orders: each one's units, or its missing hash.
+fn add_found(
+    fresh: &[u32],
+    found: Vec<(Option<i64>, Option<u32>)>,
+    facts: &mut ServerFacts,
+    buyers: &mut Buyers,
+) {
+    for (id, (qty, buyer)) in fresh.iter().zip(found) {
+        match qty {
+            Some(q) => facts.products[0].order_units += q,
+            None => facts.orders_without_hash += 1,
+        }
+        buyers.owner(*id, buyer);
+    }
+}
+
+/// `HMGET order qty buyer` for a page of orders, in one write through the
+/// pipe. None when the pipe failed or a reply is not two numbers or nils
+/// (an error, a field that is not a number): fred's pipeline then reads
+/// the page again and says what is wrong.
+async fn piped_orders(
+    pipe: &Pipe,
+    prefix: &str,
+    fresh: &[u32],
+) -> Option<Vec<(Option<i64>, Option<u32>)>> {
+    use redis_protocol::resp2::types::BorrowedFrame::BulkString;
+    use redis_protocol::resp2::types::BytesFrame;
+    let mut out = bytes::BytesMut::with_capacity(fresh.len() * 48);
+    let mut key = String::new();
+    for id in fresh {
+        key.clear();
+        key.push_str(prefix);
+        key.push_str(&id.to_string());
+        let hmget = [
+            BulkString(b"HMGET"),
+            BulkString(key.as_bytes()),
+            BulkString(b"qty"),
+            BulkString(b"buyer"),
+        ];
+        crate::redis::encode(&mut out, &hmget);
+    }
+    let field = |f: &BytesFrame| -> Option<Option<i64>> {
+        match f {
+            BytesFrame::Null => Some(None),
+            BytesFrame::BulkString(b) => std::str::from_utf8(b).ok()?.parse().ok().map(Some),
+            _ => None,
+        }
+    };
+    let frames = pipe.batch(out, fresh.len()).await?;
+    frames
+        .iter()
+        .map(|f| match f {
+            BytesFrame::Array(v) if v.len() == 2 => {
+                let buyer = field(&v[1])?.map(u32::try_from).transpose().ok()?;
+                Some((field(&v[0])?, buyer))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Whose each order is, by its hash's `buyer` field, and how many entries
 /// of the orders list each buyer has: a buyer's order id listed twice, or
 /// two order ids naming one buyer, are both a purchase applied twice.
+///
+/// Sets of one bit per id for what a sound run has (each order its own
+/// buyer's, each buyer listed once), maps only for what is wrong: the
+/// audit of a million orders hashes nothing.
 #[derive(Default)]
 struct Buyers {
-    /// Order id to buyer; orders without a hash have no buyer to count.
-    of: HashMap<u32, u32>,
-    entries: HashMap<u32, u32>,
+    /// Orders whose hash names their own id as the buyer.
+    own: IdSet,
+    /// Orders whose hash names another buyer. Orders without a hash have
+    /// no buyer to count.
+    other: HashMap<u32, u32>,
+    /// Buyers with an entry on the orders list, as their own order.
+    listed: IdSet,
+    /// Buyers listed through another id's order: a map, as the buyer a
+    /// hash names can be any number.
+    listed_elsewhere: std::collections::HashSet<u32>,
+    /// Buyers with more entries than one: how many beyond the first.
+    again: HashMap<u32, u32>,
 }
 
 impl Buyers {
     fn owner(&mut self, id: u32, buyer: Option<u32>) {
-        if let Some(b) = buyer {
-            self.of.insert(id, b);
+        match buyer {
+            Some(b) if b == id => drop(self.own.insert(id)),
+            Some(b) => drop(self.other.insert(id, b)),
+            None => {}
         }
     }
 
     /// One page of the orders list, its fresh ids' owners already known.
     fn count(&mut self, ids: &[u32]) {
-        for b in ids.iter().filter_map(|id| self.of.get(id)) {
-            *self.entries.entry(*b).or_default() += 1;
+        for id in ids {
+            let (buyer, first) = if self.own.contains(*id) {
+                let first = self.listed.insert(*id) && !self.listed_elsewhere.contains(id);
+                (*id, first)
+            } else if let Some(b) = self.other.get(id) {
+                (
+                    *b,
+                    !self.listed.contains(*b) && self.listed_elsewhere.insert(*b),
+                )
+            } else {
+                continue;
+            };
+            if !first {
+                *self.again.entry(buyer).or_default() += 1;
+            }
         }
     }
 
     /// Buyers with more than one order, and the orders beyond their first.
     fn duplicates(&self) -> (u64, u64) {
-        let twice = self.entries.values().filter(|n| **n > 1);
-        (
-            twice.clone().count() as u64,
-            twice.map(|n| u64::from(n - 1)).sum(),
-        )
+        let beyond = self.again.values().map(|n| u64::from(*n)).sum();
+        (self.again.len() as u64, beyond)
     }
 }
 

@@ -360,6 +360,12 @@ pub struct RunArgs {
     #[arg(long)]
     pub unix: bool,
 
+    /// Send every purchase-script call through the Redis client with a
+    /// write of its own, instead of coalescing the calls queued since the
+    /// last write into one: for comparing the two.
+    #[arg(long)]
+    pub per_call_writes: bool,
+
     /// What the managed Redis is: one server, or a local Redis Cluster of N
     /// primaries (each with R replicas), started and stopped by the run. [default: standalone]
     #[arg(long, value_name = "standalone|cluster:N|cluster:NxR")]

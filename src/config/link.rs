@@ -15,6 +15,7 @@ pub(super) fn file_link(s: &mut Settings, f: &Scenario) {
     if f.unix == Some(true) {
         s.unix = Some(f.at("unix"));
     }
+    s.per_call_writes |= f.per_call_writes == Some(true);
     if let Some(t) = &f.topology {
         s.topology = Some(Named {
             value: t.clone(),
@@ -57,6 +58,7 @@ pub(super) fn flag_link(s: &mut Settings, a: &RunArgs) {
     if a.unix {
         s.unix = Some("--unix".into());
     }
+    s.per_call_writes |= a.per_call_writes;
     if let Some(t) = &a.topology {
         s.topology = Some(Named {
             value: t.clone(),

@@ -107,6 +107,8 @@ pub struct Settings {
     pub tls: TlsOptions,
     /// `--unix` or the file's `unix`, and which of them said so.
     pub unix: Option<String>,
+    /// `--per-call-writes` or the file's `per_call_writes`.
+    pub per_call_writes: bool,
     /// `--topology` or the file's `topology`: the value and who said it.
     pub topology: Option<Named<String>>,
     /// `--spread` or the file's `spread`, and which of them said so.
@@ -199,6 +201,7 @@ impl Default for Settings {
             gap: None,
             tls: TlsOptions::default(),
             unix: None,
+            per_call_writes: false,
             topology: None,
             spread: None,
             repeat: 1,
@@ -219,6 +222,7 @@ impl Settings {
             app_work: self.app_work,
             script,
             gap: self.gap.as_ref().map(|g| g.value),
+            coalesce: !self.per_call_writes,
             // The resolved seed, drawn when none was given, is set with it.
             seed: self.seed.unwrap_or(0),
         }

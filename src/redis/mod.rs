@@ -6,6 +6,7 @@ pub mod clean;
 pub mod liveness;
 mod managed;
 mod namespace;
+mod pipe;
 pub mod preflight;
 pub mod proxy;
 mod redact;
@@ -15,6 +16,7 @@ mod url;
 
 pub use managed::{default_binary, ClusterShape, Listen, ManagedCluster, ManagedRedis};
 pub use namespace::{cleanup, glob_escape, meta_gone, seed, Keys, SAFETY_TTL};
+pub use pipe::{encode, Pipe, Sent};
 pub use redact::redact;
 pub use tls::{TlsFile, TlsOptions};
 pub use topology::{primaries, scan_all, slot_of, unlink_all, Node, SlotMap, Topology};
@@ -249,6 +251,14 @@ impl Connector {
             b.set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2));
         }
         b
+    }
+
+    /// A pipe to the server `client` reaches (on a cluster, to the owner of
+    /// `key`), for the call every buyer repeats; see [`Pipe`].
+    pub async fn pipe(&self, client: &Client, key: &str) -> Result<Pipe, Error> {
+        Pipe::open(client.clone(), slot_of(key), self.timeout)
+            .await
+            .map_err(|e| self.fail("opening the purchase connection", e))
     }
 
     /// A client for setup, audit and cleanup.

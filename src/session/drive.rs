@@ -159,9 +159,13 @@ impl Session {
         keys: &Keys,
         config: &RunConfig,
     ) -> Result<audit::ServerFacts> {
+        // The orders read back in one write per page: a pipe of the
+        // audit's own, or fred's pipeline if none can be opened.
+        let pipe = self.connector.pipe(&self.admin, keys.orders()).await.ok();
         let shape = audit::Shape {
             carts: self.crowd.has_carts().then_some(self.crowd.as_ref()),
             reserve: config.shop.reserve.is_some(),
+            pipe: pipe.as_ref(),
         };
         if redis::meta_gone(&self.admin, keys)
             .await

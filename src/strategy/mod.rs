@@ -174,6 +174,9 @@ pub struct Params {
     pub gap: Option<crate::crowd::DurationRange>,
     /// The run's seed, so that the same seed draws the same gaps.
     pub seed: u64,
+    /// Script calls go out coalesced through a [`Pipe`](crate::redis::Pipe),
+    /// not one write each through fred (`--per-call-writes`).
+    pub coalesce: bool,
 }
 
 /// Build a ready-to-run strategy: connections opened, scripts loaded, in

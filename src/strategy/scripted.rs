@@ -2,20 +2,29 @@
 //! shared, pipelined connection, then every attempt is one EVALSHA of
 //! `lua/buy.lua`'s contract (KEYS and ARGV from [`BuyScriptArgs`], plus
 //! whatever a variant appends). `lua`, `script` and `idempotent` are this.
+//!
+//! The calls go out through a [`Pipe`], coalesced into one write per batch
+//! (`--per-call-writes` sends each through fred instead); whatever the
+//! pipe could not run (the script forgotten, the slot moved, the
+//! connection down) goes through fred, which reloads or follows.
 
+use bytes::BytesMut;
 use fred::clients::Pool;
 use fred::prelude::*;
 use fred::types::scripts::Script;
 use fred::types::Key;
+use redis_protocol::resp2::types::{BorrowedFrame, BytesFrame};
 
 use super::{bought_or_sold_out, BuyScriptArgs, Setup, Step};
 use crate::crowd::Buyer;
 use crate::error::Result;
+use crate::redis::{encode, Pipe, Sent};
 
 pub(super) struct ScriptedBuy {
     pool: Pool,
     script: Script,
     args: BuyScriptArgs,
+    pipe: Option<Pipe>,
 }
 
 impl ScriptedBuy {
@@ -31,10 +40,20 @@ impl ScriptedBuy {
             .load(pool.next())
             .await
             .map_err(|e| setup.connector.fail(&format!("loading {what}"), e))?;
+        let pipe = match setup.params.coalesce {
+            true => Some(
+                setup
+                    .connector
+                    .pipe(pool.next(), setup.keys.stock())
+                    .await?,
+            ),
+            false => None,
+        };
         Ok(ScriptedBuy {
             pool,
             script,
             args: BuyScriptArgs::new(setup.keys.clone()),
+            pipe,
         })
     }
 
@@ -45,12 +64,16 @@ impl ScriptedBuy {
 
     /// One attempt: one EVALSHA, its reply read as bought or sold out.
     pub(super) async fn call(&self, keys: Vec<Key>, args: Vec<Value>) -> Step {
-        // After SCRIPT FLUSH, a restart or a failover the server forgets the
-        // script: NOSCRIPT makes fred load it again and retry once.
-        let reply = self
-            .script
-            .evalsha_with_reload(self.pool.next(), keys, args)
-            .await;
+        let piped = match (&self.pipe, self.encode(&keys, &args)) {
+            (Some(pipe), Some(bytes)) => pipe.call(bytes).await,
+            _ => Sent::Redo,
+        };
+        let reply = match piped {
+            Sent::Reply(reply) => reply.and_then(number),
+            // Boxed: fred's call is large, and only the rare redo needs it,
+            // while every buyer in flight holds this future.
+            Sent::Redo => Box::pin(self.through_fred(keys, args)).await,
+        };
         Step {
             attempt: bought_or_sold_out(reply),
             round_trips: 1,
@@ -58,7 +81,64 @@ impl ScriptedBuy {
         }
     }
 
+    /// After SCRIPT FLUSH, a restart or a failover the server forgets the
+    /// script: NOSCRIPT makes fred load it again and retry once.
+    async fn through_fred(&self, keys: Vec<Key>, args: Vec<Value>) -> Result<i64, Error> {
+        self.script
+            .evalsha_with_reload(self.pool.next(), keys, args)
+            .await
+    }
+
+    /// `EVALSHA sha numkeys keys… args…`; None for an argument the pipe
+    /// does not encode (fred then sends the call).
+    fn encode(&self, keys: &[Key], args: &[Value]) -> Option<BytesMut> {
+        let numkeys = i64::try_from(keys.len()).ok()?;
+        let mut parts = Vec::with_capacity(3 + keys.len() + args.len());
+        parts.push(BorrowedFrame::BulkString(b"EVALSHA"));
+        parts.push(BorrowedFrame::BulkString(self.script.sha1().as_bytes()));
+        parts.push(BorrowedFrame::Integer(numkeys));
+        parts.extend(keys.iter().map(|k| BorrowedFrame::BulkString(k.as_bytes())));
+        for a in args {
+            parts.push(match a {
+                Value::Integer(i) => BorrowedFrame::Integer(*i),
+                Value::String(s) => BorrowedFrame::BulkString(s.as_bytes()),
+                Value::Bytes(b) => BorrowedFrame::BulkString(b),
+                _ => return None,
+            });
+        }
+        let mut out = BytesMut::with_capacity(160);
+        encode(&mut out, &parts);
+        Some(out)
+    }
+
     pub(super) async fn close(&self) {
+        if let Some(pipe) = &self.pipe {
+            pipe.close();
+        }
         let _ = self.pool.quit().await;
     }
+}
+
+/// The script's reply as a number, as fred reads one.
+fn number(frame: BytesFrame) -> Result<i64, Error> {
+    let text = match frame {
+        BytesFrame::Integer(n) => return Ok(n),
+        BytesFrame::SimpleString(b) | BytesFrame::BulkString(b) => b,
+        BytesFrame::Null => {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                "Cannot convert nil to number.",
+            ))
+        }
+        _ => {
+            return Err(Error::new(
+                ErrorKind::Parse,
+                "Cannot convert an array to number.",
+            ))
+        }
+    };
+    std::str::from_utf8(&text)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| Error::new(ErrorKind::Parse, "Could not convert to number."))
 }
