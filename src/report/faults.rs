@@ -70,12 +70,12 @@ fn seconds(us: u64) -> String {
 /// The header's line about faults and persistence; empty without either.
 pub fn header_lines(m: &RunMeta) -> String {
     let mut parts = Vec::new();
-    if let Some(f) = m.appendfsync {
-        parts.push(format!("AOF on, appendfsync {f}"));
-    }
     if !m.faults.is_empty() {
         let steps: Vec<String> = m.faults.iter().map(ToString::to_string).collect();
-        parts.push(format!("faults {}", steps.join(", ")));
+        parts.push(steps.join(", "));
+    }
+    if let Some(f) = m.appendfsync {
+        parts.push(format!("AOF on, appendfsync {f}"));
     }
     if parts.is_empty() {
         return String::new();
