@@ -188,6 +188,7 @@ async fn the_audit_sees_a_partial_cart() {
         carts: Some(&crowd),
         reserve: false,
         pipe: None,
+        consume: false,
     };
     let facts = audit::read_facts(&c, &keys, shape).await.unwrap();
     assert_eq!(facts.partial_orders, Some(1));

@@ -264,3 +264,67 @@ async fn an_order_hash_left_off_the_orders_list_fails_orders_match() {
         "{orders}"
     );
 }
+
+/// A run without `--keep` deletes each page of order hashes as soon as the
+/// audit has read it; the audit must come out exactly as a kept run's, the
+/// wrong orders included, and leave no key behind.
+#[tokio::test]
+async fn orders_deleted_as_they_are_read_are_audited_as_when_kept() {
+    let server = redis_server().await;
+    let admin = client(&server.url()).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Everyone buys (stock outlasts the crowd), so both runs sell to the
+    // same buyers: every 5th is listed twice, every 7th has no order hash,
+    // every 9th also writes a hash under a name no list holds.
+    let lua = "local qty = tonumber(ARGV[1])\n\
+               local id = tonumber(ARGV[2])\n\
+               redis.call('DECRBY', KEYS[1], qty)\n\
+               redis.call('INCRBY', KEYS[2], qty)\n\
+               if id % 7 ~= 0 then\n\
+                 redis.call('HSET', KEYS[4], 'buyer', ARGV[3], 'qty', qty)\n\
+               end\n\
+               if id % 9 == 0 then\n\
+                 redis.call('HSET', KEYS[4] .. 'x', 'buyer', ARGV[3], 'qty', qty)\n\
+               end\n\
+               redis.call('RPUSH', KEYS[3], ARGV[2])\n\
+               if id % 5 == 0 then redis.call('RPUSH', KEYS[3], ARGV[2]) end\n\
+               return 1\n";
+    let file = dir.path().join("twice.lua");
+    std::fs::write(&file, lua).unwrap();
+    let script = file.to_str().unwrap();
+    // Pages of 10,000 order ids: 25,000 buyers read over three pages.
+    let args = ["-s", "script", "--script", script, "--buyers", "25000"];
+    let args = [&args[..], &["--stock", "30000"]].concat();
+    let (o, deleted) = run_json(&server.url(), dir.path(), &args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let left = bf_keys(&admin).await;
+    assert!(
+        left.is_empty(),
+        "left {} keys: {:?}",
+        left.len(),
+        &left[..3]
+    );
+    let (o, kept) = run_json(
+        &server.url(),
+        dir.path(),
+        &[&args[..], &["--keep"]].concat(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let (deleted, kept) = (
+        &strategy(&deleted, "script")["server"],
+        &strategy(&kept, "script")["server"],
+    );
+    assert_eq!(deleted, kept);
+    assert_eq!(deleted["orphan_orders"], (0..25_000).step_by(9).count());
+    assert_eq!(
+        deleted["orders_without_hash"],
+        (0..25_000).step_by(7).count()
+    );
+    // A listed order without a hash names no buyer to count twice.
+    let twice = (0..25_000).filter(|id| id % 5 == 0 && id % 7 != 0).count();
+    assert_eq!(deleted["duplicate_orders"], twice);
+    assert!(
+        bf_keys(&admin).await.len() > 20_000,
+        "--keep keeps the orders"
+    );
+}

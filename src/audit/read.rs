@@ -21,6 +21,11 @@ pub struct Shape<'a> {
     /// A coalescing connection to read the order hashes through, a page in
     /// one write; fred's pipeline when None or when the pipe fails.
     pub pipe: Option<&'a Pipe>,
+    /// Delete each page of order hashes once it is read (a run without
+    /// `--keep`, whose cleanup would delete them next). The orphan check's
+    /// SCAN and the cleanup's then walk a keyspace without them: each SCAN
+    /// costs the server about a microsecond per key it walks.
+    pub consume: bool,
 }
 
 pub async fn read_facts(c: &Client, keys: &Keys, shape: Shape<'_>) -> Result<ServerFacts, Error> {
@@ -64,48 +69,82 @@ async fn read_orders(
     shape: Shape<'_>,
     facts: &mut ServerFacts,
 ) -> Result<(), Error> {
-    let carts = shape.carts;
-    let mut seen = IdSet::default();
-    let mut buyers = Buyers::default();
-    let mut partial = 0;
+    let mut reading = Reading::default();
     for (list, order_prefix) in keys.order_lists() {
-        let mut start = 0;
         let mut listed = IdSet::default();
-        loop {
-            let ids: Vec<u32> = c.lrange(list, start, start + PAGE - 1).await?;
-            if ids.is_empty() {
-                break;
-            }
+        let mut ids: Vec<u32> = c.lrange(list, 0, PAGE - 1).await?;
+        let mut start = 0;
+        let mut read = Vec::new();
+        while !ids.is_empty() {
             start += ids.len() as i64;
             facts.orders += ids.len() as u64;
             for id in &ids {
                 listed.insert(*id);
             }
-            let fresh: Vec<u32> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
-            let piped = match (shape.pipe, carts) {
-                (Some(pipe), None) => piped_orders(pipe, order_prefix, &fresh).await,
-                _ => None,
-            };
-            match piped {
-                Some(found) => add_found(&fresh, found, facts, &mut buyers),
-                None if fresh.is_empty() => {}
-                None => {
-                    partial +=
-                        add_orders(c, order_prefix, carts, &fresh, facts, &mut buyers).await?;
-                }
-            }
-            buyers.count(&ids);
+            // The server works on the next page of the list, and deletes
+            // the page before, while this one's hashes are read.
+            let (next, page, unlinked) = tokio::join!(
+                c.lrange::<Vec<u32>, _>(list, start, start + PAGE - 1),
+                reading.page(c, shape, order_prefix, &ids, facts),
+                unlink_read(c, shape, order_prefix, &read),
+            );
+            (read, ids) = (page?, next?);
+            unlinked?;
         }
+        unlink_read(c, shape, order_prefix, &read).await?;
         facts.orphan_orders += orphans(c, order_prefix, &listed).await?;
     }
-    (facts.buyers_with_duplicates, facts.duplicate_orders) = buyers.duplicates();
-    facts.distinct_orders = seen.len();
-    facts.order_ids = seen;
+    (facts.buyers_with_duplicates, facts.duplicate_orders) = reading.buyers.duplicates();
+    facts.distinct_orders = reading.seen.len();
+    facts.order_ids = reading.seen;
     facts.order_units = facts.products.iter().map(|p| p.order_units).sum();
-    if carts.is_some() {
-        facts.partial_orders = Some(partial);
+    if shape.carts.is_some() {
+        facts.partial_orders = Some(reading.partial);
     }
     Ok(())
+}
+
+/// What the walk of the orders lists has learnt so far.
+#[derive(Default)]
+struct Reading {
+    /// Every order id met on a list, to read each one's hash once.
+    seen: IdSet,
+    buyers: Buyers,
+    /// Cart runs: orders that are not their buyer's whole cart.
+    partial: u64,
+}
+
+impl Reading {
+    /// One page of a list: read the hashes of the ids not met before and
+    /// add them up. Returns those ids, whose hashes are now read.
+    async fn page(
+        &mut self,
+        c: &Client,
+        shape: Shape<'_>,
+        prefix: &str,
+        ids: &[u32],
+        facts: &mut ServerFacts,
+    ) -> Result<Vec<u32>, Error> {
+        let fresh: Vec<u32> = ids
+            .iter()
+            .copied()
+            .filter(|id| self.seen.insert(*id))
+            .collect();
+        let piped = match (shape.pipe, shape.carts) {
+            (Some(pipe), None) => piped_orders(pipe, prefix, &fresh).await,
+            _ => None,
+        };
+        match piped {
+            Some(found) => add_found(&fresh, found, facts, &mut self.buyers),
+            None if fresh.is_empty() => {}
+            None => {
+                let buyers = &mut self.buyers;
+                self.partial += add_orders(c, prefix, shape.carts, &fresh, facts, buyers).await?;
+            }
+        }
+        self.buyers.count(ids);
+        Ok(fresh)
+    }
 }
 
 /// Order hashes under `prefix` that their orders list does not name: SCAN
@@ -246,6 +285,35 @@ async fn piped_orders(
             _ => None,
         })
         .collect()
+}
+
+/// UNLINK a page of order hashes the audit has read: one command, since
+/// the orders share their list's hash tag (one slot on a cluster).
+async fn unlink_read(
+    c: &Client,
+    shape: Shape<'_>,
+    prefix: &str,
+    fresh: &[u32],
+) -> Result<(), Error> {
+    use redis_protocol::resp2::types::BorrowedFrame::BulkString;
+    if !shape.consume || fresh.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<String> = fresh.iter().map(|id| format!("{prefix}{id}")).collect();
+    if let Some(pipe) = shape.pipe {
+        let mut parts = Vec::with_capacity(keys.len() + 1);
+        parts.push(BulkString(b"UNLINK"));
+        parts.extend(keys.iter().map(|k| BulkString(k.as_bytes())));
+        let mut out = bytes::BytesMut::with_capacity(keys.len() * 40);
+        crate::redis::encode(&mut out, &parts);
+        if let Some([redis_protocol::resp2::types::BytesFrame::Integer(_)]) =
+            pipe.batch(out, 1).await.as_deref()
+        {
+            return Ok(());
+        }
+    }
+    let _: u64 = c.unlink(keys).await?;
+    Ok(())
 }
 
 /// Whose each order is, by its hash's `buyer` field, and how many entries

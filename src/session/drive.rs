@@ -166,6 +166,7 @@ impl Session {
             carts: self.crowd.has_carts().then_some(self.crowd.as_ref()),
             reserve: config.shop.reserve.is_some(),
             pipe: pipe.as_ref(),
+            consume: !config.keep,
         };
         if redis::meta_gone(&self.admin, keys)
             .await
