@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 
-use super::scripted::ScriptedBuy;
+use super::scripted::{Extra, ScriptedBuy};
 use super::{Commands, Facts, Setup, Step, Strategy};
 use crate::crowd::Buyer;
 use crate::error::Result;
@@ -56,12 +56,13 @@ impl Idempotent {
 #[async_trait]
 impl Strategy for Idempotent {
     async fn attempt(&self, buyer: Buyer) -> Step {
-        let (mut keys, mut args) = self.buy.args(buyer);
         // The buyer id is the idempotency key: a buyer checks out once per
         // run, and every retry of that checkout carries the same key.
-        keys.push(self.keys.idem(buyer.id).into());
-        args.push(fred::types::Value::Integer(SAFETY_TTL.as_secs() as i64));
-        self.buy.call(keys, args).await
+        let extra = Extra {
+            key: self.keys.idem(buyer.id),
+            arg: SAFETY_TTL.as_secs() as i64,
+        };
+        self.buy.buy(buyer, Some(extra)).await
     }
 
     async fn close(&self) {

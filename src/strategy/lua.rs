@@ -80,8 +80,7 @@ impl Lua {
 #[async_trait]
 impl Strategy for Lua {
     async fn attempt(&self, buyer: Buyer) -> Step {
-        let (keys, args) = self.0.args(buyer);
-        self.0.call(keys, args).await
+        self.0.buy(buyer, None).await
     }
 
     async fn close(&self) {

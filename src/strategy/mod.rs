@@ -20,6 +20,7 @@ mod gap;
 mod idempotent;
 mod lock;
 mod lua;
+mod queue;
 pub mod reserve;
 mod saga;
 mod script;
@@ -50,8 +51,8 @@ strategies! {
 }
 
 pub(crate) use shared::{
-    bought_or_sold_out, now_us, on_own_connection, queue_order, sold_out_already, unwatch_on,
-    watch_cmd, BuyScriptArgs,
+    bought_or_sold_out, now_us, on_held_connection, on_own_connection, queue_order,
+    sold_out_already, unwatch_on, watch_cmd, BuyScriptArgs,
 };
 
 /// `lua/buy.lua`, for the benchmark's server-side ceiling.

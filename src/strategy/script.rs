@@ -47,8 +47,7 @@ impl UserScript {
 #[async_trait]
 impl Strategy for UserScript {
     async fn attempt(&self, buyer: Buyer) -> Step {
-        let (keys, args) = self.0.args(buyer);
-        self.0.call(keys, args).await
+        self.0.buy(buyer, None).await
     }
 
     async fn close(&self) {

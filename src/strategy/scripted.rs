@@ -15,10 +15,17 @@ use fred::types::scripts::Script;
 use fred::types::Key;
 use redis_protocol::resp2::types::{BorrowedFrame, BytesFrame};
 
-use super::{bought_or_sold_out, BuyScriptArgs, Setup, Step};
+use super::{bought_or_sold_out, now_us, BuyScriptArgs, Setup, Step};
 use crate::crowd::Buyer;
 use crate::error::Result;
 use crate::redis::{encode, Pipe, Sent};
+
+/// A variant's key and argument beyond `buy.lua`'s own (idempotent: the
+/// buyer's idempotency key and how long it lives).
+pub(super) struct Extra {
+    pub key: String,
+    pub arg: i64,
+}
 
 pub(super) struct ScriptedBuy {
     pool: Pool,
@@ -57,22 +64,24 @@ impl ScriptedBuy {
         })
     }
 
-    /// The buyer's KEYS and ARGV, for a variant to extend.
-    pub(super) fn args(&self, buyer: Buyer) -> (Vec<Key>, Vec<Value>) {
-        self.args.of(buyer)
-    }
-
     /// One attempt: one EVALSHA, its reply read as bought or sold out.
-    pub(super) async fn call(&self, keys: Vec<Key>, args: Vec<Value>) -> Step {
-        let piped = match (&self.pipe, self.encode(&keys, &args)) {
-            (Some(pipe), Some(bytes)) => pipe.call(bytes).await,
-            _ => Sent::Redo,
+    pub(super) async fn buy(&self, buyer: Buyer, extra: Option<Extra>) -> Step {
+        let piped = match &self.pipe {
+            Some(pipe) => pipe.call(self.encode(buyer, extra.as_ref())).await,
+            None => Sent::Redo,
         };
         let reply = match piped {
             Sent::Reply(reply) => reply.and_then(number),
             // Boxed: fred's call is large, and only the rare redo needs it,
             // while every buyer in flight holds this future.
-            Sent::Redo => Box::pin(self.through_fred(keys, args)).await,
+            Sent::Redo => {
+                let (mut keys, mut args) = self.args.of(buyer);
+                if let Some(e) = extra {
+                    keys.push(e.key.into());
+                    args.push(Value::Integer(e.arg));
+                }
+                Box::pin(self.through_fred(keys, args)).await
+            }
         };
         Step {
             attempt: bought_or_sold_out(reply),
@@ -89,26 +98,31 @@ impl ScriptedBuy {
             .await
     }
 
-    /// `EVALSHA sha numkeys keys… args…`; None for an argument the pipe
-    /// does not encode (fred then sends the call).
-    fn encode(&self, keys: &[Key], args: &[Value]) -> Option<BytesMut> {
-        let numkeys = i64::try_from(keys.len()).ok()?;
-        let mut parts = Vec::with_capacity(3 + keys.len() + args.len());
-        parts.push(BorrowedFrame::BulkString(b"EVALSHA"));
-        parts.push(BorrowedFrame::BulkString(self.script.sha1().as_bytes()));
-        parts.push(BorrowedFrame::Integer(numkeys));
-        parts.extend(keys.iter().map(|k| BorrowedFrame::BulkString(k.as_bytes())));
-        for a in args {
-            parts.push(match a {
-                Value::Integer(i) => BorrowedFrame::Integer(*i),
-                Value::String(s) => BorrowedFrame::BulkString(s.as_bytes()),
-                Value::Bytes(b) => BorrowedFrame::BulkString(b),
-                _ => return None,
-            });
-        }
-        let mut out = BytesMut::with_capacity(160);
+    /// `EVALSHA sha numkeys keys… args…`, the KEYS and ARGV of
+    /// [`BuyScriptArgs::of`] written straight from the buyer into a buffer
+    /// of the exact size: the call every buyer makes allocates its order
+    /// key, one list of parts and the buffer, nothing more.
+    fn encode(&self, buyer: Buyer, extra: Option<&Extra>) -> BytesMut {
+        use BorrowedFrame::{BulkString as Bulk, Integer as Int};
+        let keys = self.args.keys();
+        let order = keys.order(buyer.id);
+        let (id, qty) = (i64::from(buyer.id), i64::from(buyer.qty));
+        let mut parts = Vec::with_capacity(13);
+        parts.extend([
+            Bulk(b"EVALSHA"),
+            Bulk(self.script.sha1().as_bytes()),
+            Int(4 + i64::from(extra.is_some())),
+            Bulk(keys.stock().as_bytes()),
+            Bulk(keys.sold().as_bytes()),
+            Bulk(keys.orders().as_bytes()),
+            Bulk(order.as_bytes()),
+        ]);
+        parts.extend(extra.map(|e| Bulk(e.key.as_bytes())));
+        parts.extend([Int(qty), Int(id), Int(id), Int(now_us())]);
+        parts.extend(extra.map(|e| Int(e.arg)));
+        let mut out = BytesMut::with_capacity(BorrowedFrame::Array(&parts).encode_len(true));
         encode(&mut out, &parts);
-        Some(out)
+        out
     }
 
     pub(super) async fn close(&self) {

@@ -33,6 +33,10 @@ impl BuyScriptArgs {
         }
     }
 
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
     /// The arguments for one buyer. The order id is the buyer id: a buyer
     /// buys at most once, so a duplicate id on the list means a purchase was
     /// applied twice.
@@ -148,7 +152,18 @@ pub(crate) async fn on_own_connection<F>(pool: &fred::clients::ExclusivePool, f:
 where
     F: AsyncFnOnce(&fred::clients::Client) -> Result<Attempt, fred::error::Error>,
 {
-    let mut guard = pool.acquire().await;
+    on_held_connection(pool.acquire().await, f).await
+}
+
+/// One attempt on a connection already held; a connection that failed is
+/// replaced, as in [`on_own_connection`].
+pub(crate) async fn on_held_connection<F>(
+    mut guard: tokio::sync::OwnedMutexGuard<fred::clients::Client>,
+    f: F,
+) -> Attempt
+where
+    F: AsyncFnOnce(&fred::clients::Client) -> Result<Attempt, fred::error::Error>,
+{
     match f(&guard).await {
         Ok(a) => a,
         Err(e) => {

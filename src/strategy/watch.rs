@@ -9,15 +9,16 @@
 //! already too low the answer is "sold out" without taking an exclusive
 //! connection: the same answer WATCH+GET would give, at a fraction of the
 //! cost, so the crowd that arrives after the sell-out does not queue behind
-//! the buyers still racing for the last units.
+//! the buyers still racing for the last units. Buyers already in line when
+//! the last unit goes read again on the shared connection as soon as any
+//! buyer reads a stock below what they want (`queue.rs`).
 
 use async_trait::async_trait;
-use fred::clients::{ExclusivePool, Pool};
 use fred::prelude::*;
 
+use super::queue::{Queue, Turn};
 use super::{
-    on_own_connection, queue_order, sold_out_already, unwatch_on, watch_cmd, Attempt, Setup, Step,
-    Strategy,
+    on_held_connection, queue_order, unwatch_on, watch_cmd, Attempt, Setup, Step, Strategy,
 };
 use super::{Commands, Facts};
 use crate::crowd::Buyer;
@@ -44,16 +45,15 @@ pub(super) const FACTS: Facts = Facts {
 };
 
 pub struct Watch {
-    pool: ExclusivePool,
-    shared: Pool,
+    queue: Queue,
     keys: Keys,
 }
 
 impl Watch {
     pub async fn new(setup: Setup<'_>) -> Result<Self> {
+        let exclusive = setup.connector.exclusive(setup.connections).await?;
         Ok(Watch {
-            pool: setup.connector.exclusive(setup.connections).await?,
-            shared: setup.connector.shared(1).await?,
+            queue: Queue::new(exclusive, setup.connector.shared(1).await?),
             keys: setup.keys,
         })
     }
@@ -67,14 +67,6 @@ impl Watch {
     ) -> Result<Attempt, fred::error::Error> {
         let stock_key = self.keys.stock();
         let qty = i64::from(buyer.qty);
-        // Buyers who queued for a connection while the last units went find
-        // out with one plain read, without arming a WATCH that would then
-        // need an UNWATCH round trip to disarm.
-        *round_trips += 1;
-        let stock: Option<i64> = c.get(stock_key).await?;
-        if stock.unwrap_or(0) < qty {
-            return Ok(Attempt::SoldOut);
-        }
         // WATCH and GET leave in one write: one round trip, same connection,
         // in order, so the read happens under the watch. (fred's typed
         // `watch` insists on an immediate OK, which a pipeline cannot give;
@@ -90,22 +82,34 @@ impl Watch {
                 format!("WATCH answered {watched}"),
             ));
         }
-        if stock.unwrap_or(0) < qty {
+        let stock = stock.unwrap_or(0);
+        self.queue.saw(stock);
+        if stock < qty {
             // Never hand back a connection with a WATCH still armed: the next
             // borrower's EXEC would abort for no reason.
             *round_trips += 1;
             unwatch_on(c, stock_key).await?;
             return Ok(Attempt::SoldOut);
         }
-        let trx = c.multi();
-        let _: () = trx.decr_by(stock_key, qty).await?;
-        queue_order(&trx, &self.keys, buyer).await?;
-        // None = EXEC aborted because the watched stock changed.
+        // MULTI..EXEC as one pipeline: two writes where fred's transaction
+        // flushes each of its six commands.
+        let p = c.pipeline();
+        let _: () = p.custom(raw_on(stock_key, "MULTI"), no_args()).await?;
+        let _: () = p.decr_by(stock_key, qty).await?;
+        queue_order(&p, &self.keys, buyer).await?;
+        let _: () = p.custom(raw_on(stock_key, "EXEC"), no_args()).await?;
         *round_trips += 1;
-        let committed: Option<Vec<i64>> = trx.exec(true).await?;
-        Ok(match committed {
-            Some(_) => Attempt::Purchased,
-            None => Attempt::Conflict,
+        let replies: Vec<Value> = p.all().await?;
+        // A nil EXEC: aborted, because the watched stock changed.
+        Ok(match replies.last() {
+            Some(Value::Array(_)) => Attempt::Purchased,
+            Some(Value::Null) => Attempt::Conflict,
+            other => {
+                return Err(fred::error::Error::new(
+                    ErrorKind::Protocol,
+                    format!("EXEC answered {other:?}"),
+                ))
+            }
         })
     }
 }
@@ -113,14 +117,24 @@ impl Watch {
 #[async_trait]
 impl Strategy for Watch {
     async fn attempt(&self, buyer: Buyer) -> Step {
-        if let Some(answer) = sold_out_already(&self.shared, &self.keys, buyer).await {
-            return answer;
-        }
-        let mut round_trips = 1;
-        let attempt = on_own_connection(&self.pool, async |c| {
-            self.checkout(c, buyer, &mut round_trips).await
-        })
-        .await;
+        let mut round_trips = 0;
+        let qty = i64::from(buyer.qty);
+        // Every buyer in line holds this future: the WATCH round, far the
+        // larger part, is boxed and exists only while a connection is held.
+        let attempt = match self
+            .queue
+            .turn(self.keys.stock(), qty, &mut round_trips)
+            .await
+        {
+            Ok(Turn::Own(c)) => {
+                let round = on_held_connection(c, async |c| {
+                    self.checkout(c, buyer, &mut round_trips).await
+                });
+                Box::pin(round).await
+            }
+            Ok(Turn::SoldOut) => Attempt::SoldOut,
+            Err(e) => Attempt::from(e),
+        };
         Step {
             attempt,
             round_trips,
@@ -129,6 +143,16 @@ impl Strategy for Watch {
     }
 
     async fn close(&self) {
-        let _ = self.pool.quit().await;
+        self.queue.quit().await;
     }
+}
+
+/// A keyless command sent to the node that holds `key`.
+fn raw_on(key: &str, name: &'static str) -> fred::types::CustomCommand {
+    let slot = fred::util::redis_keyslot(key.as_bytes());
+    fred::types::CustomCommand::new_static(name, fred::types::ClusterHash::Custom(slot), false)
+}
+
+fn no_args() -> Vec<Value> {
+    Vec::new()
 }

@@ -207,6 +207,10 @@ async fn greet(io: &mut Box<dyn Stream>, hello: &Hello) -> Result<(), Error> {
     Ok(())
 }
 
+/// Turns the writer lets other tasks run, while they queue calls, before
+/// it writes.
+const MAX_TURNS: usize = 4;
+
 /// Everything queued goes out in one write.
 async fn write_loop<W: AsyncWrite + Unpin>(
     mut rx: mpsc::UnboundedReceiver<Call>,
@@ -226,12 +230,20 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         }
         // Let the buyers that are ready run first, as Node's clients write
         // once per event-loop turn: fuller writes cost the server fewer
-        // reads per call.
-        tokio::task::yield_now().await;
-        while calls.len() < 4096 {
-            match rx.try_recv() {
-                Ok(call) => calls.push(call),
-                Err(_) => break,
+        // reads per call. Again while calls keep coming, a few turns at
+        // most: the buyers woken by one read of replies run on every
+        // worker thread, not all before this task's next turn.
+        for _ in 0..MAX_TURNS {
+            tokio::task::yield_now().await;
+            let before = calls.len();
+            while calls.len() < 4096 {
+                match rx.try_recv() {
+                    Ok(call) => calls.push(call),
+                    Err(_) => break,
+                }
+            }
+            if calls.len() == before || calls.len() >= 4096 {
+                break;
             }
         }
         out.clear();
