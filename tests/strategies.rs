@@ -96,6 +96,39 @@ async fn watch_with_mixed_quantities_never_oversells() {
     );
 }
 
+/// Thousands in line for one WATCH connection when the last unit goes: each
+/// hears "sold out" from one read of its own on the shared connection, not
+/// from a turn on the exclusive one (which would cost a WATCH and an
+/// UNWATCH, two round trips, each).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_buyers_in_line_learn_the_sell_out_from_one_read_each() {
+    let server = redis_server().await;
+    let url = server.url();
+    let report = blackfriday::run(&config(&[
+        "--redis",
+        &url,
+        "-s",
+        "watch",
+        "--buyers",
+        "3000",
+        "--stock",
+        "10",
+        "--connections",
+        "1",
+    ]))
+    .await
+    .unwrap();
+    let r = report.strategy(StrategyKind::Watch).unwrap();
+    assert!(r.verdict.held, "{:?}", r.checks);
+    assert_eq!((r.figures.purchased, r.figures.sold_out), (10, 2990));
+    assert_eq!(r.server.stock, 0);
+    // One connection: no conflicts, so 10 buyers bought in two round trips
+    // each; everyone else read once, but for the few handed the connection
+    // before anyone read the stock at zero.
+    let trips = r.figures.round_trips;
+    assert!(trips < 3000 + 100, "{trips} round trips for 3,000 buyers");
+}
+
 /// The same seed is the same crowd: with stock for everyone, `decr` sells
 /// exactly what the crowd asks for, so the server's `sold` is the crowd's demand.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
