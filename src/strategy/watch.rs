@@ -52,8 +52,18 @@ pub struct Watch {
 impl Watch {
     pub async fn new(setup: Setup<'_>) -> Result<Self> {
         let exclusive = setup.connector.exclusive(setup.connections).await?;
+        let shared = setup.connector.shared(1).await?;
+        let pipe = match setup.params.coalesce {
+            true => Some(
+                setup
+                    .connector
+                    .pipe(shared.next(), setup.keys.stock())
+                    .await?,
+            ),
+            false => None,
+        };
         Ok(Watch {
-            queue: Queue::new(exclusive, setup.connector.shared(1).await?),
+            queue: Queue::new(exclusive, shared, pipe),
             keys: setup.keys,
         })
     }
