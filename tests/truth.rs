@@ -328,3 +328,40 @@ async fn orders_deleted_as_they_are_read_are_audited_as_when_kept() {
         "--keep keeps the orders"
     );
 }
+
+/// The audit reads a page of orders with one SORT; a user the ACL denies
+/// SORT is audited the other way (LRANGE, HMGET per order), to the same
+/// figures.
+#[tokio::test]
+async fn an_audit_denied_sort_reads_the_orders_one_by_one() {
+    let server = redis_server().await;
+    let admin = client(&server.url()).await;
+    let acl: Vec<&str> = vec!["SETUSER", "shop", "on", ">pw", "~*", "&*", "+@all", "-sort"];
+    let _: String = admin.custom(fred::cmd!("ACL"), acl).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("redis://shop:pw@127.0.0.1:{}", server.port());
+    let args = [
+        "-s", "lua", "--buyers", "12000", "--stock", "11000", "--seed", "3",
+    ];
+    let (o, doc) = run_json(&url, dir.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = strategy(&doc, "lua");
+    assert_eq!(s["server"]["orders"], 11_000);
+    assert_eq!(s["server"]["order_units"], 11_000);
+    assert_eq!(check(s, "orders_match")["passed"], true);
+    let stats: String = admin
+        .info(Some(fred::types::InfoKind::CommandStats))
+        .await
+        .unwrap();
+    let line = |cmd: &str| {
+        let prefix = format!("cmdstat_{cmd}:");
+        stats
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(line("sort").contains("rejected_calls=1"), "{stats}");
+    assert!(line("hmget").contains("calls=11000,"), "{stats}");
+    assert!(bf_keys(&admin).await.is_empty());
+}

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use fred::prelude::*;
 
+mod sorted;
+
 use super::{holds, ProductFacts, ServerFacts};
 use crate::crowd::Crowd;
 use crate::metrics::IdSet;
@@ -70,28 +72,18 @@ async fn read_orders(
     facts: &mut ServerFacts,
 ) -> Result<(), Error> {
     let mut reading = Reading::default();
+    // Cart orders have a field per product: those are read whole.
+    let mut sort = shape.carts.is_none();
     for (list, order_prefix) in keys.order_lists() {
-        let mut listed = IdSet::default();
-        let mut ids: Vec<u32> = c.lrange(list, 0, PAGE - 1).await?;
-        let mut start = 0;
-        let mut read = Vec::new();
-        while !ids.is_empty() {
-            start += ids.len() as i64;
-            facts.orders += ids.len() as u64;
-            for id in &ids {
-                listed.insert(*id);
-            }
-            // The server works on the next page of the list, and deletes
-            // the page before, while this one's hashes are read.
-            let (next, page, unlinked) = tokio::join!(
-                c.lrange::<Vec<u32>, _>(list, start, start + PAGE - 1),
-                reading.page(c, shape, order_prefix, &ids, facts),
-                unlink_read(c, shape, order_prefix, &read),
-            );
-            (read, ids) = (page?, next?);
-            unlinked?;
-        }
-        unlink_read(c, shape, order_prefix, &read).await?;
+        let walked = match sort {
+            true => sorted::walk(c, shape, (list, order_prefix), &mut reading, facts).await?,
+            false => None,
+        };
+        sort = walked.is_some();
+        let listed = match walked {
+            Some(listed) => listed,
+            None => walk(c, shape, (list, order_prefix), &mut reading, facts).await?,
+        };
         facts.orphan_orders += orphans(c, order_prefix, &listed).await?;
     }
     (facts.buyers_with_duplicates, facts.duplicate_orders) = reading.buyers.duplicates();
@@ -102,6 +94,39 @@ async fn read_orders(
         facts.partial_orders = Some(reading.partial);
     }
     Ok(())
+}
+
+/// Walk one orders list: `LRANGE` a page, `HMGET` (or `HGETALL`, for
+/// carts) each fresh order's hash, delete them once read. The ids listed.
+async fn walk(
+    c: &Client,
+    shape: Shape<'_>,
+    (list, order_prefix): (&str, &str),
+    reading: &mut Reading,
+    facts: &mut ServerFacts,
+) -> Result<IdSet, Error> {
+    let mut listed = IdSet::default();
+    let mut ids: Vec<u32> = c.lrange(list, 0, PAGE - 1).await?;
+    let mut start = 0;
+    let mut read = Vec::new();
+    while !ids.is_empty() {
+        start += ids.len() as i64;
+        facts.orders += ids.len() as u64;
+        for id in &ids {
+            listed.insert(*id);
+        }
+        // The server works on the next page of the list, and deletes
+        // the page before, while this one's hashes are read.
+        let (next, page, unlinked) = tokio::join!(
+            c.lrange::<Vec<u32>, _>(list, start, start + PAGE - 1),
+            reading.page(c, shape, order_prefix, &ids, facts),
+            unlink_read(c, shape, order_prefix, &read),
+        );
+        (read, ids) = (page?, next?);
+        unlinked?;
+    }
+    unlink_read(c, shape, order_prefix, &read).await?;
+    Ok(listed)
 }
 
 /// What the walk of the orders lists has learnt so far.
@@ -144,6 +169,18 @@ impl Reading {
         }
         self.buyers.count(ids);
         Ok(fresh)
+    }
+
+    /// A page read with its fields: `found` are the fresh ids' fields.
+    fn found(
+        &mut self,
+        ids: &[u32],
+        fresh: &[u32],
+        found: Vec<(Option<i64>, Option<u32>)>,
+        facts: &mut ServerFacts,
+    ) {
+        add_found(fresh, found, facts, &mut self.buyers);
+        self.buyers.count(ids);
     }
 }
 
