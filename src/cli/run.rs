@@ -198,7 +198,8 @@ pub struct RunArgs {
 
     /// Exclusive connections for strategies that need one per attempt (watch).
     /// More connections mean more buyers racing on the same key and more aborted
-    /// EXECs; 4 sold 1,000 units to 10,000 buyers fastest on a 2-core machine. [default: 4]
+    /// EXECs; 2 to 4 sold 1,000 units to 10,000 buyers alike on a 2-core machine,
+    /// 5 or more slower. [default: 4]
     #[arg(help_heading = "Redis", long, value_name = "N", allow_negative_numbers = true, value_parser = positive)]
     pub connections: Option<u64>,
 
